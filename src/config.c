@@ -1,0 +1,758 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The had.conf parser. inih splits "key = value"; a line reader of our own
+ * feeds it one line at a time, which is how every message knows its line
+ * number (inih's handler is not given one), and how lines inih would read
+ * differently from what an operator means are caught first: indented keys
+ * (inih would take them as continuations), inline '#' comments, lines
+ * longer than inih's buffer. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+
+#define CONFIG_MAX_BYTES (1024 * 1024)
+#define CONFIG_MAX_ERRORS 50
+
+enum section_kind { SECTION_NONE, SECTION_INVALID, SECTION_CLUSTER, SECTION_NODE, SECTION_VIP };
+
+struct parser {
+        const char *p, *end;
+        const char *filename;
+        unsigned line;
+        struct ha_config *config;
+
+        enum section_kind kind;
+        unsigned section_line;
+        void *object;           /* the struct ha_node / ha_vip being filled */
+        uint32_t seen;          /* keys already given in this section */
+        bool have_cluster;
+        unsigned cluster_line;
+
+        char *errors;
+        size_t errors_len;
+        unsigned n_errors;
+};
+
+_printf_(3, 4) static void parser_error(struct parser *p, unsigned line, const char *fmt, ...) {
+        char msg[512];
+        va_list ap;
+        int n;
+
+        p->n_errors++;
+        if (p->n_errors > CONFIG_MAX_ERRORS)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (p->n_errors == CONFIG_MAX_ERRORS)
+                snprintf(msg, sizeof(msg), "too many errors, giving up");
+
+        n = snprintf(NULL, 0, "%s:%u: %s\n", p->filename, line, msg);
+        char *e = realloc(p->errors, p->errors_len + n + 1);
+        if (!e)
+                return;
+        p->errors = e;
+        snprintf(p->errors + p->errors_len, n + 1, "%s:%u: %s\n", p->filename, line, msg);
+        p->errors_len += n;
+}
+
+int config_parse_duration(const char *s, usec_t *ret) {
+        static const struct {
+                const char *suffix;
+                double usec;
+        } units[] = {
+                { "us", 1 }, { "ms", 1e3 }, { "s", 1e6 }, { "min", 60e6 },
+                { "m", 60e6 }, { "h", 3600e6 }, { "d", 86400e6 },
+        };
+        char *end;
+        double v;
+
+        if (!s || !isdigit((unsigned char) *s))
+                return -EINVAL;
+        errno = 0;
+        v = strtod(s, &end);
+        if (errno != 0 || end == s || !isfinite(v))
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (strcmp(end, units[i].suffix) == 0) {
+                        double u = v * units[i].usec;
+                        if (u >= 1e18)
+                                return -ERANGE;
+                        *ret = (usec_t) llround(u);
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static int parse_bool(const char *s, bool *ret) {
+        static const char *const yes[] = { "yes", "true", "on", "1" };
+        static const char *const no[] = { "no", "false", "off", "0" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(s, yes[i]) == 0)
+                        return *ret = true, 0;
+                if (strcasecmp(s, no[i]) == 0)
+                        return *ret = false, 0;
+        }
+        return -EINVAL;
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *ret) {
+        char *end;
+        unsigned long v;
+
+        if (!isdigit((unsigned char) *s))
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno != 0 || *end != '\0')
+                return -EINVAL;
+        if (v < min || v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+int ha_addr_from_string(const char *s, struct ha_addr *ret) {
+        struct ha_addr a = {};
+
+        if (inet_pton(AF_INET, s, &a.addr.in) == 1)
+                a.family = AF_INET;
+        else if (inet_pton(AF_INET6, s, &a.addr.in6) == 1)
+                a.family = AF_INET6;
+        else
+                return -EINVAL;
+        *ret = a;
+        return 0;
+}
+
+const char *ha_addr_to_string(const struct ha_addr *a, char *buf, size_t len) {
+        if (!inet_ntop(a->family, &a->addr, buf, len))
+                snprintf(buf, len, "?");
+        return buf;
+}
+
+socklen_t ha_addr_to_sockaddr(const struct ha_addr *a, uint16_t port, struct sockaddr_storage *ss) {
+        memset(ss, 0, sizeof(*ss));
+        if (a->family == AF_INET) {
+                struct sockaddr_in *sin = (struct sockaddr_in *) ss;
+                sin->sin_family = AF_INET;
+                sin->sin_port = htons(port);
+                sin->sin_addr = a->addr.in;
+                return sizeof(*sin);
+        }
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(port);
+        sin6->sin6_addr = a->addr.in6;
+        return sizeof(*sin6);
+}
+
+bool ha_addr_equal(const struct ha_addr *a, const struct ha_addr *b) {
+        if (a->family != b->family)
+                return false;
+        if (a->family == AF_INET)
+                return a->addr.in.s_addr == b->addr.in.s_addr;
+        return memcmp(&a->addr.in6, &b->addr.in6, sizeof(a->addr.in6)) == 0;
+}
+
+/* Names end up in packets, JSON and file names: keep them plain. */
+static bool name_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n >= HA_NAME_MAX)
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!isalnum((unsigned char) *c) && !strchr("._-", *c))
+                        return false;
+        return true;
+}
+
+static bool ifname_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n >= IF_NAMESIZE || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+                return false;
+        for (const char *c = s; *c; c++)
+                if (*c == '/' || *c == ':' || isspace((unsigned char) *c) || !isprint((unsigned char) *c))
+                        return false;
+        return true;
+}
+
+/* A section header, "[cluster]", "[node NAME]" or "[vip NAME]", without the brackets. */
+static void parser_begin_section(struct parser *p, const char *header) {
+        char kind[32] = "", name[256] = "", extra[2];
+        int n;
+
+        p->seen = 0;
+        p->object = NULL;
+        p->kind = SECTION_INVALID;
+        p->section_line = p->line;
+
+        n = sscanf(header, " %31s %255s %1s", kind, name, extra);
+        if (n <= 0) {
+                parser_error(p, p->line, "empty section header");
+                return;
+        }
+        if (n == 3) {
+                parser_error(p, p->line, "section header '[%s]' has more than a type and a name", header);
+                return;
+        }
+        if (strcmp(kind, "cluster") == 0) {
+                if (n != 1)
+                        parser_error(p, p->line, "[cluster] takes no name");
+                else if (p->have_cluster)
+                        parser_error(p, p->line, "duplicate [cluster] section (first at line %u)", p->cluster_line);
+                else {
+                        p->have_cluster = true;
+                        p->cluster_line = p->line;
+                        p->kind = SECTION_CLUSTER;
+                }
+                return;
+        }
+        if (strcmp(kind, "node") != 0 && strcmp(kind, "vip") != 0) {
+                parser_error(p, p->line, "unknown section type '%s' (expected cluster, node or vip)", kind);
+                return;
+        }
+        if (n != 2) {
+                parser_error(p, p->line, "[%s] needs a name, as in [%s NAME]", kind, kind);
+                return;
+        }
+        if (!name_is_valid(name)) {
+                parser_error(p, p->line, "invalid %s name '%s' (1-%d letters, digits, '.', '_' or '-')",
+                             kind, name, HA_NAME_MAX - 1);
+                return;
+        }
+
+        struct ha_config *c = p->config;
+        if (strcmp(kind, "node") == 0) {
+                for (unsigned i = 0; i < c->n_nodes; i++)
+                        if (strcmp(c->nodes[i].name, name) == 0) {
+                                parser_error(p, p->line, "duplicate [node %s] (first at line %u)", name, c->nodes[i].line);
+                                return;
+                        }
+                if (c->n_nodes >= HA_MAX_NODES) {
+                        parser_error(p, p->line, "too many [node] sections (at most %d)", HA_MAX_NODES);
+                        return;
+                }
+                struct ha_node *node = &c->nodes[c->n_nodes++];
+                *node = (struct ha_node) { .line = p->line, .priority = 100 };
+                strcpy(node->name, name);
+                p->object = node;
+                p->kind = SECTION_NODE;
+                return;
+        }
+
+        for (unsigned i = 0; i < c->n_vips; i++)
+                if (strcmp(c->vips[i].name, name) == 0) {
+                        parser_error(p, p->line, "duplicate [vip %s] (first at line %u)", name, c->vips[i].line);
+                        return;
+                }
+        if (c->n_vips >= HA_MAX_VIPS) {
+                parser_error(p, p->line, "too many [vip] sections (at most %d)", HA_MAX_VIPS);
+                return;
+        }
+        if (c->n_vips % 16 == 0) {
+                struct ha_vip *v = realloc(c->vips, (c->n_vips + 16) * sizeof(*v));
+                if (!v) {
+                        parser_error(p, p->line, "out of memory");
+                        return;
+                }
+                c->vips = v;
+        }
+        struct ha_vip *vip = &c->vips[c->n_vips++];
+        *vip = (struct ha_vip) { .line = p->line };
+        strcpy(vip->name, name);
+        p->object = vip;
+        p->kind = SECTION_VIP;
+}
+
+/* The ini_reader: copies the next line into STR, tidied, and checks its
+ * shape; a line with an error reaches inih as an empty line. */
+static char *parser_read_line(char *str, int num, void *stream) {
+        struct parser *p = stream;
+        const char *nl;
+        size_t len;
+
+        if (p->p >= p->end)
+                return NULL;
+        p->line++;
+        nl = memchr(p->p, '\n', p->end - p->p);
+        len = (nl ? nl : p->end) - p->p;
+        const char *start = p->p;
+        p->p = nl ? nl + 1 : p->end;
+        str[0] = '\0';
+
+        if (p->line == 1 && len >= 3 && memcmp(start, "\xEF\xBB\xBF", 3) == 0)
+                start += 3, len -= 3;
+        if (len + 2 > (size_t) num) {
+                parser_error(p, p->line, "line is longer than %d characters", num - 2);
+                return str;
+        }
+        if (memchr(start, '\0', len)) {
+                parser_error(p, p->line, "line contains a NUL byte");
+                return str;
+        }
+        memcpy(str, start, len);
+        str[len] = '\0';
+
+        /* Leading blanks would make inih read the line as a continuation of
+         * the previous value; an inline comment starts at a blank + '#'/';'. */
+        char *s = str;
+        while (*s == ' ' || *s == '\t')
+                s++;
+        memmove(str, s, strlen(s) + 1);
+        if (str[0] == '#' || str[0] == ';') {
+                str[0] = '\0';
+                return str;
+        }
+        for (char *c = str; *c; c++)
+                if ((*c == '#' || *c == ';') && c > str && (c[-1] == ' ' || c[-1] == '\t')) {
+                        *c = '\0';
+                        break;
+                }
+        len = strlen(str);
+        while (len > 0 && isspace((unsigned char) str[len - 1]))
+                str[--len] = '\0';
+        for (char *c = str; *c; c++)
+                if (iscntrl((unsigned char) *c) && *c != '\t') {
+                        parser_error(p, p->line, "line contains a control character");
+                        str[0] = '\0';
+                        return str;
+                }
+        if (len == 0)
+                return str;
+
+        if (str[0] == '[') {
+                if (str[len - 1] != ']') {
+                        parser_error(p, p->line, "section header is missing its closing ']'");
+                        p->kind = SECTION_INVALID;
+                        str[0] = '\0';
+                        return str;
+                }
+                str[len - 1] = '\0';
+                parser_begin_section(p, str + 1);
+                str[len - 1] = ']';
+                return str;
+        }
+
+        size_t key_len = strcspn(str, "=:");
+        if (str[key_len] != '=') {
+                parser_error(p, p->line, "expected 'key = value' or a [section] header");
+                str[0] = '\0';
+                return str;
+        }
+        if (key_len == 0 || strspn(str, " \t") == key_len) {
+                parser_error(p, p->line, "missing key before '='");
+                str[0] = '\0';
+                return str;
+        }
+        if (p->kind == SECTION_NONE) {
+                parser_error(p, p->line, "key outside of any section (start with [cluster])");
+                str[0] = '\0';
+        } else if (p->kind == SECTION_INVALID)
+                str[0] = '\0'; /* the header already has its error */
+        return str;
+}
+
+enum {
+        K_CLUSTER_NAME, K_CLUSTER_PORT, K_CLUSTER_KEY_FILE, K_CLUSTER_HEARTBEAT,
+        K_CLUSTER_DEAD_TIME, K_CLUSTER_PREEMPT, K_CLUSTER_PREEMPT_DELAY,
+        K_CLUSTER_GARP_COUNT, K_CLUSTER_GARP_INTERVAL,
+        K_NODE_ADDRESS = 0, K_NODE_PRIORITY,
+        K_VIP_ADDRESS = 0, K_VIP_INTERFACE,
+};
+
+struct key {
+        const char *name;
+        int id;
+};
+
+static const struct key cluster_keys[] = {
+        { "name", K_CLUSTER_NAME }, { "port", K_CLUSTER_PORT },
+        { "key_file", K_CLUSTER_KEY_FILE }, { "heartbeat_interval", K_CLUSTER_HEARTBEAT },
+        { "dead_time", K_CLUSTER_DEAD_TIME }, { "preempt", K_CLUSTER_PREEMPT },
+        { "preempt_delay", K_CLUSTER_PREEMPT_DELAY }, { "garp_count", K_CLUSTER_GARP_COUNT },
+        { "garp_interval", K_CLUSTER_GARP_INTERVAL }, { NULL, 0 },
+};
+static const struct key node_keys[] = {
+        { "address", K_NODE_ADDRESS }, { "priority", K_NODE_PRIORITY }, { NULL, 0 },
+};
+static const struct key vip_keys[] = {
+        { "address", K_VIP_ADDRESS }, { "interface", K_VIP_INTERFACE }, { NULL, 0 },
+};
+
+static void parse_duration_key(struct parser *p, const char *key, const char *value, usec_t *ret) {
+        int r = config_parse_duration(value, ret);
+        if (r == -ERANGE)
+                parser_error(p, p->line, "%s: duration '%s' is too large", key, value);
+        else if (r < 0)
+                parser_error(p, p->line, "%s: invalid duration '%s' (a number with a unit: ms, s, m, h)", key, value);
+}
+
+static void handle_cluster(struct parser *p, int id, const char *key, const char *value) {
+        struct ha_cluster *c = &p->config->cluster;
+        unsigned long u;
+        int r;
+
+        switch (id) {
+        case K_CLUSTER_NAME:
+                if (!name_is_valid(value))
+                        parser_error(p, p->line, "name: invalid cluster name '%s' (1-%d letters, digits, '.', '_' or '-')",
+                                     value, HA_NAME_MAX - 1);
+                else
+                        strcpy(c->name, value);
+                break;
+        case K_CLUSTER_PORT:
+                if (parse_uint(value, 1, 65535, &u) < 0)
+                        parser_error(p, p->line, "port: '%s' is not a port number (1-65535)", value);
+                else
+                        c->port = u;
+                break;
+        case K_CLUSTER_KEY_FILE:
+                if (value[0] != '/')
+                        parser_error(p, p->line, "key_file: '%s' is not an absolute path", value);
+                else if (strlen(value) >= sizeof(c->key_file))
+                        parser_error(p, p->line, "key_file: path is too long");
+                else {
+                        strcpy(c->key_file, value);
+                        c->key_file_line = p->line;
+                }
+                break;
+        case K_CLUSTER_HEARTBEAT:
+                parse_duration_key(p, key, value, &c->heartbeat_interval_usec);
+                break;
+        case K_CLUSTER_DEAD_TIME:
+                parse_duration_key(p, key, value, &c->dead_time_usec);
+                break;
+        case K_CLUSTER_PREEMPT:
+                if (parse_bool(value, &c->preempt) < 0)
+                        parser_error(p, p->line, "preempt: '%s' is not yes or no", value);
+                break;
+        case K_CLUSTER_PREEMPT_DELAY:
+                parse_duration_key(p, key, value, &c->preempt_delay_usec);
+                break;
+        case K_CLUSTER_GARP_COUNT:
+                r = parse_uint(value, 0, 100, &u);
+                if (r < 0)
+                        parser_error(p, p->line, "garp_count: '%s' is not a number from 0 to 100", value);
+                else
+                        c->garp_count = u;
+                break;
+        case K_CLUSTER_GARP_INTERVAL:
+                parse_duration_key(p, key, value, &c->garp_interval_usec);
+                break;
+        }
+}
+
+static void handle_node(struct parser *p, int id, const char *value) {
+        struct ha_node *n = p->object;
+        unsigned long u;
+
+        if (id == K_NODE_PRIORITY) {
+                if (parse_uint(value, 1, 255, &u) < 0)
+                        parser_error(p, p->line, "priority: '%s' is not a number from 1 to 255", value);
+                else
+                        n->priority = (int) u;
+                return;
+        }
+
+        /* address = one address per link, separated by blanks or commas */
+        char buf[256];
+        snprintf(buf, sizeof(buf), "%s", value);
+        char *save = NULL;
+        for (char *tok = strtok_r(buf, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+                if (n->n_links >= HA_MAX_LINKS) {
+                        parser_error(p, p->line, "address: more than %d links", HA_MAX_LINKS);
+                        return;
+                }
+                if (ha_addr_from_string(tok, &n->links[n->n_links]) < 0) {
+                        parser_error(p, p->line, "address: '%s' is not an IPv4 or IPv6 address", tok);
+                        return;
+                }
+                for (unsigned i = 0; i < n->n_links; i++)
+                        if (ha_addr_equal(&n->links[i], &n->links[n->n_links])) {
+                                parser_error(p, p->line, "address: '%s' is given twice", tok);
+                                return;
+                        }
+                n->n_links++;
+        }
+        if (n->n_links == 0)
+                parser_error(p, p->line, "address: no address given");
+}
+
+static void handle_vip(struct parser *p, int id, const char *value) {
+        struct ha_vip *v = p->object;
+
+        if (id == K_VIP_INTERFACE) {
+                if (!ifname_is_valid(value))
+                        parser_error(p, p->line, "interface: '%s' is not a valid interface name", value);
+                else
+                        strcpy(v->interface, value);
+                return;
+        }
+
+        char buf[128];
+        snprintf(buf, sizeof(buf), "%s", value);
+        char *slash = strchr(buf, '/');
+        if (slash)
+                *slash = '\0';
+        if (ha_addr_from_string(buf, &v->address) < 0) {
+                parser_error(p, p->line, "address: '%s' is not an IPv4 or IPv6 address", buf);
+                return;
+        }
+        unsigned max = v->address.family == AF_INET ? 32 : 128;
+        unsigned long u = max;
+        if (slash && parse_uint(slash + 1, 1, max, &u) < 0) {
+                parser_error(p, p->line, "address: invalid prefix length '/%s' (1-%u)", slash + 1, max);
+                v->address.family = 0;
+                return;
+        }
+        v->prefixlen = (unsigned) u;
+}
+
+static int parser_handle(void *user, const char *section, const char *key, const char *value) {
+        struct parser *p = user;
+        const struct key *table;
+        const char *what;
+
+        switch (p->kind) {
+        case SECTION_CLUSTER:
+                table = cluster_keys, what = "[cluster]";
+                break;
+        case SECTION_NODE:
+                table = node_keys, what = "[node]";
+                break;
+        case SECTION_VIP:
+                table = vip_keys, what = "[vip]";
+                break;
+        default:
+                return 1;
+        }
+
+        const struct key *k = table;
+        while (k->name && strcmp(k->name, key) != 0)
+                k++;
+        if (!k->name) {
+                parser_error(p, p->line, "unknown key '%s' in %s", key, what);
+                return 1;
+        }
+        if (p->seen & (1u << k->id)) {
+                parser_error(p, p->line, "duplicate key '%s'", key);
+                return 1;
+        }
+        p->seen |= 1u << k->id;
+        if (value[0] == '\0') {
+                parser_error(p, p->line, "%s: empty value", key);
+                return 1;
+        }
+
+        if (p->kind == SECTION_CLUSTER)
+                handle_cluster(p, k->id, key, value);
+        else if (p->kind == SECTION_NODE)
+                handle_node(p, k->id, value);
+        else
+                handle_vip(p, k->id, value);
+        return 1;
+}
+
+/* Checks that concern the file as a whole, once every line is read. */
+static void parser_validate(struct parser *p) {
+        struct ha_config *c = p->config;
+        struct ha_cluster *cl = &c->cluster;
+        unsigned cline = p->have_cluster ? p->cluster_line : 1;
+        char a[INET6_ADDRSTRLEN];
+
+        if (!p->have_cluster)
+                parser_error(p, 1, "missing [cluster] section");
+        else if (cl->name[0] == '\0')
+                parser_error(p, cline, "[cluster] needs a name (name = ...)");
+
+        if (cl->heartbeat_interval_usec < USEC_PER_MSEC || cl->heartbeat_interval_usec > 60 * USEC_PER_SEC)
+                parser_error(p, cline, "heartbeat_interval must be between 1ms and 60s");
+        else if (cl->dead_time_usec < 2 * cl->heartbeat_interval_usec)
+                parser_error(p, cline, "dead_time (%llums) must be at least twice heartbeat_interval (%llums)",
+                             (unsigned long long) (cl->dead_time_usec / USEC_PER_MSEC),
+                             (unsigned long long) (cl->heartbeat_interval_usec / USEC_PER_MSEC));
+        if (cl->garp_count > 0 && cl->garp_interval_usec < USEC_PER_MSEC)
+                parser_error(p, cline, "garp_interval must be at least 1ms");
+
+        if (c->n_nodes < 2)
+                parser_error(p, cline, "a cluster needs two [node] sections, found %u", c->n_nodes);
+        else if (c->n_nodes > 2)
+                parser_error(p, c->nodes[2].line, "[node %s]: only pairs are supported (two [node] sections)",
+                             c->nodes[2].name);
+
+        for (unsigned i = 0; i < c->n_nodes; i++) {
+                struct ha_node *n = &c->nodes[i];
+                if (n->n_links == 0) {
+                        parser_error(p, n->line, "[node %s] needs an address", n->name);
+                        continue;
+                }
+                if (i > 0 && c->nodes[0].n_links > 0) {
+                        const struct ha_node *f = &c->nodes[0];
+                        if (n->n_links != f->n_links)
+                                parser_error(p, n->line, "[node %s] has %u links but [node %s] has %u: link N of one node talks to link N of the other",
+                                             n->name, n->n_links, f->name, f->n_links);
+                        for (unsigned l = 0; l < MIN(n->n_links, f->n_links); l++)
+                                if (n->links[l].family != f->links[l].family)
+                                        parser_error(p, n->line, "[node %s]: link %u is %s but link %u of [node %s] is %s",
+                                                     n->name, l + 1, n->links[l].family == AF_INET ? "IPv4" : "IPv6",
+                                                     l + 1, f->name, f->links[l].family == AF_INET ? "IPv4" : "IPv6");
+                }
+                for (unsigned j = 0; j < i; j++)
+                        for (unsigned l = 0; l < n->n_links; l++)
+                                for (unsigned m = 0; m < c->nodes[j].n_links; m++)
+                                        if (ha_addr_equal(&n->links[l], &c->nodes[j].links[m]))
+                                                parser_error(p, n->line, "[node %s]: address %s is also used by [node %s]",
+                                                             n->name, ha_addr_to_string(&n->links[l], a, sizeof(a)),
+                                                             c->nodes[j].name);
+        }
+
+        for (unsigned i = 0; i < c->n_vips; i++) {
+                struct ha_vip *v = &c->vips[i];
+                if (v->address.family == 0)
+                        parser_error(p, v->line, "[vip %s] needs an address", v->name);
+                if (v->interface[0] == '\0')
+                        parser_error(p, v->line, "[vip %s] needs an interface", v->name);
+                if (v->address.family == 0)
+                        continue;
+                for (unsigned j = 0; j < i; j++)
+                        if (ha_addr_equal(&v->address, &c->vips[j].address))
+                                parser_error(p, v->line, "[vip %s]: address %s is also used by [vip %s]", v->name,
+                                             ha_addr_to_string(&v->address, a, sizeof(a)), c->vips[j].name);
+                for (unsigned j = 0; j < c->n_nodes; j++)
+                        for (unsigned l = 0; l < c->nodes[j].n_links; l++)
+                                if (ha_addr_equal(&v->address, &c->nodes[j].links[l]))
+                                        parser_error(p, v->line, "[vip %s]: address %s is a heartbeat address of [node %s]",
+                                                     v->name, ha_addr_to_string(&v->address, a, sizeof(a)),
+                                                     c->nodes[j].name);
+        }
+}
+
+int config_parse_string(const char *text, size_t len, const char *filename,
+                        struct ha_config **ret, char **errors) {
+        struct parser p = {
+                .p = text,
+                .end = text + len,
+                .filename = filename,
+        };
+        struct ha_config *c;
+        int r;
+
+        if (errors)
+                *errors = NULL;
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->path = strdup(filename);
+        if (!c->path) {
+                free(c);
+                return -ENOMEM;
+        }
+        c->cluster = (struct ha_cluster) {
+                .port = HA_DEFAULT_PORT,
+                .key_file = HA_DEFAULT_KEY_FILE,
+                .heartbeat_interval_usec = 100 * USEC_PER_MSEC,
+                .dead_time_usec = 1 * USEC_PER_SEC,
+                .preempt = false,
+                .preempt_delay_usec = 5 * USEC_PER_SEC,
+                .garp_count = 3,
+                .garp_interval_usec = 100 * USEC_PER_MSEC,
+        };
+        p.config = c;
+
+        r = ini_parse_stream(parser_read_line, &p, parser_handle, &p);
+        if (r == -2)
+                parser_error(&p, p.line, "out of memory");
+        else if (r > 0 && p.n_errors == 0)
+                /* inih found a problem our reader did not: report it anyway. */
+                parser_error(&p, (unsigned) r, "syntax error");
+        if (p.n_errors == 0)
+                parser_validate(&p);
+
+        if (p.n_errors > 0) {
+                config_free(c);
+                if (errors)
+                        *errors = p.errors;
+                else
+                        free(p.errors);
+                return -EINVAL;
+        }
+        free(p.errors);
+        *ret = c;
+        return 0;
+}
+
+int config_load(const char *path, struct ha_config **ret, char **errors) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t len = 0;
+        int r;
+
+        if (errors)
+                *errors = NULL;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                r = -EINVAL;
+                if (errors && asprintf(errors, "%s: not a regular file\n", path) < 0)
+                        *errors = NULL;
+                return r;
+        }
+        if (st.st_size > CONFIG_MAX_BYTES) {
+                r = -EFBIG;
+                goto fail;
+        }
+        buf = malloc(st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (len < (size_t) st.st_size) {
+                ssize_t n = read(fd, buf + len, st.st_size - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+                if (n == 0)
+                        break;
+                len += n;
+        }
+        buf[len] = '\0';
+        return config_parse_string(buf, len, path, ret, errors);
+
+fail:
+        if (errors && asprintf(errors, "%s: %s\n", path, strerror(-r)) < 0)
+                *errors = NULL;
+        return r;
+}
+
+struct ha_config *config_free(struct ha_config *c) {
+        if (!c)
+                return NULL;
+        free(c->vips);
+        free(c->path);
+        free(c);
+        return NULL;
+}
+
+const struct ha_node *config_find_node(const struct ha_config *c, const char *name) {
+        for (unsigned i = 0; i < c->n_nodes; i++)
+                if (strcmp(c->nodes[i].name, name) == 0)
+                        return &c->nodes[i];
+        return NULL;
+}

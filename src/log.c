@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log.h"
+
+int log_max_priority = LOG_INFO;
+
+int log_internal(int priority, int error, const char *fmt, ...) {
+        int saved = errno;
+        char buf[1024];
+        va_list ap;
+
+        if (error < 0)
+                error = -error;
+        if (priority <= log_max_priority) {
+                /* %m in fmt refers to the error passed in, as in systemd. */
+                errno = error;
+                va_start(ap, fmt);
+                vsnprintf(buf, sizeof(buf), fmt, ap);
+                va_end(ap);
+                fprintf(stderr, "<%d>%s\n", priority, buf);
+        }
+        errno = saved;
+        return -error;
+}

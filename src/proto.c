@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <endian.h>
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "proto.h"
+
+/* Header, all integers big-endian:
+ *   0 u16 magic "HA"   2 u8 version   3 u8 type   4 u16 total length
+ *   6 u16 reserved (0)  8 u64 incarnation  16 u64 sequence
+ * then TLVs (u16 type, u16 length, value), then the HMAC-SHA256 of all the
+ * preceding bytes. */
+enum tlv_type {
+        TLV_CLUSTER = 1,
+        TLV_NODE = 2,
+        TLV_TERM = 3,
+        TLV_ROLE = 4,
+        TLV_PRIORITY = 5,
+        TLV_LEADER = 6,
+        TLV_FLAGS = 7,
+        TLV_TARGET = 8,
+        TLV_LINK = 9,
+};
+
+const char *drop_to_string(enum ha_drop d) {
+        static const char *const names[_HA_DROP_MAX] = {
+                [HA_DROP_NONE] = "accepted",
+                [HA_DROP_TRUNCATED] = "truncated",
+                [HA_DROP_OVERSIZED] = "oversized",
+                [HA_DROP_BAD_HEADER] = "bad_header",
+                [HA_DROP_BAD_MAC] = "bad_mac",
+                [HA_DROP_MALFORMED] = "malformed",
+                [HA_DROP_REPLAY] = "replay",
+                [HA_DROP_WRONG_CLUSTER] = "wrong_cluster",
+                [HA_DROP_UNKNOWN_NODE] = "unknown_node",
+                [HA_DROP_SELF] = "self",
+        };
+        return d < _HA_DROP_MAX ? names[d] : "unknown";
+}
+
+static void put16(uint8_t *p, uint16_t v) {
+        v = htobe16(v);
+        memcpy(p, &v, 2);
+}
+static void put32(uint8_t *p, uint32_t v) {
+        v = htobe32(v);
+        memcpy(p, &v, 4);
+}
+static void put64(uint8_t *p, uint64_t v) {
+        v = htobe64(v);
+        memcpy(p, &v, 8);
+}
+static uint16_t get16(const uint8_t *p) {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return be16toh(v);
+}
+static uint32_t get32(const uint8_t *p) {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return be32toh(v);
+}
+static uint64_t get64(const uint8_t *p) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return be64toh(v);
+}
+
+struct writer {
+        uint8_t *buf;
+        size_t len, pos;
+        bool overflow;
+};
+
+static void put_tlv(struct writer *w, uint16_t type, const void *val, size_t n) {
+        if (w->overflow || w->pos + 4 + n + HA_MAC_LEN > w->len || n > UINT16_MAX) {
+                w->overflow = true;
+                return;
+        }
+        put16(w->buf + w->pos, type);
+        put16(w->buf + w->pos + 2, (uint16_t) n);
+        if (n > 0)
+                memcpy(w->buf + w->pos + 4, val, n);
+        w->pos += 4 + n;
+}
+
+static void put_tlv_u64(struct writer *w, uint16_t type, uint64_t v) {
+        uint8_t b[8];
+        put64(b, v);
+        put_tlv(w, type, b, 8);
+}
+
+static void put_tlv_u32(struct writer *w, uint16_t type, uint32_t v) {
+        uint8_t b[4];
+        put32(b, v);
+        put_tlv(w, type, b, 4);
+}
+
+static void put_tlv_str(struct writer *w, uint16_t type, const char *s) {
+        put_tlv(w, type, s, strnlen(s, HA_NAME_MAX - 1));
+}
+
+int proto_encode(const struct ha_msg *m, const uint8_t key[HA_KEY_LEN], uint8_t *buf, size_t len) {
+        struct writer w = { .buf = buf, .len = MIN(len, (size_t) HA_PACKET_MAX), .pos = HA_HEADER_LEN };
+
+        if (w.len < HA_HEADER_LEN + HA_MAC_LEN)
+                return -ENOBUFS;
+        put_tlv_str(&w, TLV_CLUSTER, m->cluster);
+        put_tlv_str(&w, TLV_NODE, m->node);
+        put_tlv_u64(&w, TLV_TERM, m->term);
+        put_tlv(&w, TLV_ROLE, &m->role, 1);
+        put_tlv_u32(&w, TLV_PRIORITY, m->priority);
+        if (m->leader[0])
+                put_tlv_str(&w, TLV_LEADER, m->leader);
+        if (m->flags)
+                put_tlv_u32(&w, TLV_FLAGS, m->flags);
+        if (m->target[0])
+                put_tlv_str(&w, TLV_TARGET, m->target);
+        put_tlv(&w, TLV_LINK, &m->link, 1);
+        if (w.overflow)
+                return -ENOBUFS;
+
+        size_t total = w.pos + HA_MAC_LEN;
+        put16(buf, HA_PROTO_MAGIC);
+        buf[2] = HA_PROTO_VERSION;
+        buf[3] = m->type;
+        put16(buf + 4, (uint16_t) total);
+        put16(buf + 6, 0);
+        put64(buf + 8, m->incarnation);
+        put64(buf + 16, m->seq);
+        crypto_auth_hmacsha256(buf + w.pos, buf, w.pos, key);
+        return (int) total;
+}
+
+/* A name TLV: 1..HA_NAME_MAX-1 printable bytes, no NUL. */
+static bool get_name(const uint8_t *v, uint16_t n, char *out, bool allow_empty) {
+        if (n >= HA_NAME_MAX || (n == 0 && !allow_empty))
+                return false;
+        for (uint16_t i = 0; i < n; i++)
+                if (v[i] < 0x21 || v[i] > 0x7e)
+                        return false;
+        memcpy(out, v, n);
+        out[n] = '\0';
+        return true;
+}
+
+enum ha_drop proto_decode(const uint8_t *buf, size_t len, const uint8_t key[HA_KEY_LEN], struct ha_msg *ret) {
+        struct ha_msg m = {};
+        uint32_t seen = 0;
+
+        if (len > HA_PACKET_MAX)
+                return HA_DROP_OVERSIZED;
+        if (len < HA_HEADER_LEN + HA_MAC_LEN)
+                return HA_DROP_TRUNCATED;
+        if (get16(buf) != HA_PROTO_MAGIC || buf[2] != HA_PROTO_VERSION)
+                return HA_DROP_BAD_HEADER;
+        size_t total = get16(buf + 4);
+        if (total > len)
+                return HA_DROP_TRUNCATED;
+        if (total != len || total < HA_HEADER_LEN + HA_MAC_LEN)
+                return HA_DROP_BAD_HEADER;
+
+        size_t body = total - HA_MAC_LEN;
+        if (crypto_auth_hmacsha256_verify(buf + body, buf, body, key) != 0)
+                return HA_DROP_BAD_MAC;
+
+        m.type = buf[3];
+        m.incarnation = get64(buf + 8);
+        m.seq = get64(buf + 16);
+        if (m.type != HA_MSG_HEARTBEAT)
+                return HA_DROP_MALFORMED;
+
+        for (size_t pos = HA_HEADER_LEN; pos < body;) {
+                if (body - pos < 4)
+                        return HA_DROP_MALFORMED;
+                uint16_t type = get16(buf + pos), n = get16(buf + pos + 2);
+                const uint8_t *v = buf + pos + 4;
+                pos += 4;
+                if (n > body - pos)
+                        return HA_DROP_MALFORMED;
+                pos += n;
+
+                if (type < 32) {
+                        /* A known field given twice is ambiguous. */
+                        if (seen & (1u << type))
+                                return HA_DROP_MALFORMED;
+                        seen |= 1u << type;
+                }
+                bool ok = true;
+                switch (type) {
+                case TLV_CLUSTER:
+                        ok = get_name(v, n, m.cluster, false);
+                        break;
+                case TLV_NODE:
+                        ok = get_name(v, n, m.node, false);
+                        break;
+                case TLV_TERM:
+                        ok = n == 8;
+                        if (ok)
+                                m.term = get64(v);
+                        break;
+                case TLV_ROLE:
+                        ok = n == 1 && v[0] < 3;
+                        if (ok)
+                                m.role = v[0];
+                        break;
+                case TLV_PRIORITY:
+                        ok = n == 4;
+                        if (ok)
+                                m.priority = get32(v);
+                        break;
+                case TLV_LEADER:
+                        ok = get_name(v, n, m.leader, true);
+                        break;
+                case TLV_FLAGS:
+                        ok = n == 4;
+                        if (ok)
+                                m.flags = get32(v);
+                        break;
+                case TLV_TARGET:
+                        ok = get_name(v, n, m.target, true);
+                        break;
+                case TLV_LINK:
+                        ok = n == 1 && v[0] < HA_MAX_LINKS;
+                        if (ok)
+                                m.link = v[0];
+                        break;
+                default:
+                        /* Unknown fields are skipped: newer senders may add some. */
+                        break;
+                }
+                if (!ok)
+                        return HA_DROP_MALFORMED;
+        }
+
+        const uint32_t required = 1u << TLV_CLUSTER | 1u << TLV_NODE | 1u << TLV_TERM |
+                                  1u << TLV_ROLE | 1u << TLV_PRIORITY;
+        if ((seen & required) != required)
+                return HA_DROP_MALFORMED;
+        *ret = m;
+        return HA_DROP_NONE;
+}
+
+bool replay_accept(struct ha_replay *r, uint64_t inc, uint64_t seq) {
+        if (!r->valid || inc > r->incarnation) {
+                *r = (struct ha_replay) { .valid = true, .incarnation = inc, .top = seq, .bitmap = 1 };
+                return true;
+        }
+        if (inc < r->incarnation)
+                return false;
+        if (seq > r->top) {
+                uint64_t shift = seq - r->top;
+                r->bitmap = shift >= 64 ? 1 : (r->bitmap << shift) | 1;
+                r->top = seq;
+                return true;
+        }
+        uint64_t age = r->top - seq;
+        if (age >= 64 || (r->bitmap & (1ULL << age)))
+                return false;
+        r->bitmap |= 1ULL << age;
+        return true;
+}

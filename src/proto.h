@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The heartbeat wire format (doc/protocol.md). Pure functions over byte
+ * buffers: no I/O, no clock, no globals, so the decoder can be fuzzed. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define HA_PROTO_MAGIC 0x4841  /* "HA" */
+#define HA_PROTO_VERSION 1
+#define HA_HEADER_LEN 24
+#define HA_MAC_LEN 32           /* HMAC-SHA256 */
+#define HA_KEY_LEN 32
+/* Heartbeats stay below any path MTU we are likely to meet, so they are
+ * never fragmented (a lost fragment would lose the heartbeat). */
+#define HA_PACKET_MAX 1200
+
+enum ha_msg_type {
+        HA_MSG_HEARTBEAT = 1,
+};
+
+enum ha_msg_flag {
+        HA_FLAG_LEAVING = 1u << 0, /* the sender is shutting down: take over now */
+        HA_FLAG_YIELD = 1u << 1,   /* the sender hands the active role to `target` */
+};
+
+struct ha_msg {
+        uint8_t type;
+        uint64_t incarnation;   /* grows at every start of the sender */
+        uint64_t seq;           /* grows at every packet within an incarnation */
+        char cluster[HA_NAME_MAX];
+        char node[HA_NAME_MAX];
+        uint64_t term;
+        uint8_t role;           /* enum ha_role */
+        uint32_t priority;      /* effective priority */
+        char leader[HA_NAME_MAX]; /* the node the sender follows; "" if none */
+        uint32_t flags;         /* enum ha_msg_flag */
+        char target[HA_NAME_MAX]; /* with HA_FLAG_YIELD */
+        uint8_t link;           /* index of the link it was sent on */
+};
+
+/* Why a packet was dropped; HA_DROP_NONE means it was accepted. */
+enum ha_drop {
+        HA_DROP_NONE = 0,
+        HA_DROP_TRUNCATED,      /* shorter than a header + MAC, or than it says */
+        HA_DROP_OVERSIZED,      /* longer than HA_PACKET_MAX */
+        HA_DROP_BAD_HEADER,     /* wrong magic, version or length field */
+        HA_DROP_BAD_MAC,        /* wrong key or altered in flight */
+        HA_DROP_MALFORMED,      /* authentic but its fields do not parse */
+        HA_DROP_REPLAY,         /* seen before, or older than the window */
+        HA_DROP_WRONG_CLUSTER,
+        HA_DROP_UNKNOWN_NODE,
+        HA_DROP_SELF,           /* our own packet came back */
+        _HA_DROP_MAX,
+};
+
+const char *drop_to_string(enum ha_drop d);
+
+/* Encodes MSG, authenticated with KEY, into BUF. Returns the packet length
+ * or -ENOBUFS when LEN is too small. */
+int proto_encode(const struct ha_msg *msg, const uint8_t key[HA_KEY_LEN], uint8_t *buf, size_t len);
+
+/* Checks the lengths and the MAC of BUF first, then parses it into RET.
+ * Nothing from the packet is looked at before its MAC is checked but the
+ * length fields. */
+enum ha_drop proto_decode(const uint8_t *buf, size_t len, const uint8_t key[HA_KEY_LEN], struct ha_msg *ret);
+
+/* Anti-replay state for one sender: the highest (incarnation, sequence)
+ * seen and a 64-packet window below it, as IPsec does (RFC 4303 3.4.3). */
+struct ha_replay {
+        bool valid;
+        uint64_t incarnation;
+        uint64_t top;
+        uint64_t bitmap;        /* bit i: top - i was seen */
+};
+
+/* Returns true and records (INC, SEQ) if it is new; false for a replay. */
+bool replay_accept(struct ha_replay *r, uint64_t inc, uint64_t seq);

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "macro.h"
+#include "store.h"
+
+#define STATE_FILE "state"
+#define STATE_TMP "state.tmp"
+
+int store_load(const char *dir, struct ha_state *ret) {
+        char path[4096], buf[512], extra;
+        _cleanup_close_ int fd = -1;
+        struct ha_state s = {};
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "%s/" STATE_FILE, dir);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                if (errno == ENOENT) {
+                        *ret = s;
+                        return 0;
+                }
+                return -errno;
+        }
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        if (sscanf(buf, "term=%" SCNu64 "\nincarnation=%" SCNu64 "\n%c", &s.term, &s.incarnation, &extra) != 2)
+                return -EBADMSG;
+        *ret = s;
+        return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len) {
+        while (len > 0) {
+                ssize_t n = write(fd, buf, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                buf += n;
+                len -= n;
+        }
+        return 0;
+}
+
+int store_save(const char *dir, const struct ha_state *s) {
+        _cleanup_close_ int dfd = -1, fd = -1;
+        char buf[128];
+        int r, len;
+
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        fd = openat(dfd, STATE_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        len = snprintf(buf, sizeof(buf), "term=%" PRIu64 "\nincarnation=%" PRIu64 "\n", s->term, s->incarnation);
+        r = write_all(fd, buf, len);
+        if (r == 0 && fdatasync(fd) < 0)
+                r = -errno;
+        if (r == 0 && renameat(dfd, STATE_TMP, dfd, STATE_FILE) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlinkat(dfd, STATE_TMP, 0);
+                return r;
+        }
+        if (fsync(dfd) < 0)
+                return -errno;
+        return 0;
+}

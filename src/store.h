@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* What must survive a restart, in the state dir: the term and the
+ * incarnation. Written whole to a temporary file, fsync'ed, renamed over the
+ * old one and the directory fsync'ed, so a crash at any point leaves either
+ * the old or the new state, never a mix. */
+#pragma once
+
+#include <stdint.h>
+
+struct ha_state {
+        uint64_t term;
+        uint64_t incarnation;
+};
+
+/* Reads DIR/state; a missing file is a zero state. -EBADMSG when it does
+ * not parse (it is never half-written by had, so someone edited it). */
+int store_load(const char *dir, struct ha_state *ret);
+
+/* Replaces DIR/state atomically and durably. */
+int store_save(const char *dir, const struct ha_state *s);

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The election for a pair, driven by a fake clock. Two state machines talk
+ * through a simulated link that the tests can cut; heartbeats every 50ms,
+ * dead_time 150ms, as the benchmark runs them. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "election.h"
+#include "proto.h"
+
+#define MS USEC_PER_MSEC
+#define INTERVAL (50 * MS)
+#define DEAD (150 * MS)
+
+struct sim {
+        struct election n[2];
+        unsigned actions[2];    /* everything each node was told to do */
+        unsigned role_changes[2];
+        bool link_up;
+        bool stopped[2];
+        usec_t now;
+};
+
+static void sim_init(struct sim *s, int prio_a, int prio_b, bool preempt, usec_t delay) {
+        struct election_config a = { .self = "alpha", .priority = prio_a, .preempt = preempt,
+                                     .preempt_delay_usec = delay, .dead_time_usec = DEAD };
+        struct election_config b = a;
+
+        strcpy(b.self, "beta");
+        b.priority = prio_b;
+        memset(s, 0, sizeof(*s));
+        s->now = 1000 * MS;
+        s->link_up = true;
+        election_init(&s->n[0], &a, "beta", 0, s->now);
+        election_init(&s->n[1], &b, "alpha", 0, s->now);
+}
+
+static void note(struct sim *s, int i, unsigned a) {
+        s->actions[i] |= a;
+        if (a & ELECTION_ROLE_CHANGED)
+                s->role_changes[i]++;
+}
+
+static struct election_heartbeat heartbeat_of(const struct election *e) {
+        struct election_heartbeat hb = {
+                .term = e->term,
+                .role = e->role,
+                .priority = (uint32_t) e->cfg.priority,
+                .flags = election_flags(e),
+        };
+        strcpy(hb.node, e->cfg.self);
+        strcpy(hb.target, election_target(e));
+        return hb;
+}
+
+static void sim_send(struct sim *s, int from) {
+        struct election_heartbeat hb = heartbeat_of(&s->n[from]);
+        if (s->link_up && !s->stopped[from] && !s->stopped[1 - from])
+                note(s, 1 - from, election_receive(&s->n[1 - from], s->now, &hb));
+}
+
+/* Runs the pair for D: heartbeats every INTERVAL (beta offset by 20ms),
+ * ticks every millisecond. */
+static void sim_run(struct sim *s, usec_t d) {
+        for (usec_t end = s->now + d; s->now < end; s->now += MS) {
+                for (int i = 0; i < 2; i++)
+                        if (!s->stopped[i])
+                                note(s, i, election_tick(&s->n[i], s->now));
+                if (s->now % INTERVAL == 0)
+                        sim_send(s, 0);
+                if ((s->now + 20 * MS) % INTERVAL == 0)
+                        sim_send(s, 1);
+        }
+}
+
+static int n_active(const struct sim *s) {
+        int n = 0;
+        for (int i = 0; i < 2; i++)
+                n += !s->stopped[i] && s->n[i].role == HA_ROLE_ACTIVE;
+        return n;
+}
+
+static void test_alone_becomes_active_after_dead_time(void **state) {
+        struct election e;
+        struct election_config c = { .self = "alpha", .priority = 100, .dead_time_usec = DEAD };
+
+        election_init(&e, &c, "beta", 7, 0);
+        assert_int_equal(e.role, HA_ROLE_CANDIDATE);
+        assert_int_equal(election_next_wakeup(&e), DEAD);
+        assert_int_equal(election_tick(&e, DEAD - 1), 0);
+        assert_int_equal(e.role, HA_ROLE_CANDIDATE);
+        unsigned a = election_tick(&e, DEAD);
+        assert_true(a & ELECTION_PERSIST_TERM);
+        assert_true(a & ELECTION_ROLE_CHANGED);
+        assert_int_equal(e.role, HA_ROLE_ACTIVE);
+        /* restart with a persisted term: the next term is above it */
+        assert_int_equal(e.term, 8);
+        assert_string_equal(election_leader(&e), "alpha");
+        assert_int_equal(election_next_wakeup(&e), USEC_INFINITY);
+}
+
+static void test_startup_pair_elects_higher_priority(void **state) {
+        struct sim s;
+
+        sim_init(&s, 100, 200, false, 0);
+        sim_run(&s, 100 * MS);
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+        assert_int_equal(s.n[0].role, HA_ROLE_STANDBY);
+        assert_int_equal(s.n[1].term, 1);
+        assert_string_equal(election_leader(&s.n[0]), "beta");
+        sim_run(&s, 5 * USEC_PER_SEC);
+        assert_int_equal(s.role_changes[0], 1);
+        assert_int_equal(s.role_changes[1], 1);
+}
+
+static void test_tie_break_by_name(void **state) {
+        struct sim s;
+
+        sim_init(&s, 100, 100, false, 0);
+        sim_run(&s, 100 * MS);
+        assert_int_equal(s.n[0].role, HA_ROLE_ACTIVE);
+        assert_int_equal(s.n[1].role, HA_ROLE_STANDBY);
+        /* and the other way round: the decision does not depend on who speaks first */
+        sim_init(&s, 100, 100, false, 0);
+        s.now += 20 * MS;
+        sim_send(&s, 1);
+        sim_run(&s, 100 * MS);
+        assert_int_equal(s.n[0].role, HA_ROLE_ACTIVE);
+        assert_int_equal(s.n[1].role, HA_ROLE_STANDBY);
+}
+
+static void test_peer_death_and_return_without_preemption(void **state) {
+        struct sim s;
+
+        sim_init(&s, 200, 100, false, 0);
+        sim_run(&s, 200 * MS);
+        assert_int_equal(s.n[0].role, HA_ROLE_ACTIVE);
+        assert_int_equal(s.n[0].term, 1);
+
+        /* alpha dies: beta takes over after dead_time, not before */
+        s.stopped[0] = true;
+        usec_t died = s.now;
+        while (s.n[1].role != HA_ROLE_ACTIVE && s.now < died + USEC_PER_SEC)
+                sim_run(&s, MS);
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+        assert_true(s.now - died >= DEAD - INTERVAL);
+        assert_true(s.now - died <= DEAD + MS);
+        assert_int_equal(s.n[1].term, 2);
+        assert_int_equal(s.n[1].peer.state, PEER_DEAD);
+
+        /* alpha restarts with its persisted term, higher priority: it must not
+         * take the active role back */
+        struct election_config c = s.n[0].cfg;
+        election_init(&s.n[0], &c, "beta", 1, s.now);
+        s.stopped[0] = false;
+        sim_run(&s, 10 * USEC_PER_SEC);
+        assert_int_equal(s.n[0].role, HA_ROLE_STANDBY);
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+        assert_int_equal(s.n[0].term, 2); /* follows the cluster's term */
+        assert_true(s.actions[0] & ELECTION_PERSIST_TERM);
+}
+
+static void test_preemption_waits_for_delay(void **state) {
+        struct sim s;
+
+        sim_init(&s, 200, 100, true, 2 * USEC_PER_SEC);
+        sim_run(&s, 200 * MS);
+        s.stopped[0] = true;
+        sim_run(&s, 500 * MS);
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+
+        struct election_config c = s.n[0].cfg;
+        election_init(&s.n[0], &c, "beta", s.n[0].term, s.now);
+        s.stopped[0] = false;
+        sim_run(&s, 1900 * MS);
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+        assert_int_equal(s.n[0].role, HA_ROLE_STANDBY);
+        sim_run(&s, 300 * MS);
+        assert_int_equal(s.n[0].role, HA_ROLE_ACTIVE);
+        assert_int_equal(s.n[1].role, HA_ROLE_STANDBY);
+        assert_int_equal(s.n[0].term, 3);
+        /* and it stays there */
+        unsigned before = s.role_changes[0] + s.role_changes[1];
+        sim_run(&s, 10 * USEC_PER_SEC);
+        assert_int_equal(s.role_changes[0] + s.role_changes[1], before);
+}
+
+/* The handover itself never shows two actives, at any millisecond. */
+static void test_preemption_never_dual_active(void **state) {
+        struct sim s;
+
+        sim_init(&s, 100, 200, true, 0);
+        s.stopped[1] = true;
+        sim_run(&s, 500 * MS);
+        assert_int_equal(s.n[0].role, HA_ROLE_ACTIVE);
+        struct election_config c = s.n[1].cfg;
+        election_init(&s.n[1], &c, "alpha", 0, s.now);
+        s.stopped[1] = false;
+        for (int i = 0; i < 2000; i++) {
+                sim_run(&s, MS);
+                assert_true(n_active(&s) <= 1);
+        }
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+}
+
+static void test_healed_partition_loser_steps_down(void **state) {
+        struct sim s;
+
+        sim_init(&s, 200, 100, false, 0);
+        sim_run(&s, 200 * MS);
+        assert_int_equal(s.n[0].role, HA_ROLE_ACTIVE);
+        s.link_up = false;
+        sim_run(&s, 500 * MS);
+        assert_int_equal(n_active(&s), 2);
+        assert_true(s.n[1].term > s.n[0].term);
+
+        /* The partition heals: alpha, with the older term, steps down at the
+         * first heartbeat it gets; beta announces its VIPs again. */
+        s.link_up = true;
+        s.actions[0] = s.actions[1] = 0;
+        sim_run(&s, INTERVAL + MS);
+        assert_int_equal(s.n[0].role, HA_ROLE_STANDBY);
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+        assert_true(s.actions[1] & ELECTION_ANNOUNCE);
+        assert_int_equal(s.n[0].term, s.n[1].term);
+        sim_run(&s, 5 * USEC_PER_SEC);
+        assert_int_equal(n_active(&s), 1);
+}
+
+static void test_dual_active_same_term_uses_rank(void **state) {
+        struct election e;
+        struct election_config c = { .self = "beta", .priority = 100, .dead_time_usec = DEAD };
+        struct election_heartbeat hb = { .node = "alpha", .term = 4, .role = HA_ROLE_ACTIVE, .priority = 100 };
+
+        election_init(&e, &c, "alpha", 3, 0);
+        election_tick(&e, DEAD);
+        assert_int_equal(e.role, HA_ROLE_ACTIVE);
+        assert_int_equal(e.term, 4);
+        unsigned a = election_receive(&e, DEAD + 1, &hb);
+        assert_true(a & ELECTION_ROLE_CHANGED);
+        assert_int_equal(e.role, HA_ROLE_STANDBY); /* "alpha" sorts first */
+
+        strcpy(c.self, "alpha");
+        election_init(&e, &c, "beta", 3, 0);
+        election_tick(&e, DEAD);
+        strcpy(hb.node, "beta");
+        a = election_receive(&e, DEAD + 1, &hb);
+        assert_int_equal(e.role, HA_ROLE_ACTIVE);
+        assert_true(a & ELECTION_ANNOUNCE);
+}
+
+static void test_leaving_hands_over_at_once(void **state) {
+        struct sim s;
+
+        sim_init(&s, 200, 100, false, 0);
+        sim_run(&s, 200 * MS);
+        assert_int_equal(s.n[0].role, HA_ROLE_ACTIVE);
+        unsigned a = election_leave(&s.n[0], s.now);
+        assert_true(a & ELECTION_ROLE_CHANGED);
+        assert_true(a & ELECTION_SEND_NOW);
+        assert_int_equal(s.n[0].role, HA_ROLE_STANDBY);
+        assert_true(election_flags(&s.n[0]) & HA_FLAG_LEAVING);
+        sim_send(&s, 0);
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+        assert_int_equal(s.n[1].peer.state, PEER_LEFT);
+        /* the leaving node never takes over again */
+        sim_run(&s, USEC_PER_SEC);
+        assert_int_equal(s.n[0].role, HA_ROLE_STANDBY);
+        assert_int_equal(election_next_wakeup(&s.n[0]), USEC_INFINITY);
+}
+
+static void test_yield_and_expiry(void **state) {
+        struct sim s;
+        unsigned a = 0;
+
+        sim_init(&s, 200, 100, false, 0);
+        assert_int_equal(election_yield(&s.n[0], s.now, &a), -EBUSY); /* candidate */
+        sim_run(&s, 200 * MS);
+        assert_int_equal(election_yield(&s.n[1], s.now, &a), -EBUSY); /* standby */
+        assert_int_equal(election_yield(&s.n[0], s.now, &a), 0);
+        assert_true(a & ELECTION_ROLE_CHANGED);
+        assert_string_equal(election_target(&s.n[0]), "beta");
+        sim_send(&s, 0);
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+        sim_run(&s, 100 * MS);
+        assert_false(election_flags(&s.n[0]) & HA_FLAG_YIELD);
+        assert_int_equal(s.n[0].role, HA_ROLE_STANDBY);
+
+        /* A yield nobody answers expires after dead_time; the election
+         * then runs again (here the link is down: alpha is alone). */
+        sim_init(&s, 200, 100, false, 0);
+        sim_run(&s, 200 * MS);
+        a = 0;
+        assert_int_equal(election_yield(&s.n[0], s.now, &a), 0);
+        s.link_up = false;
+        sim_run(&s, 2 * DEAD);
+        assert_false(election_flags(&s.n[0]) & HA_FLAG_YIELD);
+        assert_int_equal(s.n[0].role, HA_ROLE_ACTIVE);
+}
+
+static void test_revert_after_failed_persist(void **state) {
+        struct election e;
+        struct election_config c = { .self = "alpha", .priority = 100, .dead_time_usec = DEAD };
+
+        election_init(&e, &c, "beta", 3, 0);
+        unsigned a = election_tick(&e, DEAD);
+        assert_true(a & ELECTION_PERSIST_TERM);
+        election_revert(&e, HA_ROLE_CANDIDATE, 3);
+        assert_int_equal(e.role, HA_ROLE_CANDIDATE);
+        assert_int_equal(e.term, 3);
+        election_tick(&e, DEAD + 1);
+        assert_int_equal(e.term, 4);
+}
+
+static void test_heartbeat_from_stranger_ignored(void **state) {
+        struct election e;
+        struct election_config c = { .self = "alpha", .priority = 100, .dead_time_usec = DEAD };
+        struct election_heartbeat hb = { .node = "gamma", .term = 99, .role = HA_ROLE_ACTIVE };
+
+        election_init(&e, &c, "beta", 0, 0);
+        assert_int_equal(election_receive(&e, 1, &hb), 0);
+        assert_int_equal(e.term, 0);
+        assert_int_equal(e.peer.state, PEER_UNKNOWN);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_alone_becomes_active_after_dead_time),
+                cmocka_unit_test(test_startup_pair_elects_higher_priority),
+                cmocka_unit_test(test_tie_break_by_name),
+                cmocka_unit_test(test_peer_death_and_return_without_preemption),
+                cmocka_unit_test(test_preemption_waits_for_delay),
+                cmocka_unit_test(test_preemption_never_dual_active),
+                cmocka_unit_test(test_healed_partition_loser_steps_down),
+                cmocka_unit_test(test_dual_active_same_term_uses_rank),
+                cmocka_unit_test(test_leaving_hands_over_at_once),
+                cmocka_unit_test(test_yield_and_expiry),
+                cmocka_unit_test(test_revert_after_failed_persist),
+                cmocka_unit_test(test_heartbeat_from_stranger_ignored),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Wire format: round trips and every path by which a packet is dropped. */
+#include <endian.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "proto.h"
+#include "role.h"
+
+static uint8_t key[HA_KEY_LEN], other_key[HA_KEY_LEN];
+
+static struct ha_msg sample(void) {
+        struct ha_msg m = {
+                .type = HA_MSG_HEARTBEAT,
+                .incarnation = 7,
+                .seq = 42,
+                .cluster = "prod",
+                .node = "alpha",
+                .term = 0x0102030405060708ULL,
+                .role = HA_ROLE_ACTIVE,
+                .priority = 200,
+                .leader = "alpha",
+                .flags = HA_FLAG_YIELD,
+                .target = "beta",
+                .link = 1,
+        };
+        return m;
+}
+
+static void assert_msg_equal(const struct ha_msg *a, const struct ha_msg *b) {
+        assert_int_equal(a->type, b->type);
+        assert_int_equal(a->incarnation, b->incarnation);
+        assert_int_equal(a->seq, b->seq);
+        assert_string_equal(a->cluster, b->cluster);
+        assert_string_equal(a->node, b->node);
+        assert_int_equal(a->term, b->term);
+        assert_int_equal(a->role, b->role);
+        assert_int_equal(a->priority, b->priority);
+        assert_string_equal(a->leader, b->leader);
+        assert_int_equal(a->flags, b->flags);
+        assert_string_equal(a->target, b->target);
+        assert_int_equal(a->link, b->link);
+}
+
+static void test_roundtrip(void **state) {
+        struct ha_msg m = sample(), d;
+        uint8_t buf[HA_PACKET_MAX];
+        int n = proto_encode(&m, key, buf, sizeof(buf));
+
+        assert_true(n > HA_HEADER_LEN + HA_MAC_LEN);
+        assert_int_equal(proto_decode(buf, n, key, &d), HA_DROP_NONE);
+        assert_msg_equal(&m, &d);
+
+        /* The minimal message: optional fields absent. */
+        m.leader[0] = m.target[0] = '\0';
+        m.flags = 0;
+        m.role = HA_ROLE_CANDIDATE;
+        n = proto_encode(&m, key, buf, sizeof(buf));
+        assert_int_equal(proto_decode(buf, n, key, &d), HA_DROP_NONE);
+        assert_msg_equal(&m, &d);
+}
+
+static void test_encode_small_buffer(void **state) {
+        struct ha_msg m = sample();
+        uint8_t buf[64];
+
+        assert_int_equal(proto_encode(&m, key, buf, sizeof(buf)), -ENOBUFS);
+}
+
+static void test_lengths(void **state) {
+        struct ha_msg m = sample(), d;
+        uint8_t buf[2000];
+        int n = proto_encode(&m, key, buf, sizeof(buf));
+
+        for (int i = 0; i < HA_HEADER_LEN + HA_MAC_LEN; i++)
+                assert_int_equal(proto_decode(buf, i, key, &d), HA_DROP_TRUNCATED);
+        /* Cut anywhere after the header: the length field disagrees. */
+        for (int i = HA_HEADER_LEN + HA_MAC_LEN; i < n; i++)
+                assert_int_equal(proto_decode(buf, i, key, &d), HA_DROP_TRUNCATED);
+        /* Trailing bytes after what the header says. */
+        assert_int_equal(proto_decode(buf, n + 1, key, &d), HA_DROP_BAD_HEADER);
+        assert_int_equal(proto_decode(buf, HA_PACKET_MAX + 1, key, &d), HA_DROP_OVERSIZED);
+}
+
+static void test_header(void **state) {
+        struct ha_msg m = sample(), d;
+        uint8_t buf[HA_PACKET_MAX];
+        int n = proto_encode(&m, key, buf, sizeof(buf));
+
+        buf[0] ^= 1;
+        assert_int_equal(proto_decode(buf, n, key, &d), HA_DROP_BAD_HEADER);
+        buf[0] ^= 1;
+        buf[2] = 2;
+        assert_int_equal(proto_decode(buf, n, key, &d), HA_DROP_BAD_HEADER);
+}
+
+static void test_mac(void **state) {
+        struct ha_msg m = sample(), d;
+        uint8_t buf[HA_PACKET_MAX];
+        int n = proto_encode(&m, key, buf, sizeof(buf));
+
+        assert_int_equal(proto_decode(buf, n, other_key, &d), HA_DROP_BAD_MAC);
+        /* Any bit flipped past the length fields fails the MAC. */
+        for (int i = 6; i < n; i++) {
+                buf[i] ^= 0x10;
+                assert_int_equal(proto_decode(buf, n, key, &d), HA_DROP_BAD_MAC);
+                buf[i] ^= 0x10;
+        }
+        assert_int_equal(proto_decode(buf, n, key, &d), HA_DROP_NONE);
+}
+
+/* Builds an authentic packet around arbitrary TLV bytes, so that the parser
+ * behind the MAC check is reached. */
+static int forge(uint8_t *buf, const void *tlvs, size_t tlv_len, uint8_t type) {
+        size_t body = HA_HEADER_LEN + tlv_len;
+        uint16_t v16;
+        uint64_t v64;
+
+        memset(buf, 0, HA_HEADER_LEN);
+        v16 = htobe16(HA_PROTO_MAGIC);
+        memcpy(buf, &v16, 2);
+        buf[2] = HA_PROTO_VERSION;
+        buf[3] = type;
+        v16 = htobe16(body + HA_MAC_LEN);
+        memcpy(buf + 4, &v16, 2);
+        v64 = htobe64(1);
+        memcpy(buf + 8, &v64, 8);
+        memcpy(buf + 16, &v64, 8);
+        memcpy(buf + HA_HEADER_LEN, tlvs, tlv_len);
+        crypto_auth_hmacsha256(buf + body, buf, body, key);
+        return (int) (body + HA_MAC_LEN);
+}
+
+#define T(type, len) 0, (type), 0, (len)
+#define REQUIRED                                                                   \
+        T(1, 1), 'c', T(2, 1), 'n', T(3, 8), 0, 0, 0, 0, 0, 0, 0, 5, T(4, 1), 2, \
+                T(5, 4), 0, 0, 0, 100
+
+static void test_malformed(void **state) {
+        uint8_t buf[HA_PACKET_MAX];
+        struct ha_msg d;
+        int n;
+
+        static const uint8_t good[] = { REQUIRED };
+        n = forge(buf, good, sizeof(good), HA_MSG_HEARTBEAT);
+        assert_int_equal(proto_decode(buf, n, key, &d), HA_DROP_NONE);
+        assert_int_equal(d.term, 5);
+        assert_string_equal(d.node, "n");
+
+        /* An unknown TLV is skipped. */
+        static const uint8_t unknown[] = { REQUIRED, T(200, 3), 1, 2, 3 };
+        n = forge(buf, unknown, sizeof(unknown), HA_MSG_HEARTBEAT);
+        assert_int_equal(proto_decode(buf, n, key, &d), HA_DROP_NONE);
+
+        static const struct {
+                const char *what;
+                uint8_t tlv[64];
+                size_t len;
+        } cases[] = {
+                { "missing term", { T(1, 1), 'c', T(2, 1), 'n', T(4, 1), 2, T(5, 4), 0, 0, 0, 1 }, 23 },
+                { "duplicate node", { REQUIRED, T(2, 1), 'x' }, 40 },
+                { "TLV past end", { REQUIRED, T(9, 5), 1 }, 40 },
+                { "half a TLV header", { REQUIRED, 0, 9 }, 37 },
+                { "term of 4 bytes", { T(1, 1), 'c', T(2, 1), 'n', T(3, 4), 0, 0, 0, 5, T(4, 1), 2, T(5, 4), 0, 0, 0, 1 }, 31 },
+                { "role 3", { T(1, 1), 'c', T(2, 1), 'n', T(3, 8), 0, 0, 0, 0, 0, 0, 0, 5, T(4, 1), 3, T(5, 4), 0, 0, 0, 1 }, 35 },
+                { "empty node", { T(1, 1), 'c', T(2, 0), T(3, 8), 0, 0, 0, 0, 0, 0, 0, 5, T(4, 1), 2, T(5, 4), 0, 0, 0, 1 }, 34 },
+                { "control byte in name", { T(1, 1), 'c', T(2, 1), '\n', T(3, 8), 0, 0, 0, 0, 0, 0, 0, 5, T(4, 1), 2, T(5, 4), 0, 0, 0, 1 }, 35 },
+                { "link out of range", { REQUIRED, T(9, 1), HA_MAX_LINKS }, 40 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                n = forge(buf, cases[i].tlv, cases[i].len, HA_MSG_HEARTBEAT);
+                if (proto_decode(buf, n, key, &d) != HA_DROP_MALFORMED)
+                        fail_msg("%s: not rejected as malformed", cases[i].what);
+        }
+
+        /* A name of 64 bytes does not fit HA_NAME_MAX with its NUL. */
+        uint8_t longname[128] = { T(2, 64) };
+        memset(longname + 4, 'a', 64);
+        n = forge(buf, longname, 68, HA_MSG_HEARTBEAT);
+        assert_int_equal(proto_decode(buf, n, key, &d), HA_DROP_MALFORMED);
+
+        n = forge(buf, good, sizeof(good), 99);
+        assert_int_equal(proto_decode(buf, n, key, &d), HA_DROP_MALFORMED);
+}
+
+static void test_replay(void **state) {
+        struct ha_replay r = {};
+
+        assert_true(replay_accept(&r, 5, 10));
+        assert_false(replay_accept(&r, 5, 10));
+        assert_true(replay_accept(&r, 5, 12));
+        assert_true(replay_accept(&r, 5, 11)); /* late but inside the window */
+        assert_false(replay_accept(&r, 5, 11));
+        assert_true(replay_accept(&r, 5, 100));
+        assert_false(replay_accept(&r, 5, 36)); /* 64 behind the top */
+        assert_true(replay_accept(&r, 5, 37));
+        assert_false(replay_accept(&r, 4, 1000)); /* an older incarnation */
+        assert_true(replay_accept(&r, 6, 1)); /* the sender restarted */
+        assert_false(replay_accept(&r, 5, 101));
+        assert_true(replay_accept(&r, 6, 1000));
+        assert_true(replay_accept(&r, 6, 999));
+        assert_false(replay_accept(&r, 6, 2)); /* a shift of >= 64 left it behind */
+        assert_false(replay_accept(&r, 6, 1000));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_roundtrip),
+                cmocka_unit_test(test_encode_small_buffer),
+                cmocka_unit_test(test_lengths),
+                cmocka_unit_test(test_header),
+                cmocka_unit_test(test_mac),
+                cmocka_unit_test(test_malformed),
+                cmocka_unit_test(test_replay),
+        };
+
+        if (sodium_init() < 0)
+                return 1;
+        memset(key, 0x11, sizeof(key));
+        memset(other_key, 0x22, sizeof(other_key));
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
