@@ -134,10 +134,12 @@ static unsigned evaluate(struct election *e, usec_t now) {
                                         e->term = e->peer.term;
                                         a |= ELECTION_PERSIST_TERM;
                                 }
-                        } else
+                        } else if (!e->dual_active)
                                 a |= ELECTION_ANNOUNCE | ELECTION_SEND_NOW;
+                        e->dual_active = !lose;
                         break;
                 }
+                e->dual_active = false;
                 if (e->cfg.preempt && peer_alive(e) && e->peer.role == HA_ROLE_STANDBY &&
                     !(e->peer.flags & (HA_FLAG_LEAVING | HA_FLAG_YIELD)) &&
                     e->peer.priority > (uint32_t) e->cfg.priority) {
@@ -164,20 +166,18 @@ unsigned election_receive(struct election *e, usec_t now, const struct election_
 
         if (strcmp(hb->node, p->name) != 0)
                 return 0;
-        if (p->state != PEER_ALIVE || p->role != hb->role)
-                a |= ELECTION_PEER_CHANGED;
+        enum peer_state old_state = p->state;
+        enum ha_role old_role = p->role;
+
         p->last_heard = now;
         p->term = hb->term;
         p->role = hb->role;
         p->priority = hb->priority;
         p->flags = hb->flags;
         snprintf(p->target, sizeof(p->target), "%s", hb->target);
-        if (hb->flags & HA_FLAG_LEAVING) {
-                if (p->state != PEER_LEFT)
-                        a |= ELECTION_PEER_CHANGED;
-                p->state = PEER_LEFT;
-        } else
-                p->state = PEER_ALIVE;
+        p->state = hb->flags & HA_FLAG_LEAVING ? PEER_LEFT : PEER_ALIVE;
+        if (p->state != old_state || p->role != old_role)
+                a |= ELECTION_PEER_CHANGED;
         return a | evaluate(e, now);
 }
 

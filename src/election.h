@@ -69,6 +69,7 @@ struct election {
         bool yielding;          /* handed the active role to the peer */
         usec_t yield_since;
         usec_t better_since;    /* preempt: since when the peer outranks us */
+        bool dual_active;       /* both active: announced once, not per heartbeat */
         struct election_peer peer;
 };
 

@@ -35,6 +35,7 @@ const char *drop_to_string(enum ha_drop d) {
                 [HA_DROP_WRONG_CLUSTER] = "wrong_cluster",
                 [HA_DROP_UNKNOWN_NODE] = "unknown_node",
                 [HA_DROP_SELF] = "self",
+                [HA_DROP_BAD_SOURCE] = "bad_source",
         };
         return d < _HA_DROP_MAX ? names[d] : "unknown";
 }

@@ -54,6 +54,7 @@ enum ha_drop {
         HA_DROP_WRONG_CLUSTER,
         HA_DROP_UNKNOWN_NODE,
         HA_DROP_SELF,           /* our own packet came back */
+        HA_DROP_BAD_SOURCE,     /* not from the peer's address on that link */
         _HA_DROP_MAX,
 };
 

@@ -226,6 +226,10 @@ static void test_healed_partition_loser_steps_down(void **state) {
         assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
         assert_true(s.actions[1] & ELECTION_ANNOUNCE);
         assert_int_equal(s.n[0].term, s.n[1].term);
+        /* announced once per episode, not at every heartbeat */
+        s.actions[1] = 0;
+        sim_run(&s, 5 * INTERVAL);
+        assert_false(s.actions[1] & ELECTION_ANNOUNCE);
         sim_run(&s, 5 * USEC_PER_SEC);
         assert_int_equal(n_active(&s), 1);
 }

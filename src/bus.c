@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdlib.h>
+#include <systemd/sd-bus.h>
+
+#include "bus.h"
+#include "log.h"
+#include "manager.h"
+#include "status.h"
+
+#define BUS_RETRY_USEC (1 * USEC_PER_SEC)
+
+struct bus {
+        sd_event *event;
+        struct manager *m;
+        sd_bus *bus;
+        sd_event_source *retry;
+        bool warned;            /* "cannot connect" said once until it works */
+};
+
+static int prop_node(sd_bus *b, const char *path, const char *iface, const char *prop,
+                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        return sd_bus_message_append(reply, "s", m->self->name);
+}
+
+static int prop_role(sd_bus *b, const char *path, const char *iface, const char *prop,
+                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        return sd_bus_message_append(reply, "s", role_to_string(m->election.role));
+}
+
+static int prop_term(sd_bus *b, const char *path, const char *iface, const char *prop,
+                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        return sd_bus_message_append(reply, "t", m->election.term);
+}
+
+static int prop_leader(sd_bus *b, const char *path, const char *iface, const char *prop,
+                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        return sd_bus_message_append(reply, "s", election_leader(&m->election));
+}
+
+static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        _cleanup_free_ char *json = status_json(m);
+
+        if (!json)
+                return -ENOMEM;
+        return sd_bus_reply_method_return(msg, "s", json);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Node", "s", prop_node, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Role", "s", prop_role, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Term", "t", prop_term, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Leader", "s", prop_leader, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD("GetStatus", "", "s", method_get_status, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+static void bus_schedule_retry(struct bus *b);
+
+static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct bus *b = userdata;
+
+        log_warning("lost the D-Bus connection; hactl cannot reach us until it is back (failover is not affected)");
+        b->bus = sd_bus_flush_close_unref(b->bus);
+        b->warned = true;
+        bus_schedule_retry(b);
+        return 0;
+}
+
+static int on_name_acquired(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct bus *b = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(msg);
+
+        if (e) {
+                log_error("cannot own %s on D-Bus: %s (is another had running on this bus?)", HA_BUS_NAME,
+                          e->message ? e->message : e->name);
+                return 0;
+        }
+        log_info("D-Bus: serving %s", HA_BUS_NAME);
+        b->warned = false;
+        return 0;
+}
+
+static int bus_connect(struct bus *b) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return r;
+        (void) sd_bus_set_exit_on_disconnect(bus, false);
+        if ((r = sd_bus_add_object_vtable(bus, NULL, HA_BUS_PATH, HA_BUS_INTERFACE, manager_vtable, b->m)) < 0 ||
+            (r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                     "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, b)) < 0 ||
+            (r = sd_bus_request_name_async(bus, NULL, HA_BUS_NAME, 0, on_name_acquired, b)) < 0 ||
+            (r = sd_bus_attach_event(bus, b->event, SD_EVENT_PRIORITY_NORMAL)) < 0)
+                return r;
+        b->bus = TAKE_PTR(bus);
+        return 0;
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct bus *b = userdata;
+        int r = bus_connect(b);
+
+        if (r < 0) {
+                if (!b->warned)
+                        log_warning_errno(r, "cannot connect to the D-Bus system bus: %m; retrying every second");
+                b->warned = true;
+                bus_schedule_retry(b);
+        }
+        return 0;
+}
+
+static void bus_schedule_retry(struct bus *b) {
+        sd_event_source_set_time(b->retry, now_usec() + BUS_RETRY_USEC);
+        sd_event_source_set_enabled(b->retry, SD_EVENT_ONESHOT);
+}
+
+int bus_new(sd_event *event, struct manager *m, struct bus **ret) {
+        struct bus *b = calloc(1, sizeof(*b));
+        int r;
+
+        if (!b)
+                return -ENOMEM;
+        b->event = event;
+        b->m = m;
+        r = sd_event_add_time(event, &b->retry, CLOCK_MONOTONIC, USEC_INFINITY, 0, on_retry, b);
+        if (r < 0) {
+                free(b);
+                return r;
+        }
+        sd_event_source_set_enabled(b->retry, SD_EVENT_OFF);
+        on_retry(b->retry, 0, b);
+        *ret = b;
+        return 0;
+}
+
+struct bus *bus_free(struct bus *b) {
+        if (!b)
+                return NULL;
+        sd_bus_flush_close_unref(b->bus);
+        sd_event_source_disable_unref(b->retry);
+        free(b);
+        return NULL;
+}
+
+void bus_emit_changed(struct bus *b) {
+        if (!b || !b->bus)
+                return;
+        (void) sd_bus_emit_properties_changed(b->bus, HA_BUS_PATH, HA_BUS_INTERFACE, "Role", "Term", "Leader", NULL);
+}

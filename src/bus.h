@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The D-Bus API (org.had1 on the system bus, /org/had1, interface
+ * org.had1.Manager) that hactl talks to. Losing the bus never affects
+ * failover: the daemon keeps running and reconnects every second. */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#define HA_BUS_NAME "org.had1"
+#define HA_BUS_PATH "/org/had1"
+#define HA_BUS_INTERFACE "org.had1.Manager"
+
+struct bus;
+struct manager;
+
+/* Connects (or keeps trying to) on EVENT. Only fails when out of memory. */
+int bus_new(sd_event *event, struct manager *m, struct bus **ret);
+struct bus *bus_free(struct bus *b);
+
+/* Emits PropertiesChanged for Role, Term and Leader. */
+void bus_emit_changed(struct bus *b);

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* had: the failover daemon. Runs in the foreground under systemd. */
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "manager.h"
+
+static void help(void) {
+        printf("Usage: had [OPTIONS]\n\n"
+               "Failover manager for an active/standby pair.\n\n"
+               "  -c, --config FILE     configuration (default %s/had/had.conf)\n"
+               "  -n, --node NAME       this node's [node] section (default: the host name)\n"
+               "  -s, --state-dir DIR   persistent state (default %s/lib/had)\n"
+               "  -d, --debug           log debug messages\n"
+               "  -h, --help            show this help\n"
+               "  -V, --version         show the version\n",
+               SYSCONFDIR, LOCALSTATEDIR);
+}
+
+int main(int argc, char **argv) {
+        static const struct option options[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "node", required_argument, NULL, 'n' },
+                { "state-dir", required_argument, NULL, 's' },
+                { "debug", no_argument, NULL, 'd' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {},
+        };
+        const char *config_path = SYSCONFDIR "/had/had.conf", *state_dir = LOCALSTATEDIR "/lib/had";
+        char node[HA_NAME_MAX] = "";
+        struct ha_config *config = NULL;
+        struct manager *m = NULL;
+        _cleanup_free_ char *errors = NULL;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "c:n:s:dhV", options, NULL)) >= 0)
+                switch (c) {
+                case 'c':
+                        config_path = optarg;
+                        break;
+                case 'n':
+                        snprintf(node, sizeof(node), "%s", optarg);
+                        break;
+                case 's':
+                        state_dir = optarg;
+                        break;
+                case 'd':
+                        log_max_priority = LOG_DEBUG;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case 'V':
+                        printf("had %s\n", PACKAGE_VERSION);
+                        return 0;
+                default:
+                        fprintf(stderr, "Try 'had --help'.\n");
+                        return 2;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "had: unexpected argument '%s'. Try 'had --help'.\n", argv[optind]);
+                return 2;
+        }
+        if (sodium_init() < 0) {
+                log_error("cannot initialise libsodium");
+                return 1;
+        }
+
+        r = config_load(config_path, &config, &errors);
+        if (r < 0) {
+                /* One log line per error, each "FILE:LINE: what is wrong". */
+                for (char *save = NULL, *line = strtok_r(errors, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+                        log_error("%s", line);
+                if (!errors)
+                        log_error_errno(r, "%s: %m", config_path);
+                return 1;
+        }
+        if (node[0] == '\0' && gethostname(node, sizeof(node) - 1) < 0) {
+                log_error_errno(errno, "cannot get the host name: %m; use --node NAME");
+                config_free(config);
+                return 1;
+        }
+
+        r = manager_new(config, node, state_dir, &m);
+        if (r < 0)
+                return 1;
+        r = manager_run(m);
+        manager_free(m);
+        return r < 0 ? 1 : 0;
+}

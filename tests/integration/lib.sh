@@ -1,0 +1,222 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared by the integration tests, the demo and the benchmarks: a switch
+# (a bridge in its own namespace), nodes n1 and n2 and a client cl, each a
+# network namespace with eth0 on the switch; a private dbus-daemon per node;
+# real had processes. Everything made here is removed on exit, and only the
+# processes started here are killed, by PID.
+#
+#   10.0.0.1 / fd00::1    n1        10.0.0.100 / fd00::100   the VIPs
+#   10.0.0.2 / fd00::2    n2        10.0.0.9   / fd00::9     cl
+set -euo pipefail
+
+: "${HAD_BUILDDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${HAD_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+HAD=$HAD_BUILDDIR/had
+HACTL=$HAD_BUILDDIR/hactl
+PROBE=$HAD_BUILDDIR/tests/tools/probe
+VIP4=10.0.0.100
+VIP6=fd00::100
+SERVICE_PORT=8080
+
+if [ "$(id -u)" != 0 ]; then
+        echo "SKIP: $(basename "$0") needs root (network namespaces)"
+        exit 77
+fi
+for tool in ip jq dbus-daemon; do
+        command -v $tool >/dev/null || { echo "FAIL: $tool is not installed (run tests/setup)"; exit 1; }
+done
+
+T=$(mktemp -d /tmp/had-test.XXXXXX)
+# Names unique to this run, so that 'make -j check' runs cannot collide.
+RUN=$(printf '%s' "${T##*.}" | tr -dc 'a-zA-Z0-9')
+NS_PREFIX=had$RUN
+declare -A PID=()
+NAMESPACES=()
+EXTRA_PIDS=()
+
+ns() { echo "$NS_PREFIX-$1"; }
+
+log() { printf '%s %s\n' "$(date +%T.%3N)" "$*"; }
+
+dump_logs() {
+        for f in "$T"/*.log; do
+                [ -e "$f" ] || continue
+                echo "---- $(basename "$f") (last 40 lines)"
+                tail -n 40 "$f"
+        done
+}
+
+fail() {
+        echo "FAIL: $*"
+        dump_logs
+        exit 1
+}
+
+cleanup() {
+        local rc=$?
+        set +e
+        for p in "${PID[@]}" "${EXTRA_PIDS[@]}"; do
+                kill "$p" 2>/dev/null
+        done
+        for p in "${PID[@]}" "${EXTRA_PIDS[@]}"; do
+                wait "$p" 2>/dev/null
+        done
+        for n in "${NAMESPACES[@]}"; do
+                ip netns del "$n" 2>/dev/null
+        done
+        if [ "${HAD_KEEP_TEST_DIR:-}" = 1 ]; then
+                echo "kept $T"
+        else
+                rm -rf "$T"
+        fi
+        exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# topology [NODES...]: the switch and one namespace per node (default n1 n2 cl).
+topology() {
+        local nodes=("$@") i
+        [ $# -gt 0 ] || nodes=(n1 n2 cl)
+        ip netns add "$(ns sw)"; NAMESPACES+=("$(ns sw)")
+        ip -n "$(ns sw)" link add br0 type bridge
+        ip -n "$(ns sw)" link set br0 up
+        for node in "${nodes[@]}"; do
+                case $node in n1) i=1 ;; n2) i=2 ;; cl) i=9 ;; *) i=${node#n} ;; esac
+                ip netns add "$(ns "$node")"; NAMESPACES+=("$(ns "$node")")
+                ip -n "$(ns sw)" link add "p-$node" type veth peer name eth0 netns "$(ns "$node")"
+                ip -n "$(ns sw)" link set "p-$node" master br0 up
+                ip -n "$(ns "$node")" link set lo up
+                ip -n "$(ns "$node")" addr add "10.0.0.$i/24" dev eth0
+                ip -n "$(ns "$node")" addr add "fd00::$i/64" dev eth0 nodad
+                ip -n "$(ns "$node")" link set eth0 up
+        done
+}
+
+# Cut a node off the switch, and put it back.
+cut_link() { ip -n "$(ns sw)" link set "p-$1" down; }
+heal_link() { ip -n "$(ns sw)" link set "p-$1" up; }
+
+# write_config [KEY=VALUE...]: had.conf for n1 (priority 200) and n2 (100)
+# with an IPv4 VIP; extra [cluster] keys are given as arguments.
+write_config() {
+        [ -e "$T/authkey" ] || "$HACTL" keygen "$T/authkey" >/dev/null
+        {
+                echo "[cluster]"
+                echo "name = test"
+                echo "key_file = $T/authkey"
+                for kv in "$@"; do echo "$kv"; done
+                echo "[node n1]"
+                echo "address = ${N1_ADDRESS:-10.0.0.1}"
+                echo "priority = 200"
+                echo "[node n2]"
+                echo "address = ${N2_ADDRESS:-10.0.0.2}"
+                echo "priority = 100"
+                echo "[vip service]"
+                echo "address = ${VIP_CIDR:-$VIP4/24}"
+                echo "interface = eth0"
+        } > "$T/had.conf"
+}
+
+start_dbus() {
+        local node=$1
+        cat > "$T/bus-$node.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$T/$node.bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+  </policy>
+  <include>$HAD_SRCDIR/etc/dbus-1/org.had1.conf</include>
+</busconfig>
+CONF
+        dbus-daemon --config-file="$T/bus-$node.conf" --nofork --nopidfile \
+                >"$T/dbus-$node.log" 2>&1 &
+        PID[dbus-$node]=$!
+        local i
+        for i in $(seq 100); do [ -S "$T/$node.bus" ] && return 0; sleep 0.05; done
+        fail "dbus-daemon for $node did not start"
+}
+
+# start_had NODE [ARGS...]: a real had in NODE's namespace, with its own bus.
+start_had() {
+        local node=$1; shift
+        [ -n "${PID[dbus-$node]:-}" ] || start_dbus "$node"
+        ip netns exec "$(ns "$node")" env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/$node.bus" \
+                "$HAD" --config "$T/had.conf" --node "$node" --state-dir "$T/$node.state" "$@" \
+                >>"$T/$node.log" 2>&1 &
+        PID[$node]=$!
+}
+
+# stop_had NODE [SIGNAL]: signal it and wait for it to exit; its exit
+# status is left in STOP_RC (not a subshell: wait needs the parent).
+stop_had() {
+        local node=$1 sig=${2:-TERM}
+        STOP_RC=0
+        kill -s "$sig" "${PID[$node]}"
+        wait "${PID[$node]}" || STOP_RC=$?
+        unset "PID[$node]"
+}
+
+start_service() {
+        local node=$1
+        ip netns exec "$(ns "$node")" "$PROBE" serve $SERVICE_PORT "$node" &
+        PID[svc-$node]=$!
+}
+
+hactl_on() {
+        local node=$1; shift
+        DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/$node.bus" "$HACTL" "$@"
+}
+
+# status NODE JQ-FILTER: one field of 'hactl status --json' on NODE.
+status() { hactl_on "$1" status --json 2>/dev/null | jq -r "$2"; }
+role() { status "$1" .role; }
+
+vip_on() { ip -n "$(ns "$1")" -o addr show dev eth0 | grep -qF " ${2:-$VIP4}/"; }
+
+# wait_for SECONDS DESCRIPTION COMMAND...: polls every 10ms; fails the test
+# with DESCRIPTION when COMMAND is still false after SECONDS.
+wait_for() {
+        local limit=$1 what=$2; shift 2
+        local end=$(( $(date +%s%N) + limit * 1000000000 ))
+        until "$@"; do
+                [ "$(date +%s%N)" -lt "$end" ] || fail "timed out after ${limit}s waiting for: $what"
+                sleep 0.01
+        done
+}
+
+# The pair up and settled: n1 active with the VIP, n2 standby.
+start_pair() {
+        start_had n1 "$@"
+        start_had n2 "$@"
+        wait_for 10 "n1 active" eval '[ "$(role n1)" = active ]'
+        wait_for 10 "n2 standby" eval '[ "$(role n2)" = standby ]'
+        wait_for 5 "VIP on n1" vip_on n1
+}
+
+# VIP on exactly one of n1/n2; prints which.
+vip_holder() {
+        local on=()
+        vip_on n1 "$@" && on+=(n1)
+        vip_on n2 "$@" && on+=(n2)
+        [ ${#on[@]} -eq 1 ] || { echo "VIP on ${#on[@]} nodes: ${on[*]:-none}"; return 1; }
+        echo "${on[0]}"
+}
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* probe: the client side of the tests, demo and benchmarks.
+ *   probe serve PORT NAME            answer every TCP connection with NAME
+ *   probe wait ADDR PORT TIMEOUT_MS [NOT_NAME]
+ *                                    connect every 1ms until a node (other
+ *                                    than NOT_NAME) answers; print the ms
+ *   probe watch ADDR PORT MS         connect every MS; print a timeline line
+ *                                    "+T ms NAME|down" at every change;
+ *                                    on SIGTERM print "longest gap: N ms"
+ *   probe flood ADDR PORT SECONDS    blast random datagrams (0-1500 bytes)
+ *   probe forge ADDR PORT KEYFILE CLUSTER NODE SECONDS
+ *                                    send well-formed heartbeats claiming to be
+ *                                    NODE, active with a huge term, MAC'ed
+ *                                    with KEYFILE, every 10ms */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "key.h"
+#include "proto.h"
+#include "role.h"
+
+static double now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static socklen_t make_addr(const char *addr, const char *port, struct sockaddr_storage *ss) {
+        memset(ss, 0, sizeof(*ss));
+        struct sockaddr_in *in = (struct sockaddr_in *) ss;
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) ss;
+        if (inet_pton(AF_INET, addr, &in->sin_addr) == 1) {
+                in->sin_family = AF_INET;
+                in->sin_port = htons(atoi(port));
+                return sizeof(*in);
+        }
+        if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+                in6->sin6_family = AF_INET6;
+                in6->sin6_port = htons(atoi(port));
+                return sizeof(*in6);
+        }
+        fprintf(stderr, "probe: bad address %s\n", addr);
+        exit(2);
+}
+
+/* One connection attempt bounded by TIMEOUT_MS; on success NAME holds what
+ * the server said. */
+static int try_connect(const struct sockaddr_storage *ss, socklen_t len, int timeout_ms, char *name, size_t n) {
+        int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        struct pollfd p = { .fd = fd, .events = POLLOUT };
+        int err = 0, r = -1;
+        socklen_t el = sizeof(err);
+
+        if (fd < 0)
+                return -1;
+        if (connect(fd, (const struct sockaddr *) ss, len) < 0 && errno != EINPROGRESS)
+                goto out;
+        if (poll(&p, 1, timeout_ms) <= 0)
+                goto out;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err != 0)
+                goto out;
+        p.events = POLLIN;
+        if (poll(&p, 1, 200) <= 0)
+                goto out;
+        ssize_t k = read(fd, name, n - 1);
+        if (k <= 0)
+                goto out;
+        name[k] = '\0';
+        name[strcspn(name, "\n")] = '\0';
+        r = 0;
+out:
+        close(fd);
+        return r;
+}
+
+static int serve(const char *port, const char *name) {
+        int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), zero = 0, one = 1;
+        struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(atoi(port)), .sin6_addr = in6addr_any };
+
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, (struct sockaddr *) &a, sizeof(a)) < 0 || listen(fd, 128) < 0) {
+                perror("probe serve");
+                return 1;
+        }
+        for (;;) {
+                int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+                if (c < 0)
+                        continue;
+                dprintf(c, "%s\n", name);
+                close(c);
+        }
+}
+
+static int wait_up(const char *addr, const char *port, int timeout_ms, const char *not_name) {
+        struct sockaddr_storage ss;
+        socklen_t len = make_addr(addr, port, &ss);
+        double start = now_ms();
+        char name[128];
+
+        while (now_ms() - start < timeout_ms) {
+                double t = now_ms();
+                if (try_connect(&ss, len, 20, name, sizeof(name)) == 0 && (!not_name || strcmp(name, not_name) != 0)) {
+                        printf("%.1f %s\n", now_ms() - start, name);
+                        return 0;
+                }
+                double spent = now_ms() - t;
+                if (spent < 1)
+                        usleep((useconds_t) ((1 - spent) * 1000));
+        }
+        printf("timeout\n");
+        return 1;
+}
+
+static volatile sig_atomic_t stop;
+static void on_term(int sig) {
+        stop = 1;
+}
+
+static int watch(const char *addr, const char *port, int interval_ms) {
+        struct sockaddr_storage ss;
+        socklen_t len = make_addr(addr, port, &ss);
+        double start = now_ms(), last_ok = -1, gap = 0, down_since = -1;
+        char name[128], prev[128] = "";
+
+        signal(SIGTERM, on_term);
+        signal(SIGINT, on_term);
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        while (!stop) {
+                double t = now_ms();
+                bool ok = try_connect(&ss, len, interval_ms, name, sizeof(name)) == 0;
+                const char *now = ok ? name : "down";
+                if (ok) {
+                        if (last_ok >= 0 && t - last_ok > gap)
+                                gap = t - last_ok;
+                        last_ok = now_ms();
+                }
+                if (strcmp(now, prev) != 0) {
+                        if (ok && down_since >= 0)
+                                printf("%+9.1f ms  %s answers (no answer for %.1f ms)\n", t - start, now, t - down_since);
+                        else if (ok)
+                                printf("%+9.1f ms  %s answers\n", t - start, now);
+                        else
+                                printf("%+9.1f ms  no answer\n", t - start);
+                        down_since = ok ? -1 : t;
+                        snprintf(prev, sizeof(prev), "%s", now);
+                }
+                double spent = now_ms() - t;
+                if (spent < interval_ms)
+                        usleep((useconds_t) ((interval_ms - spent) * 1000));
+        }
+        printf("longest gap: %.1f ms\n", gap);
+        return 0;
+}
+
+static int flood(const char *addr, const char *port, int seconds) {
+        struct sockaddr_storage ss;
+        socklen_t len = make_addr(addr, port, &ss);
+        int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        uint8_t buf[1500];
+        unsigned long n = 0;
+        double end = now_ms() + seconds * 1000.0;
+
+        while (now_ms() < end) {
+                uint16_t size;
+                getrandom(&size, sizeof(size), 0);
+                size %= sizeof(buf) + 1;
+                getrandom(buf, size, 0);
+                /* Some with a valid header, so the MAC check is reached too. */
+                if (n % 2 == 0 && size >= 24) {
+                        buf[0] = 'H', buf[1] = 'A', buf[2] = HA_PROTO_VERSION, buf[3] = HA_MSG_HEARTBEAT;
+                        buf[4] = size >> 8, buf[5] = size & 0xff;
+                }
+                if (sendto(fd, buf, size, 0, (struct sockaddr *) &ss, len) >= 0)
+                        n++;
+        }
+        printf("%lu datagrams\n", n);
+        return 0;
+}
+
+static int forge(const char *addr, const char *port, const char *keyfile, const char *cluster, const char *node,
+                 int seconds) {
+        struct sockaddr_storage ss;
+        socklen_t len = make_addr(addr, port, &ss);
+        int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        uint8_t key[HA_KEY_LEN], buf[HA_PACKET_MAX];
+        struct ha_msg m = { .type = HA_MSG_HEARTBEAT, .incarnation = UINT64_MAX, .term = UINT64_MAX / 2,
+                            .role = HA_ROLE_ACTIVE, .priority = 255, .flags = HA_FLAG_YIELD };
+        unsigned long n = 0;
+        double end = now_ms() + seconds * 1000.0;
+        int r = key_load(keyfile, key);
+
+        if (r < 0) {
+                fprintf(stderr, "probe: %s: %s\n", keyfile, strerror(-r));
+                return 1;
+        }
+        snprintf(m.cluster, sizeof(m.cluster), "%s", cluster);
+        snprintf(m.node, sizeof(m.node), "%s", node);
+        snprintf(m.leader, sizeof(m.leader), "%s", node);
+        snprintf(m.target, sizeof(m.target), "%s", node);
+        while (now_ms() < end) {
+                m.seq = ++n;
+                int k = proto_encode(&m, key, buf, sizeof(buf));
+                sendto(fd, buf, k, 0, (struct sockaddr *) &ss, len);
+                usleep(10000);
+        }
+        printf("%lu heartbeats\n", n);
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        if (argc >= 4 && strcmp(argv[1], "serve") == 0)
+                return serve(argv[2], argv[3]);
+        if (argc >= 5 && strcmp(argv[1], "wait") == 0)
+                return wait_up(argv[2], argv[3], atoi(argv[4]), argc > 5 ? argv[5] : NULL);
+        if (argc == 5 && strcmp(argv[1], "watch") == 0)
+                return watch(argv[2], argv[3], atoi(argv[4]));
+        if (argc == 5 && strcmp(argv[1], "flood") == 0)
+                return flood(argv[2], argv[3], atoi(argv[4]));
+        if (argc == 8 && strcmp(argv[1], "forge") == 0)
+                return forge(argv[2], argv[3], argv[4], argv[5], argv[6], atoi(argv[7]));
+        fprintf(stderr, "usage: see the comment at the top of tests/tools/probe.c\n");
+        return 2;
+}
