@@ -22,6 +22,9 @@
 #define LEAVING_COPIES 3
 /* Retry a term that could not be written to disk after this long. */
 #define PERSIST_RETRY_USEC (1 * USEC_PER_SEC)
+/* At most one log line per drop reason in this period: a flood must not
+ * fill the journal. */
+#define DROP_LOG_USEC (10 * USEC_PER_SEC)
 
 static void manager_handle(struct manager *m, unsigned actions, enum ha_role old_role, uint64_t old_term);
 
@@ -303,16 +306,19 @@ static void on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t 
                 else if (!replay_accept(&m->replay, msg.incarnation, msg.seq))
                         d = HA_DROP_REPLAY;
         }
+        usec_t now = now_usec();
         if (d != HA_DROP_NONE) {
-                /* Log the first of each kind, then every 1000th: a flood must
-                 * not fill the journal. */
-                if (m->drops[d]++ % 1000 == 0)
-                        log_warning("link %u: dropped a packet (%s), %" PRIu64 " so far", link + 1,
-                                    drop_to_string(d), m->drops[d]);
+                m->drops[d]++;
+                if (m->drop_logged_at[d] == 0 || now - m->drop_logged_at[d] >= DROP_LOG_USEC) {
+                        log_warning("link %u: dropped a packet (%s); %" PRIu64 " since the last report, %" PRIu64
+                                    " in all", link + 1, drop_to_string(d), m->drops[d] - m->drops_logged[d],
+                                    m->drops[d]);
+                        m->drop_logged_at[d] = now;
+                        m->drops_logged[d] = m->drops[d];
+                }
                 return;
         }
 
-        usec_t now = now_usec();
         struct election_heartbeat hb = {
                 .term = msg.term,
                 .role = msg.role,

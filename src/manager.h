@@ -52,6 +52,8 @@ struct manager {
         struct ha_replay replay;
         struct link_stats links[HA_MAX_LINKS];
         uint64_t sent, received, drops[_HA_DROP_MAX];
+        uint64_t drops_logged[_HA_DROP_MAX]; /* count at the last log line */
+        usec_t drop_logged_at[_HA_DROP_MAX];
         uint64_t takeovers;
 
         struct vip_state *vips;
