@@ -76,15 +76,16 @@ static const char *str(json_object *o, const char *key) {
         return json_object_get_string(v);
 }
 
-static const char *age(json_object *o, const char *key, char *buf, size_t len) {
+/* A duration in ms from KEY, as "850 ms" or "12.5 s" followed by SUFFIX. */
+static const char *duration(json_object *o, const char *key, const char *suffix, char *buf, size_t len) {
         json_object *v;
         if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
                 return "never";
         int64_t ms = json_object_get_int64(v);
         if (ms < 10000)
-                snprintf(buf, len, "%" PRId64 " ms ago", ms);
+                snprintf(buf, len, "%" PRId64 " ms%s", ms, suffix);
         else
-                snprintf(buf, len, "%.1f s ago", ms / 1000.0);
+                snprintf(buf, len, "%.1f s%s", ms / 1000.0, suffix);
         return buf;
 }
 
@@ -94,7 +95,7 @@ static void print_status(json_object *s) {
 
         printf("node     %s (cluster %s)\n", str(s, "node"), str(s, "cluster"));
         printf("role     %s, term %s, for %s\n", str(s, "role"), str(s, "term"),
-               strcmp(age(s, "role_since_ms", b, sizeof(b)), "never") ? b + 0 : "-");
+               duration(s, "role_since_ms", "", b, sizeof(b)));
         printf("leader   %s\n", *str(s, "leader") ? str(s, "leader") : "none");
 
         if (json_object_object_get_ex(s, "peers", &peers)) {
@@ -109,7 +110,7 @@ static void print_status(json_object *s) {
                                                  k ? ", " : "", str(l, "address"), str(l, "state"));
                                 }
                         printf("%-16s %-8s %-10s %-6s %-16s %s\n", str(p, "name"), str(p, "state"), str(p, "role"),
-                               str(p, "term"), age(p, "last_heard_ms", b, sizeof(b)), lbuf);
+                               str(p, "term"), duration(p, "last_heard_ms", " ago", b, sizeof(b)), lbuf);
                 }
         }
         if (json_object_object_get_ex(s, "vips", &vips) && json_object_array_length(vips) > 0) {

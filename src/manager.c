@@ -270,6 +270,7 @@ static void manager_handle(struct manager *m, unsigned actions, enum ha_role old
                            role_to_string(e->role), e->term, role_to_string(old_role),
                            (uint64_t) since_ms(m->role_since, now));
                 m->role_since = now;
+                m->role_since_realtime = realtime_usec();
                 if (e->role == HA_ROLE_ACTIVE)
                         m->takeovers++;
                 /* The VIPs move before the heartbeat that tells of the
@@ -477,6 +478,7 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
         snprintf(ec.self, sizeof(ec.self), "%s", m->self->name);
         election_init(&m->election, &ec, m->peer->name, m->state.term, now);
         m->role_since = now;
+        m->role_since_realtime = realtime_usec();
         *ret = m;
         return 0;
 

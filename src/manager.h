@@ -37,6 +37,7 @@ struct manager {
         struct ha_state state;
         struct election election;
         usec_t role_since;
+        usec_t role_since_realtime; /* the same instant, wall clock, for people */
 
         struct transport *transport;
         struct vip_nl *nl;

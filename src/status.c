@@ -57,6 +57,9 @@ char *status_json(const struct manager *m) {
         json_object_object_add(root, "cluster", json_object_new_string(m->config->cluster.name));
         json_object_object_add(root, "role", json_object_new_string(role_to_string(e->role)));
         json_object_object_add(root, "role_since_ms", ms_since(m->role_since, now));
+        /* The same instant as a Unix time in ms, to compare with other logs. */
+        json_object_object_add(root, "role_changed_at_ms",
+                               json_object_new_double((double) m->role_since_realtime / 1000.0));
         json_object_object_add(root, "term", json_object_new_int64((int64_t) e->term));
         json_object_object_add(root, "leader", json_object_new_string(election_leader(e)));
         json_object_object_add(root, "priority", json_object_new_int(m->self->priority));

@@ -220,3 +220,6 @@ vip_holder() {
 }
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# The node that answered, from the output of 'probe wait'.
+answered_by() { echo "$1" | cut -d' ' -f2; }

@@ -113,7 +113,10 @@ static int wait_up(const char *addr, const char *port, int timeout_ms, const cha
         while (now_ms() - start < timeout_ms) {
                 double t = now_ms();
                 if (try_connect(&ss, len, 20, name, sizeof(name)) == 0 && (!not_name || strcmp(name, not_name) != 0)) {
-                        printf("%.1f %s\n", now_ms() - start, name);
+                        struct timespec rt;
+                        clock_gettime(CLOCK_REALTIME, &rt);
+                        /* elapsed ms, who answered, and when (wall clock, ms) */
+                        printf("%.1f %s %.3f\n", now_ms() - start, name, rt.tv_sec * 1e3 + rt.tv_nsec / 1e6);
                         return 0;
                 }
                 double spent = now_ms() - t;
