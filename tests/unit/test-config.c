@@ -119,7 +119,7 @@ static void test_many_errors(void **state) {
 
 struct bad_case {
         char path[4096];
-        char expect[512];
+        char expect[600];
 };
 
 static void test_bad_file(void **state) {
