@@ -59,7 +59,7 @@ table=$(hactl_on n1 status)
 echo "$table" | grep -q "^role     active, term 1" || fail "table: $table"
 echo "$table" | grep -qE "^n2 +alive +standby" || fail "table: $table"
 echo "$table" | grep -qE "^service +10.0.0.100/24 +eth0 +here" || fail "table: $table"
-hactl_on n2 status | grep -qE "^service +10.0.0.100/24 +eth0 +n1" || fail "n2's table does not place the VIP on n1"
+hactl_on n2 status | grep -E "^service +10.0.0.100/24 +eth0 +n1" >/dev/null || fail "n2's table does not place the VIP on n1"
 json=$(hactl_on n2 status --json)
 for key in node role term leader peers vips; do
         echo "$json" | jq -e "has(\"$key\")" >/dev/null || fail "status --json lacks '$key'"

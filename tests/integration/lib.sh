@@ -188,7 +188,13 @@ hactl_on() {
 status() { hactl_on "$1" status --json 2>/dev/null | jq -r "$2"; }
 role() { status "$1" .role; }
 
-vip_on() { ip -n "$(ns "$1")" -o addr show dev eth0 | grep -qF " ${2:-$VIP4}/"; }
+# (Not 'ip | grep -q': grep leaving early kills ip with SIGPIPE, and with
+# pipefail the pipeline then fails although the address is there.)
+vip_on() {
+        local out
+        out=$(ip -n "$(ns "$1")" -o addr show dev eth0)
+        [[ $out == *" ${2:-$VIP4}/"* ]]
+}
 
 # wait_for SECONDS DESCRIPTION COMMAND...: polls every 10ms; fails the test
 # with DESCRIPTION when COMMAND is still false after SECONDS.
