@@ -64,6 +64,13 @@ cleanup() {
         for n in "${NAMESPACES[@]}"; do
                 ip netns del "$n" 2>/dev/null
         done
+        # Under ./configure --enable-sanitizers, a report in a daemon's log
+        # fails the test even when everything else passed.
+        if grep -l "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" "$T"/*.log 2>/dev/null; then
+                echo "FAIL: sanitizer report in the logs above"
+                grep -h -A 20 "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" "$T"/*.log | head -60
+                rc=1
+        fi
         if [ "${HAD_KEEP_TEST_DIR:-}" = 1 ]; then
                 echo "kept $T"
         else
