@@ -38,9 +38,18 @@ struct announcer *announcer_free(struct announcer *a) {
         return NULL;
 }
 
-/* The link-layer address of IFINDEX, when it is Ethernet-like. */
-static int get_mac(int fd, int ifindex, uint8_t mac[ETH_ALEN]) {
+/* The link-layer address of IFINDEX, when it is Ethernet-like. The packet
+ * socket serves for the ioctls and for sending ARP. */
+static int get_mac(struct announcer *a, int ifindex, uint8_t mac[ETH_ALEN]) {
         struct ifreq ifr = {};
+        int fd;
+
+        if (a->arp_fd < 0) {
+                a->arp_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+                if (a->arp_fd < 0)
+                        return -errno;
+        }
+        fd = a->arp_fd;
 
         if (!if_indextoname(ifindex, ifr.ifr_name))
                 return -errno;
@@ -70,12 +79,7 @@ static int announce_arp(struct announcer *a, const struct ha_vip *vip, int ifind
         uint8_t mac[ETH_ALEN];
         int r;
 
-        if (a->arp_fd < 0) {
-                a->arp_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-                if (a->arp_fd < 0)
-                        return -errno;
-        }
-        r = get_mac(a->arp_fd, ifindex, mac);
+        r = get_mac(a, ifindex, mac);
         if (r < 0)
                 return r;
         /* An ARP request for our own address, sender = target = VIP, to the
@@ -122,12 +126,7 @@ static int announce_na(struct announcer *a, const struct ha_vip *vip, int ifinde
                 if (setsockopt(a->icmp6_fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) < 0)
                         return -errno;
         }
-        if (a->arp_fd < 0) {
-                a->arp_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-                if (a->arp_fd < 0)
-                        return -errno;
-        }
-        r = get_mac(a->arp_fd, ifindex, pkt.mac);
+        r = get_mac(a, ifindex, pkt.mac);
         if (r < 0)
                 return r;
 
