@@ -116,13 +116,12 @@ static void print_status(json_object *s) {
         if (json_object_object_get_ex(s, "vips", &vips) && json_object_array_length(vips) > 0) {
                 printf("\n%-16s %-28s %-12s %s\n", "VIP", "ADDRESS", "INTERFACE", "WHERE");
                 for (size_t i = 0; i < json_object_array_length(vips); i++) {
-                        json_object *v = json_object_array_get_idx(vips, i), *held, *err;
+                        json_object *v = json_object_array_get_idx(vips, i), *held;
                         bool here = json_object_object_get_ex(v, "held", &held) && json_object_get_boolean(held);
-                        const char *loc = str(v, "location");
+                        const char *loc = str(v, "location"), *err = str(v, "error");
+                        bool has_err = strcmp(err, "-") != 0;
                         printf("%-16s %-28s %-12s %s%s%s\n", str(v, "name"), str(v, "address"), str(v, "interface"),
-                               here ? "here" : *loc ? loc : "nowhere",
-                               json_object_object_get_ex(v, "error", &err) && !json_object_is_type(err, json_type_null) ? ", error: " : "",
-                               json_object_object_get_ex(v, "error", &err) && !json_object_is_type(err, json_type_null) ? json_object_get_string(err) : "");
+                               here ? "here" : *loc ? loc : "nowhere", has_err ? ", error: " : "", has_err ? err : "");
                 }
         }
 }

@@ -55,10 +55,14 @@ fail() {
 cleanup() {
         local rc=$?
         set +e
-        for p in "${PID[@]}" "${EXTRA_PIDS[@]}"; do
+        # Only this shell's background jobs that are still running: a PID we
+        # already waited for may belong to another process by now.
+        local live
+        live=$(jobs -p)
+        for p in $live; do
                 kill "$p" 2>/dev/null
         done
-        for p in "${PID[@]}" "${EXTRA_PIDS[@]}"; do
+        for p in $live; do
                 wait "$p" 2>/dev/null
         done
         for n in "${NAMESPACES[@]}"; do
