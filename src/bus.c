@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <systemd/sd-bus.h>
 
 #include "bus.h"
@@ -51,6 +52,50 @@ static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *
         return sd_bus_reply_method_return(msg, "s", json);
 }
 
+static int reply_result(sd_bus_message *msg, int r, const char *error, sd_bus_error *ret_error) {
+        if (r < 0)
+                return sd_bus_error_setf(ret_error, r == -EPERM ? "org.had1.Error.NotPossible" :
+                                                    r == -EHOSTDOWN ? "org.had1.Error.Unreachable" :
+                                                    r == -ENOENT ? "org.had1.Error.NoSuchNode" :
+                                                    r == -EALREADY ? "org.had1.Error.NothingToDo" :
+                                                    "org.had1.Error.Failed", "%s", error ? error : strerror(-r));
+        return sd_bus_reply_method_return(msg, "");
+}
+
+/* Changes: no SD_BUS_VTABLE_UNPRIVILEGED, so sd-bus refuses callers
+ * without our privileges, whatever the bus policy says. */
+static int method_switchover(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        const char *target, *err = NULL;
+        int r = sd_bus_message_read(msg, "s", &target);
+        if (r < 0)
+                return r;
+        r = manager_switchover(m, target, &err);
+        return reply_result(msg, r, err, error);
+}
+
+static int method_set_standby(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        const char *node, *err = NULL;
+        int on;
+        int r = sd_bus_message_read(msg, "sb", &node, &on);
+        if (r < 0)
+                return r;
+        r = manager_set_standby(m, node, on, &err);
+        return reply_result(msg, r, err, error);
+}
+
+static int method_set_maintenance(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        const char *err = NULL;
+        int on;
+        int r = sd_bus_message_read(msg, "b", &on);
+        if (r < 0)
+                return r;
+        r = manager_set_maintenance(m, on, &err);
+        return reply_result(msg, r, err, error);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Node", "s", prop_node, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -58,6 +103,9 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Term", "t", prop_term, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Leader", "s", prop_leader, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("GetStatus", "", "s", method_get_status, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Switchover", "s", "", method_switchover, 0),
+        SD_BUS_METHOD("SetStandby", "sb", "", method_set_standby, 0),
+        SD_BUS_METHOD("SetMaintenance", "b", "", method_set_maintenance, 0),
         SD_BUS_VTABLE_END,
 };
 

@@ -367,8 +367,11 @@ static char *parser_read_line(char *str, int num, void *stream) {
 enum {
         K_CLUSTER_NAME, K_CLUSTER_PORT, K_CLUSTER_KEY_FILE, K_CLUSTER_HEARTBEAT,
         K_CLUSTER_DEAD_TIME, K_CLUSTER_PREEMPT, K_CLUSTER_PREEMPT_DELAY,
-        K_CLUSTER_GARP_COUNT, K_CLUSTER_GARP_INTERVAL,
-        K_NODE_ADDRESS = 0, K_NODE_PRIORITY,
+        K_CLUSTER_GARP_COUNT, K_CLUSTER_GARP_INTERVAL, K_CLUSTER_QUORUM,
+        K_CLUSTER_FENCE, K_CLUSTER_FENCE_TIMEOUT,
+        /* Repeatable keys, shared by [cluster] and [node]. */
+        K_TRACK_INTERFACE = 28, K_TRACK_PING, K_TRACK_SCRIPT,
+        K_NODE_ADDRESS = 0, K_NODE_PRIORITY, K_NODE_ROLE,
         K_VIP_ADDRESS = 0, K_VIP_INTERFACE,
 };
 
@@ -382,11 +385,36 @@ static const struct key cluster_keys[] = {
         { "key_file", K_CLUSTER_KEY_FILE }, { "heartbeat_interval", K_CLUSTER_HEARTBEAT },
         { "dead_time", K_CLUSTER_DEAD_TIME }, { "preempt", K_CLUSTER_PREEMPT },
         { "preempt_delay", K_CLUSTER_PREEMPT_DELAY }, { "garp_count", K_CLUSTER_GARP_COUNT },
-        { "garp_interval", K_CLUSTER_GARP_INTERVAL }, { NULL, 0 },
+        { "garp_interval", K_CLUSTER_GARP_INTERVAL }, { "quorum", K_CLUSTER_QUORUM },
+        { "fence", K_CLUSTER_FENCE }, { "fence_timeout", K_CLUSTER_FENCE_TIMEOUT },
+        { "track_interface", K_TRACK_INTERFACE }, { "track_ping", K_TRACK_PING },
+        { "track_script", K_TRACK_SCRIPT }, { NULL, 0 },
 };
 static const struct key node_keys[] = {
-        { "address", K_NODE_ADDRESS }, { "priority", K_NODE_PRIORITY }, { NULL, 0 },
+        { "address", K_NODE_ADDRESS }, { "priority", K_NODE_PRIORITY }, { "role", K_NODE_ROLE },
+        { "track_interface", K_TRACK_INTERFACE }, { "track_ping", K_TRACK_PING },
+        { "track_script", K_TRACK_SCRIPT }, { NULL, 0 },
 };
+
+static bool key_is_repeatable(int id) {
+        return id >= K_TRACK_INTERFACE && id <= K_TRACK_SCRIPT;
+}
+
+static void parse_track_key(struct parser *p, int id, const char *value, struct ha_track *tracks, unsigned *n) {
+        enum ha_track_kind kind = id == K_TRACK_INTERFACE ? HA_TRACK_INTERFACE :
+                                  id == K_TRACK_PING ? HA_TRACK_PING : HA_TRACK_SCRIPT;
+        char err[512];
+
+        if (*n >= HA_MAX_TRACKS) {
+                parser_error(p, p->line, "too many health checks in one section (at most %d)", HA_MAX_TRACKS);
+                return;
+        }
+        if (config_parse_track(kind, value, &tracks[*n], err, sizeof(err)) < 0) {
+                parser_error(p, p->line, "%s", err);
+                return;
+        }
+        tracks[(*n)++].line = p->line;
+}
 static const struct key vip_keys[] = {
         { "address", K_VIP_ADDRESS }, { "interface", K_VIP_INTERFACE }, { NULL, 0 },
 };
@@ -451,6 +479,33 @@ static void handle_cluster(struct parser *p, int id, const char *key, const char
         case K_CLUSTER_GARP_INTERVAL:
                 parse_duration_key(p, key, value, &c->garp_interval_usec);
                 break;
+        case K_CLUSTER_QUORUM:
+                if (strcmp(value, "two_node") == 0)
+                        c->quorum = HA_QUORUM_TWO_NODE;
+                else if (strcmp(value, "majority") == 0)
+                        c->quorum = HA_QUORUM_MAJORITY;
+                else
+                        parser_error(p, p->line, "quorum: '%s' is not two_node or majority", value);
+                c->quorum_line = p->line;
+                break;
+        case K_CLUSTER_FENCE:
+                if (value[0] != '/')
+                        parser_error(p, p->line, "fence: '%s' does not start with an absolute path", value);
+                else if (strlen(value) >= sizeof(c->fence))
+                        parser_error(p, p->line, "fence: value is too long");
+                else {
+                        strcpy(c->fence, value);
+                        c->fence_line = p->line;
+                }
+                break;
+        case K_CLUSTER_FENCE_TIMEOUT:
+                parse_duration_key(p, key, value, &c->fence_timeout_usec);
+                break;
+        case K_TRACK_INTERFACE:
+        case K_TRACK_PING:
+        case K_TRACK_SCRIPT:
+                parse_track_key(p, id, value, c->tracks, &c->n_tracks);
+                break;
         }
 }
 
@@ -458,6 +513,17 @@ static void handle_node(struct parser *p, int id, const char *value) {
         struct ha_node *n = p->object;
         unsigned long u;
 
+        if (key_is_repeatable(id)) {
+                parse_track_key(p, id, value, n->tracks, &n->n_tracks);
+                return;
+        }
+        if (id == K_NODE_ROLE) {
+                if (strcmp(value, "witness") == 0)
+                        n->witness = true;
+                else if (strcmp(value, "node") != 0)
+                        parser_error(p, p->line, "role: '%s' is not node or witness", value);
+                return;
+        }
         if (id == K_NODE_PRIORITY) {
                 if (parse_uint(value, 1, 255, &u) < 0)
                         parser_error(p, p->line, "priority: '%s' is not a number from 1 to 255", value);
@@ -546,7 +612,7 @@ static int parser_handle(void *user, const char *section, const char *key, const
                 parser_error(p, p->line, "unknown key '%s' in %s", key, what);
                 return 1;
         }
-        if (p->seen & (1u << k->id)) {
+        if ((p->seen & (1u << k->id)) && !key_is_repeatable(k->id)) {
                 parser_error(p, p->line, "duplicate key '%s'", key);
                 return 1;
         }
@@ -563,6 +629,77 @@ static int parser_handle(void *user, const char *section, const char *key, const
         else
                 handle_vip(p, k->id, value);
         return 1;
+}
+
+/* Two nodes that hold the VIPs, and at most one witness. Link N of a node
+ * talks to link N of every other node, so the two nodes have the same
+ * links; a witness may have fewer. */
+static void validate_nodes(struct parser *p, unsigned cline) {
+        struct ha_config *c = p->config;
+        struct ha_cluster *cl = &c->cluster;
+        const struct ha_node *first = NULL, *witness = NULL;
+        unsigned n_data = 0;
+        char a[INET6_ADDRSTRLEN];
+
+        for (unsigned i = 0; i < c->n_nodes; i++) {
+                struct ha_node *n = &c->nodes[i];
+                if (n->witness) {
+                        if (witness)
+                                parser_error(p, n->line, "[node %s]: a second witness (the first is [node %s]); "
+                                             "a cluster has two nodes and at most one witness", n->name, witness->name);
+                        witness = n;
+                        if (n->n_tracks > 0)
+                                parser_error(p, n->tracks[0].line, "[node %s]: a witness has no health checks "
+                                             "(it never holds the active role)", n->name);
+                        continue;
+                }
+                if (++n_data == 3)
+                        parser_error(p, n->line, "[node %s]: only pairs are supported (two [node] sections, "
+                                     "plus an optional one with role = witness)", n->name);
+                if (!first)
+                        first = n;
+        }
+        if (n_data < 2)
+                parser_error(p, cline, "a cluster needs two [node] sections that are not witnesses, found %u", n_data);
+
+        if (cl->quorum_line == 0)
+                cl->quorum = witness ? HA_QUORUM_MAJORITY : HA_QUORUM_TWO_NODE;
+        else if (cl->quorum == HA_QUORUM_MAJORITY && !witness)
+                parser_error(p, cl->quorum_line, "quorum = majority needs a third voter: add a [node] with role = witness");
+        else if (cl->quorum == HA_QUORUM_TWO_NODE && witness)
+                parser_error(p, cl->quorum_line, "quorum = two_node with a witness ([node %s]): use majority, "
+                             "or remove the witness", witness->name);
+        if (cl->fence[0] && cl->quorum == HA_QUORUM_MAJORITY)
+                parser_error(p, cl->fence_line, "fence is for quorum = two_node; with a witness the lease "
+                             "keeps a cut-off node from acting");
+        if (cl->fence_timeout_usec < USEC_PER_SEC || cl->fence_timeout_usec > 3600 * USEC_PER_SEC)
+                parser_error(p, cline, "fence_timeout must be between 1s and 1h");
+
+        for (unsigned i = 0; i < c->n_nodes; i++) {
+                struct ha_node *n = &c->nodes[i];
+                if (n->n_links == 0) {
+                        parser_error(p, n->line, "[node %s] needs an address", n->name);
+                        continue;
+                }
+                if (first && n != first && first->n_links > 0) {
+                        const struct ha_node *f = first;
+                        if (n->witness ? n->n_links > f->n_links : n->n_links != f->n_links)
+                                parser_error(p, n->line, "[node %s] has %u links but [node %s] has %u: link N of one node talks to link N of the other",
+                                             n->name, n->n_links, f->name, f->n_links);
+                        for (unsigned l = 0; l < MIN(n->n_links, f->n_links); l++)
+                                if (n->links[l].family != f->links[l].family)
+                                        parser_error(p, n->line, "[node %s]: link %u is %s but link %u of [node %s] is %s",
+                                                     n->name, l + 1, n->links[l].family == AF_INET ? "IPv4" : "IPv6",
+                                                     l + 1, f->name, f->links[l].family == AF_INET ? "IPv4" : "IPv6");
+                }
+                for (unsigned j = 0; j < i; j++)
+                        for (unsigned l = 0; l < n->n_links; l++)
+                                for (unsigned m = 0; m < c->nodes[j].n_links; m++)
+                                        if (ha_addr_equal(&n->links[l], &c->nodes[j].links[m]))
+                                                parser_error(p, n->line, "[node %s]: address %s is also used by [node %s]",
+                                                             n->name, ha_addr_to_string(&n->links[l], a, sizeof(a)),
+                                                             c->nodes[j].name);
+        }
 }
 
 /* Checks that concern the file as a whole, once every line is read. */
@@ -586,38 +723,7 @@ static void parser_validate(struct parser *p) {
         if (cl->garp_count > 0 && cl->garp_interval_usec < USEC_PER_MSEC)
                 parser_error(p, cline, "garp_interval must be at least 1ms");
 
-        if (c->n_nodes < 2)
-                parser_error(p, cline, "a cluster needs two [node] sections, found %u", c->n_nodes);
-        else if (c->n_nodes > 2)
-                parser_error(p, c->nodes[2].line, "[node %s]: only pairs are supported (two [node] sections)",
-                             c->nodes[2].name);
-
-        for (unsigned i = 0; i < c->n_nodes; i++) {
-                struct ha_node *n = &c->nodes[i];
-                if (n->n_links == 0) {
-                        parser_error(p, n->line, "[node %s] needs an address", n->name);
-                        continue;
-                }
-                if (i > 0 && c->nodes[0].n_links > 0) {
-                        const struct ha_node *f = &c->nodes[0];
-                        if (n->n_links != f->n_links)
-                                parser_error(p, n->line, "[node %s] has %u links but [node %s] has %u: link N of one node talks to link N of the other",
-                                             n->name, n->n_links, f->name, f->n_links);
-                        for (unsigned l = 0; l < MIN(n->n_links, f->n_links); l++)
-                                if (n->links[l].family != f->links[l].family)
-                                        parser_error(p, n->line, "[node %s]: link %u is %s but link %u of [node %s] is %s",
-                                                     n->name, l + 1, n->links[l].family == AF_INET ? "IPv4" : "IPv6",
-                                                     l + 1, f->name, f->links[l].family == AF_INET ? "IPv4" : "IPv6");
-                }
-                for (unsigned j = 0; j < i; j++)
-                        for (unsigned l = 0; l < n->n_links; l++)
-                                for (unsigned m = 0; m < c->nodes[j].n_links; m++)
-                                        if (ha_addr_equal(&n->links[l], &c->nodes[j].links[m]))
-                                                parser_error(p, n->line, "[node %s]: address %s is also used by [node %s]",
-                                                             n->name, ha_addr_to_string(&n->links[l], a, sizeof(a)),
-                                                             c->nodes[j].name);
-        }
-
+        validate_nodes(p, cline);
         for (unsigned i = 0; i < c->n_vips; i++) {
                 struct ha_vip *v = &c->vips[i];
                 if (v->address.family == 0)
@@ -668,6 +774,7 @@ int config_parse_string(const char *text, size_t len, const char *filename,
                 .preempt_delay_usec = 5 * USEC_PER_SEC,
                 .garp_count = 3,
                 .garp_interval_usec = 100 * USEC_PER_MSEC,
+                .fence_timeout_usec = 60 * USEC_PER_SEC,
         };
         p.config = c;
 

@@ -17,6 +17,7 @@
 #define HA_MAX_LINKS 4        /* redundant links per node */
 #define HA_MAX_NODES 8        /* [node] sections */
 #define HA_MAX_VIPS 1024      /* [vip] sections */
+#define HA_MAX_TRACKS 16      /* health checks per section */
 #define HA_DEFAULT_PORT 694   /* IANA "ha-cluster" */
 #define HA_DEFAULT_KEY_FILE "/etc/had/authkey"
 #define HA_DEFAULT_CONFIG "/etc/had/had.conf"
@@ -32,12 +33,39 @@ struct ha_addr {
         union ha_inaddr addr;
 };
 
+enum ha_track_kind {
+        HA_TRACK_INTERFACE,     /* the interface is up with carrier */
+        HA_TRACK_PING,          /* the address answers ICMP echo */
+        HA_TRACK_SCRIPT,        /* the executable exits 0 */
+};
+
+/* One health check: "track_ping = 10.0.0.254 weight=50 interval=1s". */
+struct ha_track {
+        enum ha_track_kind kind;
+        unsigned line;
+        char target[256];       /* interface name, address or path */
+        struct ha_addr address; /* HA_TRACK_PING */
+        unsigned weight;        /* subtracted from the priority while failing */
+        usec_t interval_usec;
+        usec_t timeout_usec;
+        unsigned fall;          /* consecutive failures before it counts as failing */
+        unsigned rise;          /* consecutive successes before it counts as passing */
+};
+
 struct ha_node {
         char name[HA_NAME_MAX];
         unsigned line;
         int priority;
+        bool witness;           /* role = witness: votes, holds nothing */
         unsigned n_links;
         struct ha_addr links[HA_MAX_LINKS];
+        unsigned n_tracks;      /* health checks of this node only */
+        struct ha_track tracks[HA_MAX_TRACKS];
+};
+
+enum ha_quorum {
+        HA_QUORUM_TWO_NODE,     /* a pair alone: the survivor takes over (after fencing) */
+        HA_QUORUM_MAJORITY,     /* two nodes and a witness: leases from a majority */
 };
 
 struct ha_vip {
@@ -59,6 +87,13 @@ struct ha_cluster {
         usec_t preempt_delay_usec;
         unsigned garp_count;    /* announcements after a VIP is added */
         usec_t garp_interval_usec;
+        enum ha_quorum quorum;  /* default: majority with a witness, else two_node */
+        unsigned quorum_line;
+        char fence[4096];       /* two_node: "PATH [ARG...]", given "off NODE"; "" none */
+        unsigned fence_line;
+        usec_t fence_timeout_usec;
+        unsigned n_tracks;      /* health checks of every node */
+        struct ha_track tracks[HA_MAX_TRACKS];
 };
 
 struct ha_config {
@@ -81,6 +116,18 @@ int config_parse_string(const char *text, size_t len, const char *filename,
 int config_load(const char *path, struct ha_config **ret, char **errors);
 
 struct ha_config *config_free(struct ha_config *c);
+
+/* Checks what the parser does not look at: that the fence agent and the
+ * track_script executables exist and can be run. Returns the number of
+ * problems and hands over "FILE:LINE: message\n" lines in ERRORS. */
+unsigned config_check_executables(const struct ha_config *c, char **errors);
+
+/* Parses the value of a track_* key (internal to the parser, exported for
+ * its tests): "TARGET [weight=N] [interval=D] [timeout=D] [fall=N] [rise=N]".
+ * On error writes a message to ERR and returns -EINVAL. */
+int config_parse_track(enum ha_track_kind kind, const char *value, struct ha_track *ret, char *err, size_t errlen);
+
+const char *track_kind_to_string(enum ha_track_kind k);
 
 /* The [node] section called NAME, or NULL. */
 const struct ha_node *config_find_node(const struct ha_config *c, const char *name);

@@ -3,6 +3,8 @@
  * the offline verbs (config check, keygen). */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
+#include <time.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <sodium.h>
@@ -19,7 +21,11 @@
 
 static int usage(FILE *f) {
         fprintf(f, "Usage: hactl COMMAND [ARGS]\n\n"
-                   "  status [--json]        this node's role, term, peer and VIPs\n"
+                   "  status [--json]        this node's role, term, quorum, health, peers and VIPs\n"
+                   "  switchover [--to NODE] hand the active role to the other node (planned)\n"
+                   "  standby NODE           NODE gives up / never takes the active role\n"
+                   "  online NODE            NODE may be active again\n"
+                   "  maintenance on|off     on both nodes: keep heartbeats, touch nothing\n"
                    "  config check [FILE]    check a configuration without starting anything\n"
                    "                         (default %s/had/had.conf)\n"
                    "  keygen FILE            write a new cluster key (mode 0600)\n"
@@ -29,33 +35,57 @@ static int usage(FILE *f) {
         return f == stderr ? 2 : 0;
 }
 
-/* Calls GetStatus and parses the answer. Says why in one line on failure. */
-static int fetch_status(json_object **ret) {
+static const char *bus_address(void) {
+        const char *addr = getenv("DBUS_SYSTEM_BUS_ADDRESS");
+        return addr ? addr : "unix:path=/run/dbus/system_bus_socket";
+}
+
+/* Calls METHOD (SIG, one or two arguments) on had. Says why in one line on
+ * failure. */
+static int call(const char *method, sd_bus_message **reply, const char *sig, ...) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
-        const char *addr = getenv("DBUS_SYSTEM_BUS_ADDRESS"), *json;
+        va_list ap;
         int r;
 
-        if (!addr)
-                addr = "unix:path=/run/dbus/system_bus_socket";
         r = sd_bus_open_system(&bus);
-        if (r >= 0) {
-                (void) sd_bus_set_method_call_timeout(bus, CALL_TIMEOUT_USEC);
-                r = sd_bus_call_method(bus, HA_BUS_NAME, HA_BUS_PATH, HA_BUS_INTERFACE, "GetStatus", &error,
-                                       &reply, "");
+        if (r >= 0)
+                r = sd_bus_message_new_method_call(bus, &m, HA_BUS_NAME, HA_BUS_PATH, HA_BUS_INTERFACE, method);
+        if (r >= 0 && sig[0]) {
+                va_start(ap, sig);
+                r = sd_bus_message_appendv(m, sig, ap);
+                va_end(ap);
         }
+        if (r >= 0)
+                r = sd_bus_call(bus, m, CALL_TIMEOUT_USEC, &error, reply);
         if (r < 0) {
                 if (sd_bus_error_has_name(&error, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
                     sd_bus_error_has_name(&error, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
                         fprintf(stderr, "hactl: had is not running (nobody owns %s on the bus at %s)\n",
-                                HA_BUS_NAME, addr);
+                                HA_BUS_NAME, bus_address());
+                else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))
+                        fprintf(stderr, "hactl: %s: permission denied (changes need root)\n", method);
+                else if (error.name && strncmp(error.name, "org.had1.Error.", 15) == 0)
+                        fprintf(stderr, "hactl: %s\n", error.message);
                 else
-                        fprintf(stderr, "hactl: cannot reach had over D-Bus at %s: %s\n", addr,
+                        fprintf(stderr, "hactl: cannot reach had over D-Bus at %s: %s\n", bus_address(),
                                 error.message ? error.message : strerror(-r));
                 sd_bus_error_free(&error);
                 return r;
         }
+        return 0;
+}
+
+/* Calls GetStatus and parses the answer. */
+static int fetch_status(json_object **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *json;
+        int r;
+
+        r = call("GetStatus", &reply, "");
+        if (r < 0)
+                return r;
         r = sd_bus_message_read(reply, "s", &json);
         if (r < 0) {
                 fprintf(stderr, "hactl: unexpected answer from had: %s\n", strerror(-r));
@@ -97,6 +127,41 @@ static void print_status(json_object *s) {
         printf("role     %s, term %s, for %s\n", str(s, "role"), str(s, "term"),
                duration(s, "role_since_ms", "", b, sizeof(b)));
         printf("leader   %s\n", *str(s, "leader") ? str(s, "leader") : "none");
+        json_object *q, *h, *checks, *v;
+        if (json_object_object_get_ex(s, "quorum", &q)) {
+                if (strcmp(str(q, "mode"), "majority") == 0) {
+                        bool has = json_object_object_get_ex(q, "has_quorum", &v) && json_object_get_boolean(v);
+                        printf("quorum   majority: %s of %s voters reachable, %s needed%s", str(q, "reachable"),
+                               str(q, "voters"), str(q, "majority"), has ? "" : " (NO QUORUM)");
+                        if (strcmp(str(q, "lease_remaining_ms"), "-") != 0)
+                                printf(", lease %s ms left", str(q, "lease_remaining_ms"));
+                        printf("\n");
+                } else {
+                        json_object *f;
+                        printf("quorum   two_node");
+                        if (json_object_object_get_ex(q, "fence", &f) && json_object_object_get_ex(f, "configured", &v) &&
+                            json_object_get_boolean(v))
+                                printf(", fencing: %s, %s run%s", str(f, "state"), str(f, "runs"),
+                                       strcmp(str(f, "runs"), "1") ? "s" : "");
+                        printf("\n");
+                }
+        }
+        if (json_object_object_get_ex(s, "health", &h)) {
+                bool healthy = json_object_object_get_ex(h, "healthy", &v) && json_object_get_boolean(v);
+                printf("health   %s, effective priority %s\n", healthy ? "healthy" : "UNHEALTHY", str(h, "priority"));
+                if (json_object_object_get_ex(h, "checks", &checks))
+                        for (size_t i = 0; i < json_object_array_length(checks); i++) {
+                                json_object *c = json_object_array_get_idx(checks, i);
+                                bool bad = strcmp(str(c, "state"), "passing") != 0;
+                                printf("         %s %s: %s%s%s\n", str(c, "kind"), str(c, "target"), str(c, "state"),
+                                       bad && strcmp(str(c, "last_error"), "-") ? " - " : "",
+                                       bad && strcmp(str(c, "last_error"), "-") ? str(c, "last_error") : "");
+                        }
+        }
+        if (json_object_object_get_ex(s, "maintenance", &v) && json_object_get_boolean(v))
+                printf("MAINTENANCE MODE: had changes nothing (hactl maintenance off)\n");
+        if (json_object_object_get_ex(s, "standby", &v) && json_object_get_boolean(v))
+                printf("STANDBY: this node does not take the active role (hactl online %s)\n", str(s, "node"));
 
         if (json_object_object_get_ex(s, "peers", &peers)) {
                 printf("\n%-16s %-8s %-10s %-6s %-16s %s\n", "PEER", "STATE", "ROLE", "TERM", "LAST HEARD", "LINKS");
@@ -109,18 +174,25 @@ static void print_status(json_object *s) {
                                         snprintf(lbuf + strlen(lbuf), sizeof(lbuf) - strlen(lbuf), "%s%s %s",
                                                  k ? ", " : "", str(l, "address"), str(l, "state"));
                                 }
-                        printf("%-16s %-8s %-10s %-6s %-16s %s\n", str(p, "name"), str(p, "state"), str(p, "role"),
+                        json_object *flags;
+                        char role[64];
+                        snprintf(role, sizeof(role), "%s", str(p, "role"));
+                        if (json_object_object_get_ex(p, "flags", &flags))
+                                for (size_t k = 0; k < json_object_array_length(flags); k++)
+                                        snprintf(role + strlen(role), sizeof(role) - strlen(role), ",%s",
+                                                 json_object_get_string(json_object_array_get_idx(flags, k)));
+                        printf("%-16s %-8s %-10s %-6s %-16s %s\n", str(p, "name"), str(p, "state"), role,
                                str(p, "term"), duration(p, "last_heard_ms", " ago", b, sizeof(b)), lbuf);
                 }
         }
         if (json_object_object_get_ex(s, "vips", &vips) && json_object_array_length(vips) > 0) {
                 printf("\n%-16s %-28s %-12s %s\n", "VIP", "ADDRESS", "INTERFACE", "WHERE");
                 for (size_t i = 0; i < json_object_array_length(vips); i++) {
-                        json_object *v = json_object_array_get_idx(vips, i), *held;
-                        bool here = json_object_object_get_ex(v, "held", &held) && json_object_get_boolean(held);
-                        const char *loc = str(v, "location"), *err = str(v, "error");
+                        json_object *vo = json_object_array_get_idx(vips, i), *held;
+                        bool here = json_object_object_get_ex(vo, "held", &held) && json_object_get_boolean(held);
+                        const char *loc = str(vo, "location"), *err = str(vo, "error");
                         bool has_err = strcmp(err, "-") != 0;
-                        printf("%-16s %-28s %-12s %s%s%s\n", str(v, "name"), str(v, "address"), str(v, "interface"),
+                        printf("%-16s %-28s %-12s %s%s%s\n", str(vo, "name"), str(vo, "address"), str(vo, "interface"),
                                here ? "here" : *loc ? loc : "nowhere", has_err ? ", error: " : "", has_err ? err : "");
                 }
         }
@@ -145,6 +217,168 @@ static int cmd_status(int argc, char **argv) {
         else
                 print_status(s);
         json_object_put(s);
+        return 0;
+}
+
+static double mono_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* The peer called NAME in a status, or NULL. */
+static json_object *find_peer(json_object *s, const char *name) {
+        json_object *peers;
+        if (!json_object_object_get_ex(s, "peers", &peers))
+                return NULL;
+        for (size_t i = 0; i < json_object_array_length(peers); i++) {
+                json_object *p = json_object_array_get_idx(peers, i);
+                if (strcmp(str(p, "name"), name) == 0)
+                        return p;
+        }
+        return NULL;
+}
+
+static bool has_flag(json_object *o, const char *flag) {
+        json_object *flags;
+        if (!o || !json_object_object_get_ex(o, "flags", &flags))
+                return false;
+        for (size_t i = 0; i < json_object_array_length(flags); i++)
+                if (strcmp(json_object_get_string(json_object_array_get_idx(flags, i)), flag) == 0)
+                        return true;
+        return false;
+}
+
+/* Polls the status until DONE says so, for at most TIMEOUT_MS. */
+static int wait_until(bool (*done)(json_object *s, const void *arg), const void *arg, double timeout_ms,
+                      double *elapsed) {
+        double start = mono_ms();
+        for (;;) {
+                json_object *s = NULL;
+                if (fetch_status(&s) < 0)
+                        return -EIO;
+                bool ok = done(s, arg);
+                json_object_put(s);
+                *elapsed = mono_ms() - start;
+                if (ok)
+                        return 0;
+                if (*elapsed > timeout_ms)
+                        return -ETIMEDOUT;
+                nanosleep(&(struct timespec) { .tv_nsec = 2 * 1000 * 1000 }, NULL);
+        }
+}
+
+static bool leader_is(json_object *s, const void *arg) {
+        return strcmp(str(s, "leader"), arg) == 0;
+}
+
+static int cmd_switchover(int argc, char **argv) {
+        const char *to = "";
+        json_object *s = NULL;
+        char target[128] = "";
+        double t;
+
+        if (argc == 3 && strcmp(argv[1], "--to") == 0)
+                to = argv[2];
+        else if (argc != 1) {
+                fprintf(stderr, "Usage: hactl switchover [--to NODE]\n");
+                return 2;
+        }
+        /* Which node should end up active: the one named, or the node of
+         * the pair that is not active now. */
+        if (fetch_status(&s) < 0)
+                return 1;
+        if (to[0])
+                snprintf(target, sizeof(target), "%s", to);
+        else if (strcmp(str(s, "leader"), str(s, "node")) != 0)
+                snprintf(target, sizeof(target), "%s", str(s, "node"));
+        else {
+                json_object *peers;
+                if (json_object_object_get_ex(s, "peers", &peers))
+                        for (size_t i = 0; i < json_object_array_length(peers); i++) {
+                                json_object *p = json_object_array_get_idx(peers, i), *w;
+                                if (!(json_object_object_get_ex(p, "witness", &w) && json_object_get_boolean(w)))
+                                        snprintf(target, sizeof(target), "%s", str(p, "name"));
+                        }
+        }
+        json_object_put(s);
+        if (call("Switchover", NULL, "s", to) < 0)
+                return 1;
+        if (wait_until(leader_is, target, 10000, &t) < 0) {
+                fprintf(stderr, "hactl: switchover asked, but %s is not active after 10 s; see 'hactl status'\n",
+                        target);
+                return 1;
+        }
+        printf("switchover: %s is active (%.0f ms)\n", target, t);
+        return 0;
+}
+
+struct expect {
+        const char *node;
+        const char *flag;
+        bool on;
+};
+
+/* The node (this one or a peer) shows the flag as wanted. */
+static bool flag_is(json_object *s, const void *arg) {
+        const struct expect *x = arg;
+        if (strcmp(str(s, "node"), x->node) == 0)
+                return has_flag(s, x->flag) == x->on;
+        return has_flag(find_peer(s, x->node), x->flag) == x->on;
+}
+
+static int cmd_standby(int argc, char **argv, bool on) {
+        double t;
+
+        if (argc != 2) {
+                fprintf(stderr, "Usage: hactl %s NODE\n", on ? "standby" : "online");
+                return 2;
+        }
+        if (call("SetStandby", NULL, "sb", argv[1], (int) on) < 0)
+                return 1;
+        struct expect x = { argv[1], "standby", on };
+        if (wait_until(flag_is, &x, 10000, &t) < 0) {
+                fprintf(stderr, "hactl: %s did not confirm within 10 s\n", argv[1]);
+                return 1;
+        }
+        printf("%s: %s\n", argv[1], on ? "standby (will not be active)" : "online");
+        return 0;
+}
+
+static bool maintenance_is(json_object *s, const void *arg) {
+        const struct expect *x = arg;
+        json_object *peers;
+        if (has_flag(s, "maintenance") != x->on)
+                return false;
+        if (!json_object_object_get_ex(s, "peers", &peers))
+                return true;
+        for (size_t i = 0; i < json_object_array_length(peers); i++) {
+                json_object *p = json_object_array_get_idx(peers, i), *w;
+                bool witness = json_object_object_get_ex(p, "witness", &w) && json_object_get_boolean(w);
+                if (!witness && strcmp(str(p, "state"), "alive") == 0 && has_flag(p, "maintenance") != x->on)
+                        return false;
+        }
+        return true;
+}
+
+static int cmd_maintenance(int argc, char **argv) {
+        double t;
+        bool on;
+
+        if (argc != 2 || (strcmp(argv[1], "on") != 0 && strcmp(argv[1], "off") != 0)) {
+                fprintf(stderr, "Usage: hactl maintenance on|off\n");
+                return 2;
+        }
+        on = strcmp(argv[1], "on") == 0;
+        if (call("SetMaintenance", NULL, "b", (int) on) < 0)
+                return 1;
+        struct expect x = { NULL, "maintenance", on };
+        if (wait_until(maintenance_is, &x, 10000, &t) < 0) {
+                fprintf(stderr, "hactl: maintenance %s here, but the other node did not confirm within 10 s\n",
+                        argv[1]);
+                return 1;
+        }
+        printf("maintenance %s%s\n", argv[1], on ? ": had changes nothing until 'hactl maintenance off'" : "");
         return 0;
 }
 
@@ -176,8 +410,13 @@ static int cmd_config(int argc, char **argv) {
                         r == -EPERM || r == -EBADMSG ? "" : ": ", why);
                 return 1;
         }
-        printf("%s: ok (cluster %s, %u nodes, %u vip%s)\n", path, c->cluster.name, c->n_nodes, c->n_vips,
-               c->n_vips == 1 ? "" : "s");
+        _cleanup_free_ char *exec_errors = NULL;
+        if (config_check_executables(c, &exec_errors) > 0) {
+                fputs(exec_errors, stderr);
+                return 1;
+        }
+        printf("%s: ok (cluster %s, %u nodes, %u vip%s, quorum %s)\n", path, c->cluster.name, c->n_nodes, c->n_vips,
+               c->n_vips == 1 ? "" : "s", c->cluster.quorum == HA_QUORUM_MAJORITY ? "majority" : "two_node");
         return 0;
 }
 
@@ -220,6 +459,14 @@ int main(int argc, char **argv) {
                 return cmd_config(argc - 1, argv + 1);
         if (strcmp(argv[1], "keygen") == 0)
                 return cmd_keygen(argc - 1, argv + 1);
+        if (strcmp(argv[1], "switchover") == 0)
+                return cmd_switchover(argc - 1, argv + 1);
+        if (strcmp(argv[1], "standby") == 0)
+                return cmd_standby(argc - 1, argv + 1, true);
+        if (strcmp(argv[1], "online") == 0)
+                return cmd_standby(argc - 1, argv + 1, false);
+        if (strcmp(argv[1], "maintenance") == 0)
+                return cmd_maintenance(argc - 1, argv + 1);
         fprintf(stderr, "hactl: unknown command '%s'\n", argv[1]);
         return usage(stderr);
 }

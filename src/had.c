@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* had: the failover daemon. Runs in the foreground under systemd. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@ static void help(void) {
                "  -c, --config FILE     configuration (default %s/had/had.conf)\n"
                "  -n, --node NAME       this node's [node] section (default: the host name)\n"
                "  -s, --state-dir DIR   persistent state (default %s/lib/had)\n"
+               "  -w, --witness         run as the cluster's witness (its [node] must say role = witness)\n"
                "  -d, --debug           log debug messages\n"
                "  -h, --help            show this help\n"
                "  -V, --version         show the version\n",
@@ -28,6 +30,7 @@ int main(int argc, char **argv) {
                 { "node", required_argument, NULL, 'n' },
                 { "state-dir", required_argument, NULL, 's' },
                 { "debug", no_argument, NULL, 'd' },
+                { "witness", no_argument, NULL, 'w' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {},
@@ -37,9 +40,10 @@ int main(int argc, char **argv) {
         struct ha_config *config = NULL;
         struct manager *m = NULL;
         _cleanup_free_ char *errors = NULL;
+        bool witness = false;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "c:n:s:dhV", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "c:n:s:dwhV", options, NULL)) >= 0)
                 switch (c) {
                 case 'c':
                         config_path = optarg;
@@ -52,6 +56,9 @@ int main(int argc, char **argv) {
                         break;
                 case 'd':
                         log_max_priority = LOG_DEBUG;
+                        break;
+                case 'w':
+                        witness = true;
                         break;
                 case 'h':
                         help();
@@ -87,6 +94,14 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
+        const struct ha_node *self = config_find_node(config, node);
+        if (witness && self && !self->witness) {
+                /* The other nodes must know the witness from the config: a
+                 * flag on one host cannot make it one. */
+                log_error("%s:%u: --witness, but [node %s] has no 'role = witness'", config->path, self->line, node);
+                config_free(config);
+                return 1;
+        }
         r = manager_new(config, node, state_dir, &m);
         if (r < 0)
                 return 1;

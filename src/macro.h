@@ -21,6 +21,7 @@ typedef uint64_t usec_t;
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _unused_ __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _noreturn_ __attribute__((noreturn))
 
 static inline void freep(void *p) {
         free(*(void **) p);

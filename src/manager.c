@@ -8,8 +8,10 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include "agent.h"
 #include "announce.h"
 #include "bus.h"
+#include "health.h"
 #include "key.h"
 #include "log.h"
 #include "manager.h"
@@ -25,8 +27,9 @@
 /* At most one log line per drop reason in this period: a flood must not
  * fill the journal. */
 #define DROP_LOG_USEC (10 * USEC_PER_SEC)
+/* A failed fence agent is run again after this long (or dead_time). */
+#define FENCE_RETRY_USEC (5 * USEC_PER_SEC)
 
-static void manager_handle(struct manager *m, unsigned actions, enum ha_role old_role, uint64_t old_term);
 
 static usec_t since_ms(usec_t t, usec_t now) {
         return t == 0 || t > now ? 0 : (now - t) / USEC_PER_MSEC;
@@ -39,40 +42,48 @@ static void notify_status(struct manager *m) {
 }
 
 static void send_heartbeat(struct manager *m) {
+        usec_t now = now_usec();
         struct ha_msg msg = {
                 .type = HA_MSG_HEARTBEAT,
                 .incarnation = m->state.incarnation,
-                .term = m->election.term,
-                .role = m->election.role,
-                .priority = (uint32_t) m->self->priority,
-                .flags = election_flags(&m->election),
         };
         uint8_t buf[HA_PACKET_MAX];
 
+        election_message(&m->election, now, &msg);
         snprintf(msg.cluster, sizeof(msg.cluster), "%s", m->config->cluster.name);
         snprintf(msg.node, sizeof(msg.node), "%s", m->self->name);
-        snprintf(msg.leader, sizeof(msg.leader), "%s", election_leader(&m->election));
-        snprintf(msg.target, sizeof(msg.target), "%s", election_target(&m->election));
+        if (m->admin_op && now < m->admin_until) {
+                msg.admin_op = m->admin_op;
+                snprintf(msg.admin_node, sizeof(msg.admin_node), "%s", m->admin_node);
+        } else if (m->admin_op) {
+                log_warning("%s did not confirm the request sent to it; is it running?", m->admin_node);
+                m->admin_op = 0;
+        }
         for (unsigned i = 0; i < m->self->n_links; i++) {
-                msg.seq = ++m->seq;
+                struct link_stats *l = &m->links[i];
                 msg.link = (uint8_t) i;
-                int n = proto_encode(&msg, m->key, buf, sizeof(buf));
-                if (n < 0) {
-                        log_error_errno(n, "cannot encode a heartbeat: %m");
-                        return;
-                }
-                int r = transport_send(m->transport, i, buf, n);
-                if (r < 0) {
-                        struct link_stats *l = &m->links[i];
-                        if (l->last_send_error != r)
-                                log_warning_errno(r, "link %u: cannot send heartbeats: %m", i + 1);
-                        l->send_errors++;
-                        l->last_send_error = r;
-                } else {
-                        if (m->links[i].last_send_error != 0)
-                                log_info("link %u: sending heartbeats again", i + 1);
-                        m->links[i].last_send_error = 0;
-                        m->sent++;
+                for (unsigned k = 0; k < m->n_peers; k++) {
+                        if (i >= m->peers[k].node->n_links)
+                                continue;
+                        msg.seq = ++m->seq;
+                        int n = proto_encode(&msg, m->key, buf, sizeof(buf));
+                        if (n < 0) {
+                                log_error_errno(n, "cannot encode a heartbeat: %m");
+                                return;
+                        }
+                        int r = transport_send(m->transport, i, &m->peers[k].node->links[i], buf, n);
+                        if (r < 0) {
+                                if (l->last_send_error != r)
+                                        log_warning_errno(r, "link %u: cannot send heartbeats to %s: %m", i + 1,
+                                                          m->peers[k].node->name);
+                                l->send_errors++;
+                                l->last_send_error = r;
+                        } else {
+                                if (l->last_send_error != 0)
+                                        log_info("link %u: sending heartbeats again", i + 1);
+                                l->last_send_error = 0;
+                                m->sent++;
+                        }
                 }
         }
 }
@@ -105,170 +116,67 @@ static int on_election_timer(sd_event_source *s, uint64_t usec, void *userdata) 
         struct manager *m = userdata;
         enum ha_role role = m->election.role;
         uint64_t term = m->election.term;
+        char voted[HA_NAME_MAX];
 
-        manager_handle(m, election_tick(&m->election, now_usec()), role, term);
+        memcpy(voted, m->election.voted_for, sizeof(voted));
+        manager_handle(m, election_tick(&m->election, now_usec()), role, term, voted);
         return 0;
 }
 
-static void announce_all(struct manager *m) {
-        for (unsigned i = 0; i < m->config->n_vips; i++) {
-                struct vip_state *v = &m->vips[i];
-                if (!v->held)
+static void log_peers(struct manager *m) {
+        for (unsigned i = 0; i < m->n_peers; i++) {
+                const struct election_peer *p = &m->election.peers[i];
+                struct peer_info *pi = &m->peers[i];
+                if (p->state == pi->logged_state && p->role == pi->logged_role)
                         continue;
-                int r = announce_vip(m->announcer, v->vip, v->ifindex);
-                if (r < 0 && r != -EOPNOTSUPP)
-                        log_warning_errno(r, "vip %s: cannot announce it on %s: %m", v->vip->name, v->vip->interface);
+                pi->logged_state = p->state;
+                pi->logged_role = p->role;
+                if (p->state == PEER_ALIVE || p->state == PEER_LEFT)
+                        log_info("%s %s: %s, %s, term %" PRIu64, p->witness ? "witness" : "peer", p->name,
+                                 peer_state_to_string(p->state), role_to_string(p->role), p->term);
+                else
+                        log_warning("%s %s: %s (nothing heard for %" PRIu64 " ms)", p->witness ? "witness" : "peer",
+                                    p->name, peer_state_to_string(p->state),
+                                    (uint64_t) since_ms(p->last_heard, now_usec()));
         }
 }
 
-static int on_announce_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct manager *m = userdata;
-
-        if (m->election.role != HA_ROLE_ACTIVE || m->announce_left == 0)
-                return 0;
-        announce_all(m);
-        if (--m->announce_left > 0) {
-                sd_event_source_set_time(s, usec + m->config->cluster.garp_interval_usec);
-                sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-        }
-        return 0;
-}
-
-/* Announces the held VIPs now, then garp_count - 1 more times. */
-static void start_announcing(struct manager *m) {
-        if (m->config->cluster.garp_count == 0)
-                return;
-        m->announce_left = m->config->cluster.garp_count;
-        on_announce_timer(m->announce_timer, now_usec(), m);
-}
-
-/* Makes the kernel match the role: the VIPs on this node exactly when it
- * is active. Returns the number of VIPs added. */
-static unsigned reconcile(struct manager *m, const char *why) {
-        unsigned n = m->config->n_vips, n_ops = 0, added = 0;
-        bool want = m->election.role == HA_ROLE_ACTIVE && !m->stopping;
-        _cleanup_free_ struct vip_op *ops = NULL;
-        _cleanup_free_ bool *present = NULL;
-        _cleanup_free_ int *ifindex = NULL;
-        char a[INET6_ADDRSTRLEN];
-        int r;
-
-        if (n == 0)
-                return 0;
-        ops = calloc(n, sizeof(*ops));
-        present = calloc(n, sizeof(*present));
-        ifindex = calloc(n, sizeof(*ifindex));
-        if (!ops || !present || !ifindex) {
-                log_error("reconcile: out of memory");
-                return 0;
-        }
-        for (unsigned i = 0; i < n; i++) {
-                struct vip_state *v = &m->vips[i];
-                int idx = (int) if_nametoindex(v->vip->interface);
-                if (idx == 0 && v->ifindex != 0)
-                        log_warning("vip %s: interface %s is gone", v->vip->name, v->vip->interface);
-                v->ifindex = ifindex[i] = idx;
-        }
-        r = vip_scan(m->nl, m->config->vips, n, ifindex, present);
-        if (r < 0) {
-                log_error_errno(r, "cannot list addresses: %m");
-                return 0;
-        }
-        for (unsigned i = 0; i < n; i++) {
-                struct vip_state *v = &m->vips[i];
-                bool was_held = v->held;
-                v->held = present[i];
-                if (present[i] == want)
-                        continue;
-                if (v->ifindex == 0) {
-                        if (want && v->error != -ENODEV)
-                                log_error("vip %s: interface %s does not exist; cannot add %s", v->vip->name,
-                                          v->vip->interface, ha_addr_to_string(&v->vip->address, a, sizeof(a)));
-                        v->error = -ENODEV;
-                        continue;
-                }
-                if (want && was_held && !present[i])
-                        log_warning("vip %s: %s was removed from %s behind our back; putting it back",
-                                    v->vip->name, ha_addr_to_string(&v->vip->address, a, sizeof(a)),
-                                    v->vip->interface);
-                ops[n_ops++] = (struct vip_op) { .vip = v->vip, .ifindex = v->ifindex, .add = want };
-        }
-        if (n_ops == 0)
-                return 0;
-
-        r = vip_apply(m->nl, ops, n_ops);
-        if (r < 0)
-                log_error_errno(r, "netlink request failed: %m");
-        for (unsigned k = 0; k < n_ops; k++) {
-                struct vip_state *v = &m->vips[ops[k].vip - m->config->vips];
-                ha_addr_to_string(&v->vip->address, a, sizeof(a));
-                v->error = ops[k].error;
-                if (ops[k].error < 0) {
-                        log_error_errno(ops[k].error, "vip %s: cannot %s %s/%u %s %s: %m", v->vip->name,
-                                        ops[k].add ? "add" : "remove", a, v->vip->prefixlen,
-                                        ops[k].add ? "to" : "from", v->vip->interface);
-                        continue;
-                }
-                v->held = ops[k].add;
-                added += ops[k].add;
-                log_info("vip %s: %s %s/%u %s %s (%s)", v->vip->name, ops[k].add ? "added" : "removed", a,
-                         v->vip->prefixlen, ops[k].add ? "to" : "from", v->vip->interface, why);
-        }
-        return added;
-}
-
-static int on_reconcile(sd_event_source *s, void *userdata) {
-        struct manager *m = userdata;
-
-        sd_event_source_set_enabled(s, SD_EVENT_OFF);
-        if (reconcile(m, "address change") > 0)
-                start_announcing(m);
-        return 0;
-}
-
-static void on_netmon(void *userdata, const struct ha_addr *addr, int ifindex, bool removed) {
-        struct manager *m = userdata;
-
-        if (addr) {
-                unsigned i;
-                for (i = 0; i < m->config->n_vips; i++)
-                        if (ha_addr_equal(addr, &m->vips[i].vip->address))
-                                break;
-                if (i == m->config->n_vips)
-                        return;
-        }
-        /* Coalesce a burst of events into one check, after they are all read. */
-        sd_event_source_set_enabled(m->reconcile_event, SD_EVENT_ONESHOT);
-}
-
-static void manager_handle(struct manager *m, unsigned actions, enum ha_role old_role, uint64_t old_term) {
+void manager_handle(struct manager *m, unsigned actions, enum ha_role old_role, uint64_t old_term,
+                    const char *old_voted_for) {
         struct election *e = &m->election;
         int r;
 
         if (actions & ELECTION_PERSIST_TERM) {
                 struct ha_state s = m->state;
                 s.term = e->term;
+                memcpy(s.voted_for, e->voted_for, sizeof(s.voted_for));
                 r = store_save(m->state_dir, &s);
                 if (r < 0) {
                         log_error_errno(r, "cannot write term %" PRIu64 " to %s: %m; staying %s",
                                         e->term, m->state_dir, role_to_string(old_role));
-                        election_revert(e, old_role, old_term);
+                        election_revert(e, old_role, old_term, old_voted_for);
                         sd_event_source_set_time(m->election_timer, now_usec() + PERSIST_RETRY_USEC);
                         sd_event_source_set_enabled(m->election_timer, SD_EVENT_ONESHOT);
                         return;
                 }
                 m->state = s;
         }
-        if (actions & ELECTION_PEER_CHANGED) {
-                const struct election_peer *p = &e->peer;
-                log_info("peer %s: %s, %s, term %" PRIu64, p->name, peer_state_to_string(p->state),
-                         role_to_string(p->role), p->term);
+        if (actions & ELECTION_PEER_CHANGED)
+                log_peers(m);
+        if ((actions & ELECTION_QUORUM_CHANGED) && e->cfg.quorum == HA_QUORUM_MAJORITY) {
+                if (e->quorum)
+                        log_notice("quorum: %u of %u voters reachable", election_voters_alive(e), e->n_peers + 1);
+                else
+                        log_warning("quorum lost: %u of %u voters reachable, %u needed", election_voters_alive(e),
+                                    e->n_peers + 1, election_majority(e));
         }
+        if (actions & ELECTION_FENCE)
+                manager_fence(m);
         if (actions & ELECTION_ROLE_CHANGED) {
                 usec_t now = now_usec();
-                log_notice("role: %s -> %s, term %" PRIu64 " (was %s for %" PRIu64 " ms)", role_to_string(old_role),
-                           role_to_string(e->role), e->term, role_to_string(old_role),
-                           (uint64_t) since_ms(m->role_since, now));
+                log_notice("role: %s -> %s, term %" PRIu64 ": %s (was %s for %" PRIu64 " ms)",
+                           role_to_string(old_role), role_to_string(e->role), e->term, e->reason ? e->reason : "",
+                           role_to_string(old_role), (uint64_t) since_ms(m->role_since, now));
                 m->role_since = now;
                 m->role_since_realtime = realtime_usec();
                 if (e->role == HA_ROLE_ACTIVE)
@@ -276,14 +184,14 @@ static void manager_handle(struct manager *m, unsigned actions, enum ha_role old
                 /* The VIPs move before the heartbeat that tells of the
                  * change: gone before the peer hears we stepped down, up
                  * before it hears we took over. */
-                if (reconcile(m, e->role == HA_ROLE_ACTIVE ? "became active" : "no longer active") > 0)
-                        start_announcing(m);
+                if (manager_reconcile(m, e->role == HA_ROLE_ACTIVE ? "became active" : "no longer active") > 0)
+                        manager_start_announcing(m);
                 notify_status(m);
                 bus_emit_changed(m->bus);
         } else if (actions & ELECTION_ANNOUNCE) {
                 log_notice("another node also claimed the active role; announcing the VIPs again");
-                reconcile(m, "still active");
-                start_announcing(m);
+                manager_reconcile(m, "still active");
+                manager_start_announcing(m);
         }
         if (actions & ELECTION_SEND_NOW)
                 send_heartbeat(m);
@@ -292,19 +200,24 @@ static void manager_handle(struct manager *m, unsigned actions, enum ha_role old
 
 static void on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t len, const struct ha_addr *from) {
         struct manager *m = userdata;
+        struct peer_info *pi = NULL;
         struct ha_msg msg;
         enum ha_drop d;
 
-        if (!ha_addr_equal(from, &m->peer->links[link]))
+        /* Cheap first: only the other nodes' addresses on this link. */
+        for (unsigned k = 0; k < m->n_peers; k++)
+                if (link < m->peers[k].node->n_links && ha_addr_equal(from, &m->peers[k].node->links[link]))
+                        pi = &m->peers[k];
+        if (!pi)
                 d = ha_addr_equal(from, &m->self->links[link]) ? HA_DROP_SELF : HA_DROP_BAD_SOURCE;
         else
                 d = proto_decode(buf, len, m->key, &msg);
         if (d == HA_DROP_NONE) {
                 if (strcmp(msg.cluster, m->config->cluster.name) != 0)
                         d = HA_DROP_WRONG_CLUSTER;
-                else if (strcmp(msg.node, m->peer->name) != 0)
+                else if (strcmp(msg.node, pi->node->name) != 0)
                         d = strcmp(msg.node, m->self->name) == 0 ? HA_DROP_SELF : HA_DROP_UNKNOWN_NODE;
-                else if (!replay_accept(&m->replay, msg.incarnation, msg.seq))
+                else if (!replay_accept(&pi->replay, msg.incarnation, msg.seq))
                         d = HA_DROP_REPLAY;
         }
         usec_t now = now_usec();
@@ -325,33 +238,43 @@ static void on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t 
                 .role = msg.role,
                 .priority = msg.priority,
                 .flags = msg.flags,
+                .timestamp = msg.timestamp,
+                .want = msg.want,
+                .grant_term = msg.grant_term,
+                .grant_echo = msg.grant_echo,
         };
         memcpy(hb.node, msg.node, sizeof(hb.node));
         memcpy(hb.target, msg.target, sizeof(hb.target));
-        if (m->links[link].last_heard == 0 ||
-            now - m->links[link].last_heard >= m->config->cluster.dead_time_usec)
-                log_info("link %u: hearing %s", link + 1, m->peer->name);
-        m->links[link].last_heard = now;
-        m->links[link].received++;
+        memcpy(hb.grant_holder, msg.grant_holder, sizeof(hb.grant_holder));
+        struct link_stats *l = &pi->links[link];
+        if (l->last_heard == 0 || now - l->last_heard >= m->config->cluster.dead_time_usec)
+                log_info("link %u: hearing %s", link + 1, pi->node->name);
+        l->last_heard = now;
+        l->received++;
         m->received++;
 
         enum ha_role role = m->election.role;
         uint64_t term = m->election.term;
-        manager_handle(m, election_receive(&m->election, now, &hb), role, term);
+        char voted[HA_NAME_MAX];
+        memcpy(voted, m->election.voted_for, sizeof(voted));
+        manager_handle(m, election_receive(&m->election, now, &hb), role, term, voted);
+        manager_apply_admin(m, &msg, pi);
 }
 
 static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         struct manager *m = userdata;
         enum ha_role role = m->election.role;
         uint64_t term = m->election.term;
+        char voted[HA_NAME_MAX];
 
+        memcpy(voted, m->election.voted_for, sizeof(voted));
         log_notice("received %s: %s", strsignal(si->ssi_signo),
                    role == HA_ROLE_ACTIVE ? "handing over to the peer" : "stopping");
         sd_notify(false, "STOPPING=1");
         m->stopping = true;
         /* Drops the VIPs first (the role change reconciles), then tells the
          * peer, which takes over at once. */
-        manager_handle(m, election_leave(&m->election, now_usec()), role, term);
+        manager_handle(m, election_leave(&m->election, now_usec()), role, term, voted);
         for (int i = 1; i < LEAVING_COPIES; i++)
                 send_heartbeat(m);
         return sd_event_exit(sd_event_source_get_event(s), 0);
@@ -408,7 +331,18 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
                                     config->path, self_name);
                 goto fail;
         }
-        m->peer = &config->nodes[m->self == &config->nodes[0] ? 1 : 0];
+        for (unsigned i = 0; i < config->n_nodes; i++)
+                if (&config->nodes[i] != m->self)
+                        m->peers[m->n_peers++].node = &config->nodes[i];
+        char *errors = NULL;
+        if (config_check_executables(config, &errors) > 0) {
+                log_error("%s", errors);
+                free(errors);
+                r = -ENOENT;
+                goto fail;
+        }
+        free(errors);
+        m->fence_status = -2;
 
         r = key_load(config->cluster.key_file, m->key);
         if (r < 0) {
@@ -436,6 +370,7 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGCHLD); /* agents are watched by sd-event child sources */
         sigprocmask(SIG_BLOCK, &mask, NULL);
         if ((r = sd_event_add_signal(m->event, &m->sigterm, SIGTERM, on_stop_signal, m)) < 0 ||
             (r = sd_event_add_signal(m->event, &m->sigint, SIGINT, on_stop_signal, m)) < 0 ||
@@ -448,21 +383,24 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
         usec_t now = now_usec();
         if ((r = sd_event_add_time(m->event, &m->heartbeat_timer, CLOCK_MONOTONIC, now, 1, on_heartbeat_timer, m)) < 0 ||
             (r = sd_event_add_time(m->event, &m->election_timer, CLOCK_MONOTONIC, USEC_INFINITY, 1, on_election_timer, m)) < 0 ||
-            (r = sd_event_add_time(m->event, &m->announce_timer, CLOCK_MONOTONIC, USEC_INFINITY, 1, on_announce_timer, m)) < 0 ||
-            (r = sd_event_add_defer(m->event, &m->reconcile_event, on_reconcile, m)) < 0)
+            (r = sd_event_add_time(m->event, &m->announce_timer, CLOCK_MONOTONIC, USEC_INFINITY, 1, manager_on_announce_timer, m)) < 0 ||
+            (r = sd_event_add_defer(m->event, &m->reconcile_event, manager_on_reconcile, m)) < 0)
                 goto fail;
         sd_event_source_set_priority(m->heartbeat_timer, SD_EVENT_PRIORITY_IMPORTANT);
         sd_event_source_set_priority(m->election_timer, SD_EVENT_PRIORITY_IMPORTANT);
         sd_event_source_set_enabled(m->reconcile_event, SD_EVENT_OFF);
 
-        if ((r = vip_nl_new(&m->nl)) < 0) {
-                log_error_errno(r, "cannot open rtnetlink: %m");
-                goto fail;
+        if (!m->self->witness) {
+                if ((r = vip_nl_new(&m->nl)) < 0) {
+                        log_error_errno(r, "cannot open rtnetlink: %m");
+                        goto fail;
+                }
+                if ((r = announcer_new(&m->announcer)) < 0 ||
+                    (r = netmon_new(m->event, manager_on_netmon, m, &m->netmon)) < 0 ||
+                    (r = health_new(m->event, config, m->self, manager_on_health, m, &m->health)) < 0)
+                        goto fail;
         }
-        if ((r = announcer_new(&m->announcer)) < 0 ||
-            (r = netmon_new(m->event, on_netmon, m, &m->netmon)) < 0)
-                goto fail;
-        r = transport_new(m->event, config, m->self, m->peer, on_packet, m, &m->transport);
+        r = transport_new(m->event, config, m->self, on_packet, m, &m->transport);
         if (r < 0)
                 goto fail;
         r = bus_new(m->event, m, &m->bus);
@@ -471,12 +409,26 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
 
         struct election_config ec = {
                 .priority = m->self->priority,
+                .witness = m->self->witness,
+                .quorum = config->cluster.quorum,
+                .fence = config->cluster.fence[0] != '\0',
+                .fence_retry_usec = MAX(config->cluster.dead_time_usec, FENCE_RETRY_USEC),
                 .preempt = config->cluster.preempt,
                 .preempt_delay_usec = config->cluster.preempt_delay_usec,
                 .dead_time_usec = config->cluster.dead_time_usec,
+                .lease_usec = config->cluster.dead_time_usec,
         };
+        struct election_member members[ELECTION_MAX_PEERS] = {};
+        for (unsigned i = 0; i < m->n_peers; i++) {
+                snprintf(members[i].name, sizeof(members[i].name), "%s", m->peers[i].node->name);
+                members[i].witness = m->peers[i].node->witness;
+        }
         snprintf(ec.self, sizeof(ec.self), "%s", m->self->name);
-        election_init(&m->election, &ec, m->peer->name, m->state.term, now);
+        election_init(&m->election, &ec, members, m->n_peers, m->state.term, m->state.voted_for, now);
+        m->election.standby = m->state.standby;
+        m->election.maintenance = m->state.maintenance;
+        if (m->health)
+                manager_on_health(m);
         m->role_since = now;
         m->role_since_realtime = realtime_usec();
         *ret = m;
@@ -488,19 +440,31 @@ fail:
 }
 
 int manager_run(struct manager *m) {
-        char a[INET6_ADDRSTRLEN];
         int r;
 
-        log_info("had %s: node %s of cluster %s, term %" PRIu64 ", peer %s at %s (%u link%s), "
-                 "heartbeat %" PRIu64 "ms, dead_time %" PRIu64 "ms, %u vip%s",
-                 PACKAGE_VERSION, m->self->name, m->config->cluster.name, m->state.term, m->peer->name,
-                 ha_addr_to_string(&m->peer->links[0], a, sizeof(a)), m->self->n_links,
+        char a[INET6_ADDRSTRLEN];
+        log_info("had %s: %s %s of cluster %s, term %" PRIu64 ", quorum %s%s, %u link%s, heartbeat %" PRIu64
+                 "ms, dead_time %" PRIu64 "ms, %u vip%s, %u health check%s",
+                 PACKAGE_VERSION, m->self->witness ? "witness" : "node", m->self->name, m->config->cluster.name,
+                 m->state.term, m->config->cluster.quorum == HA_QUORUM_MAJORITY ? "majority" : "two_node",
+                 m->config->cluster.fence[0] ? " with fencing" : "", m->self->n_links,
                  m->self->n_links == 1 ? "" : "s",
                  (uint64_t) (m->config->cluster.heartbeat_interval_usec / USEC_PER_MSEC),
-                 (uint64_t) (m->config->cluster.dead_time_usec / USEC_PER_MSEC), m->config->n_vips,
-                 m->config->n_vips == 1 ? "" : "s");
+                 (uint64_t) (m->config->cluster.dead_time_usec / USEC_PER_MSEC),
+                 m->self->witness ? 0 : m->config->n_vips, m->config->n_vips == 1 ? "" : "s",
+                 health_count(m->health), health_count(m->health) == 1 ? "" : "s");
+        for (unsigned i = 0; i < m->n_peers; i++)
+                log_info("%s %s at %s (%u link%s)", m->peers[i].node->witness ? "witness" : "peer",
+                         m->peers[i].node->name, ha_addr_to_string(&m->peers[i].node->links[0], a, sizeof(a)),
+                         m->peers[i].node->n_links, m->peers[i].node->n_links == 1 ? "" : "s");
+        if (m->state.maintenance)
+                log_warning("maintenance mode is on (from before the restart): touching nothing until "
+                            "'hactl maintenance off'");
+        if (m->state.standby)
+                log_notice("this node is in standby (from before the restart): it will not take the active role "
+                           "until 'hactl online %s'", m->self->name);
         /* A candidate holds no VIP: one left here by a crash goes now. */
-        reconcile(m, "starting as candidate");
+        manager_reconcile(m, "starting as candidate");
         arm_election_timer(m);
         notify_status(m);
         sd_notify(false, "READY=1");
@@ -516,6 +480,8 @@ struct manager *manager_free(struct manager *m) {
         if (!m)
                 return NULL;
         bus_free(m->bus);
+        agent_cancel(m->fence_job);
+        health_free(m->health);
         transport_free(m->transport);
         netmon_free(m->netmon);
         announcer_free(m->announcer);

@@ -28,10 +28,21 @@ struct link_stats {
         int last_send_error;
 };
 
+/* What the manager keeps per other node (same order as election.peers). */
+struct peer_info {
+        const struct ha_node *node;
+        struct ha_replay replay;
+        struct link_stats links[HA_MAX_LINKS];
+        enum peer_state logged_state; /* as last logged */
+        enum ha_role logged_role;
+};
+
 struct manager {
         sd_event *event;
         struct ha_config *config;
-        const struct ha_node *self, *peer;
+        const struct ha_node *self;
+        unsigned n_peers;
+        struct peer_info peers[HA_MAX_NODES - 1];
         char *state_dir;
         uint8_t key[HA_KEY_LEN];
         struct ha_state state;
@@ -44,14 +55,22 @@ struct manager {
         struct announcer *announcer;
         struct netmon *netmon;
         struct bus *bus;
+        struct health *health;
+        struct agent_job *fence_job;
+        uint64_t fence_runs;
+        int fence_status;       /* of the last run; -2: none yet */
+        /* An operator's request for another node, repeated in heartbeats
+         * until that node shows it done or admin_until passes. */
+        uint8_t admin_op;
+        char admin_node[HA_NAME_MAX];
+        usec_t admin_until;
 
         sd_event_source *heartbeat_timer, *election_timer, *announce_timer, *reconcile_event;
         sd_event_source *sigterm, *sigint, *sighup;
         unsigned announce_left;
 
         uint64_t seq;
-        struct ha_replay replay;
-        struct link_stats links[HA_MAX_LINKS];
+        struct link_stats links[HA_MAX_LINKS]; /* sending, per link */
         uint64_t sent, received, drops[_HA_DROP_MAX];
         uint64_t drops_logged[_HA_DROP_MAX]; /* count at the last log line */
         usec_t drop_logged_at[_HA_DROP_MAX];
@@ -66,7 +85,25 @@ struct manager {
 int manager_new(struct ha_config *config, const char *self_name, const char *state_dir,
                 struct manager **ret);
 
+/* Operator actions (D-Bus). On failure return a negative errno and set
+ * *ERROR to a sentence for the operator. */
+int manager_switchover(struct manager *m, const char *target, const char **error);
+int manager_set_standby(struct manager *m, const char *node, bool on, const char **error);
+int manager_set_maintenance(struct manager *m, bool on, const char **error);
+
 /* Runs until SIGTERM/SIGINT; returns the exit status. */
 int manager_run(struct manager *m);
 
 struct manager *manager_free(struct manager *m);
+
+/* Internal to the manager's files. */
+unsigned manager_reconcile(struct manager *m, const char *why);
+void manager_start_announcing(struct manager *m);
+int manager_on_announce_timer(sd_event_source *s, uint64_t usec, void *userdata);
+int manager_on_reconcile(sd_event_source *s, void *userdata);
+void manager_on_netmon(void *userdata, const struct ha_addr *addr, int ifindex, bool removed);
+void manager_handle(struct manager *m, unsigned actions, enum ha_role old_role, uint64_t old_term,
+                    const char *old_voted_for);
+void manager_on_health(void *userdata);
+void manager_fence(struct manager *m);
+void manager_apply_admin(struct manager *m, const struct ha_msg *msg, const struct peer_info *from);

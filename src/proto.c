@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "role.h"
 
 /* Header, all integers big-endian:
  *   0 u16 magic "HA"   2 u8 version   3 u8 type   4 u16 total length
@@ -21,6 +22,10 @@ enum tlv_type {
         TLV_FLAGS = 7,
         TLV_TARGET = 8,
         TLV_LINK = 9,
+        TLV_TIMESTAMP = 10,     /* u64: the sender's monotonic clock, in us */
+        TLV_WANT = 11,          /* u64: the term the sender asks a lease for */
+        TLV_GRANT = 12,         /* u64 term, u64 echo, then the holder's name */
+        TLV_ADMIN = 13,         /* u8 operation, then the node's name */
 };
 
 const char *drop_to_string(enum ha_drop d) {
@@ -119,6 +124,25 @@ int proto_encode(const struct ha_msg *m, const uint8_t key[HA_KEY_LEN], uint8_t 
         if (m->target[0])
                 put_tlv_str(&w, TLV_TARGET, m->target);
         put_tlv(&w, TLV_LINK, &m->link, 1);
+        if (m->timestamp)
+                put_tlv_u64(&w, TLV_TIMESTAMP, m->timestamp);
+        if (m->want)
+                put_tlv_u64(&w, TLV_WANT, m->want);
+        if (m->grant_holder[0]) {
+                uint8_t g[16 + HA_NAME_MAX];
+                size_t n = strnlen(m->grant_holder, HA_NAME_MAX - 1);
+                put64(g, m->grant_term);
+                put64(g + 8, m->grant_echo);
+                memcpy(g + 16, m->grant_holder, n);
+                put_tlv(&w, TLV_GRANT, g, 16 + n);
+        }
+        if (m->admin_op) {
+                uint8_t a[1 + HA_NAME_MAX];
+                size_t n = strnlen(m->admin_node, HA_NAME_MAX - 1);
+                a[0] = m->admin_op;
+                memcpy(a + 1, m->admin_node, n);
+                put_tlv(&w, TLV_ADMIN, a, 1 + n);
+        }
         if (w.overflow)
                 return -ENOBUFS;
 
@@ -202,7 +226,7 @@ enum ha_drop proto_decode(const uint8_t *buf, size_t len, const uint8_t key[HA_K
                                 m.term = get64(v);
                         break;
                 case TLV_ROLE:
-                        ok = n == 1 && v[0] < 3;
+                        ok = n == 1 && v[0] < _HA_ROLE_MAX;
                         if (ok)
                                 m.role = v[0];
                         break;
@@ -226,6 +250,28 @@ enum ha_drop proto_decode(const uint8_t *buf, size_t len, const uint8_t key[HA_K
                         ok = n == 1 && v[0] < HA_MAX_LINKS;
                         if (ok)
                                 m.link = v[0];
+                        break;
+                case TLV_TIMESTAMP:
+                        ok = n == 8;
+                        if (ok)
+                                m.timestamp = get64(v);
+                        break;
+                case TLV_WANT:
+                        ok = n == 8;
+                        if (ok)
+                                m.want = get64(v);
+                        break;
+                case TLV_GRANT:
+                        ok = n > 16 && get_name(v + 16, n - 16, m.grant_holder, false);
+                        if (ok) {
+                                m.grant_term = get64(v);
+                                m.grant_echo = get64(v + 8);
+                        }
+                        break;
+                case TLV_ADMIN:
+                        ok = n >= 1 && v[0] > 0 && v[0] < _HA_ADMIN_MAX && get_name(v + 1, n - 1, m.admin_node, true);
+                        if (ok)
+                                m.admin_op = v[0];
                         break;
                 default:
                         /* Unknown fields are skipped: newer senders may add some. */

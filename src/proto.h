@@ -25,6 +25,22 @@ enum ha_msg_type {
 enum ha_msg_flag {
         HA_FLAG_LEAVING = 1u << 0, /* the sender is shutting down: take over now */
         HA_FLAG_YIELD = 1u << 1,   /* the sender hands the active role to `target` */
+        HA_FLAG_UNHEALTHY = 1u << 2, /* a health check fails: it must not take over */
+        HA_FLAG_STANDBY = 1u << 3, /* put in standby by the operator */
+        HA_FLAG_MAINTENANCE = 1u << 4, /* touches nothing: no role change */
+        HA_FLAG_SWITCHOVER = 1u << 5, /* the operator asked for the active role to come here */
+        HA_FLAG_FENCING = 1u << 6, /* fencing the peer before taking over */
+};
+
+/* An operator's request carried to another node (hactl standby NODE...):
+ * repeated in every heartbeat until the target shows it done. */
+enum ha_admin_op {
+        HA_ADMIN_NONE = 0,
+        HA_ADMIN_STANDBY = 1,
+        HA_ADMIN_ONLINE = 2,
+        HA_ADMIN_MAINTENANCE_ON = 3,
+        HA_ADMIN_MAINTENANCE_OFF = 4,
+        _HA_ADMIN_MAX,
 };
 
 struct ha_msg {
@@ -40,6 +56,14 @@ struct ha_msg {
         uint32_t flags;         /* enum ha_msg_flag */
         char target[HA_NAME_MAX]; /* with HA_FLAG_YIELD */
         uint8_t link;           /* index of the link it was sent on */
+        /* Leases (doc/election.md); all optional on the wire. */
+        uint64_t timestamp;     /* the sender's CLOCK_MONOTONIC at sending, us */
+        uint64_t want;          /* term the sender asks votes/a lease for; 0: none */
+        char grant_holder[HA_NAME_MAX]; /* the node the sender's lease is granted to */
+        uint64_t grant_term;
+        uint64_t grant_echo;    /* the holder's timestamp the grant answers */
+        uint8_t admin_op;       /* enum ha_admin_op */
+        char admin_node[HA_NAME_MAX];
 };
 
 /* Why a packet was dropped; HA_DROP_NONE means it was accepted. */

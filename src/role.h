@@ -8,6 +8,7 @@ enum ha_role {
         HA_ROLE_CANDIDATE = 0,  /* just started, or no leader known yet */
         HA_ROLE_STANDBY = 1,
         HA_ROLE_ACTIVE = 2,
+        HA_ROLE_WITNESS = 3,    /* votes, holds nothing */
         _HA_ROLE_MAX,
 };
 
@@ -19,6 +20,8 @@ static inline const char *role_to_string(enum ha_role r) {
                 return "standby";
         case HA_ROLE_ACTIVE:
                 return "active";
+        case HA_ROLE_WITNESS:
+                return "witness";
         default:
                 return "unknown";
         }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "health.h"
 #include "manager.h"
 #include "status.h"
 
@@ -12,33 +13,99 @@ static json_object *ms_since(usec_t t, usec_t now) {
         return json_object_new_int64((int64_t) ((now - t) / USEC_PER_MSEC));
 }
 
-static json_object *peer_json(const struct manager *m, usec_t now) {
-        const struct election_peer *p = &m->election.peer;
+static json_object *flags_json(uint32_t flags) {
+        static const struct { uint32_t flag; const char *name; } names[] = {
+                { HA_FLAG_LEAVING, "leaving" }, { HA_FLAG_YIELD, "yielding" },
+                { HA_FLAG_UNHEALTHY, "unhealthy" }, { HA_FLAG_STANDBY, "standby" },
+                { HA_FLAG_MAINTENANCE, "maintenance" }, { HA_FLAG_SWITCHOVER, "switchover" },
+                { HA_FLAG_FENCING, "fencing" },
+        };
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (flags & names[i].flag)
+                        json_object_array_add(a, json_object_new_string(names[i].name));
+        return a;
+}
+
+static json_object *peer_json(const struct manager *m, unsigned k, usec_t now) {
+        const struct election_peer *p = &m->election.peers[k];
+        const struct peer_info *pi = &m->peers[k];
         json_object *o = json_object_new_object(), *links = json_object_new_array();
         usec_t last = 0;
         char a[INET6_ADDRSTRLEN];
 
-        for (unsigned i = 0; i < m->self->n_links; i++) {
-                const struct link_stats *l = &m->links[i];
+        for (unsigned i = 0; i < MIN(m->self->n_links, pi->node->n_links); i++) {
+                const struct link_stats *l = &pi->links[i];
                 json_object *lo = json_object_new_object();
                 bool up = l->last_heard != 0 && now - l->last_heard < m->config->cluster.dead_time_usec;
                 json_object_object_add(lo, "link", json_object_new_int(i + 1));
                 json_object_object_add(lo, "address", json_object_new_string(
-                        ha_addr_to_string(&m->peer->links[i], a, sizeof(a))));
+                        ha_addr_to_string(&pi->node->links[i], a, sizeof(a))));
                 json_object_object_add(lo, "state", json_object_new_string(up ? "up" : "down"));
                 json_object_object_add(lo, "last_heard_ms", ms_since(l->last_heard, now));
                 json_object_object_add(lo, "received", json_object_new_int64((int64_t) l->received));
-                json_object_object_add(lo, "send_errors", json_object_new_int64((int64_t) l->send_errors));
+                json_object_object_add(lo, "send_errors", json_object_new_int64((int64_t) m->links[i].send_errors));
                 json_object_array_add(links, lo);
                 last = MAX(last, l->last_heard);
         }
         json_object_object_add(o, "name", json_object_new_string(p->name));
+        json_object_object_add(o, "witness", json_object_new_boolean(p->witness));
         json_object_object_add(o, "state", json_object_new_string(peer_state_to_string(p->state)));
         json_object_object_add(o, "role", p->state == PEER_UNKNOWN ? NULL : json_object_new_string(role_to_string(p->role)));
         json_object_object_add(o, "term", json_object_new_int64((int64_t) p->term));
         json_object_object_add(o, "priority", json_object_new_int64(p->priority));
+        json_object_object_add(o, "flags", flags_json(p->flags));
         json_object_object_add(o, "last_heard_ms", ms_since(last, now));
         json_object_object_add(o, "links", links);
+        return o;
+}
+
+static json_object *quorum_json(const struct manager *m, usec_t now) {
+        const struct election *e = &m->election;
+        json_object *o = json_object_new_object();
+        bool maj = e->cfg.quorum == HA_QUORUM_MAJORITY;
+
+        json_object_object_add(o, "mode", json_object_new_string(maj ? "majority" : "two_node"));
+        json_object_object_add(o, "voters", json_object_new_int((int) e->n_peers + 1));
+        json_object_object_add(o, "reachable", json_object_new_int((int) election_voters_alive(e)));
+        json_object_object_add(o, "majority", json_object_new_int((int) election_majority(e)));
+        json_object_object_add(o, "has_quorum", json_object_new_boolean(maj ? e->quorum : true));
+        json_object_object_add(o, "vote", json_object_new_string(e->voted_for));
+        json_object_object_add(o, "lease_remaining_ms",
+                               e->role == HA_ROLE_ACTIVE && maj && e->lease_until > now ?
+                               json_object_new_int64((int64_t) ((e->lease_until - now) / USEC_PER_MSEC)) : NULL);
+        json_object_object_add(o, "granted_to", e->grant.holder[0] && e->grant.until > now ?
+                               json_object_new_string(e->grant.holder) : NULL);
+        if (!maj) {
+                json_object *f = json_object_new_object();
+                json_object_object_add(f, "configured", json_object_new_boolean(e->cfg.fence));
+                json_object_object_add(f, "state", json_object_new_string(fence_state_to_string(e->fence)));
+                json_object_object_add(f, "runs", json_object_new_int64((int64_t) m->fence_runs));
+                json_object_object_add(f, "last_status", m->fence_status == -2 ? NULL :
+                                       json_object_new_int(m->fence_status));
+                json_object_object_add(o, "fence", f);
+        }
+        return o;
+}
+
+static json_object *health_json(const struct manager *m, usec_t now) {
+        json_object *o = json_object_new_object(), *checks = json_object_new_array();
+
+        json_object_object_add(o, "healthy", json_object_new_boolean(m->election.healthy));
+        json_object_object_add(o, "priority", json_object_new_int64(m->election.priority));
+        for (unsigned i = 0; i < health_count(m->health); i++) {
+                const struct health_check *c = health_get(m->health, i);
+                json_object *co = json_object_new_object();
+                json_object_object_add(co, "kind", json_object_new_string(track_kind_to_string(c->track->kind)));
+                json_object_object_add(co, "target", json_object_new_string(c->track->target));
+                json_object_object_add(co, "state", json_object_new_string(!c->known ? "unknown" :
+                                                                          c->failing ? "failing" : "passing"));
+                json_object_object_add(co, "weight", json_object_new_int((int) c->track->weight));
+                json_object_object_add(co, "since_ms", ms_since(c->last_change, now));
+                json_object_object_add(co, "last_error", c->last_error[0] ? json_object_new_string(c->last_error) : NULL);
+                json_object_array_add(checks, co);
+        }
+        json_object_object_add(o, "checks", checks);
         return o;
 }
 
@@ -64,7 +131,14 @@ char *status_json(const struct manager *m) {
         json_object_object_add(root, "leader", json_object_new_string(election_leader(e)));
         json_object_object_add(root, "priority", json_object_new_int(m->self->priority));
         json_object_object_add(root, "takeovers", json_object_new_int64((int64_t) m->takeovers));
-        json_object_array_add(peers, peer_json(m, now));
+        json_object_object_add(root, "reason", e->reason ? json_object_new_string(e->reason) : NULL);
+        json_object_object_add(root, "standby", json_object_new_boolean(e->standby));
+        json_object_object_add(root, "maintenance", json_object_new_boolean(e->maintenance));
+        json_object_object_add(root, "flags", flags_json(election_flags(e)));
+        json_object_object_add(root, "quorum", quorum_json(m, now));
+        json_object_object_add(root, "health", health_json(m, now));
+        for (unsigned k = 0; k < m->n_peers; k++)
+                json_object_array_add(peers, peer_json(m, k, now));
         json_object_object_add(root, "peers", peers);
 
         for (unsigned i = 0; i < m->config->n_vips; i++) {

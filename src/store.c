@@ -31,8 +31,24 @@ int store_load(const char *dir, struct ha_state *ret) {
         if (n < 0)
                 return -errno;
         buf[n] = '\0';
-        if (sscanf(buf, "term=%" SCNu64 "\nincarnation=%" SCNu64 "\n%c", &s.term, &s.incarnation, &extra) != 2)
+        /* key=value lines; term and incarnation first, as every version
+         * wrote them; the keys after them are optional. */
+        int used = 0;
+        if (sscanf(buf, "term=%" SCNu64 "\nincarnation=%" SCNu64 "\n%n", &s.term, &s.incarnation, &used) != 2 ||
+            used == 0)
                 return -EBADMSG;
+        char *save = NULL;
+        for (char *l = strtok_r(buf + used, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                unsigned v;
+                if (strncmp(l, "voted_for=", 10) == 0 && strlen(l + 10) < sizeof(s.voted_for))
+                        strcpy(s.voted_for, l + 10);
+                else if (sscanf(l, "standby=%u%c", &v, &extra) == 1 && v <= 1)
+                        s.standby = v;
+                else if (sscanf(l, "maintenance=%u%c", &v, &extra) == 1 && v <= 1)
+                        s.maintenance = v;
+                else
+                        return -EBADMSG;
+        }
         *ret = s;
         return 0;
 }
@@ -52,7 +68,7 @@ static int write_all(int fd, const char *buf, size_t len) {
 
 int store_save(const char *dir, const struct ha_state *s) {
         _cleanup_close_ int dfd = -1, fd = -1;
-        char buf[128];
+        char buf[256];
         int r, len;
 
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -61,7 +77,9 @@ int store_save(const char *dir, const struct ha_state *s) {
         fd = openat(dfd, STATE_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
-        len = snprintf(buf, sizeof(buf), "term=%" PRIu64 "\nincarnation=%" PRIu64 "\n", s->term, s->incarnation);
+        len = snprintf(buf, sizeof(buf),
+                       "term=%" PRIu64 "\nincarnation=%" PRIu64 "\nvoted_for=%s\nstandby=%d\nmaintenance=%d\n",
+                       s->term, s->incarnation, s->voted_for, s->standby, s->maintenance);
         r = write_all(fd, buf, len);
         if (r == 0 && fdatasync(fd) < 0)
                 r = -errno;

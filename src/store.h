@@ -1,15 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* What must survive a restart, in the state dir: the term and the
- * incarnation. Written whole to a temporary file, fsync'ed, renamed over the
+/* What must survive a restart, in the state dir: the term, the vote given
+ * in it, the incarnation and the operator's standby/maintenance settings. Written whole to a temporary file, fsync'ed, renamed over the
  * old one and the directory fsync'ed, so a crash at any point leaves either
  * the old or the new state, never a mix. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "config.h"
 
 struct ha_state {
         uint64_t term;
         uint64_t incarnation;
+        char voted_for[HA_NAME_MAX]; /* the node this one voted for in term; "" none */
+        bool standby;           /* hactl standby: never take the active role */
+        bool maintenance;       /* hactl maintenance on: touch nothing */
 };
 
 /* Reads DIR/state; a missing file is a zero state. -EBADMSG when it does

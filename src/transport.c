@@ -19,8 +19,7 @@ struct link {
         unsigned index;
         int fd;
         sd_event_source *source;
-        struct sockaddr_storage peer;
-        socklen_t peer_len;
+        uint16_t port;
 };
 
 struct transport {
@@ -92,8 +91,7 @@ static int link_open(struct link *l, sd_event *event, const struct ha_addr *loca
 }
 
 int transport_new(sd_event *event, const struct ha_config *c, const struct ha_node *self,
-                  const struct ha_node *peer, transport_recv_t cb, void *userdata,
-                  struct transport **ret) {
+                  transport_recv_t cb, void *userdata, struct transport **ret) {
         struct transport *t;
         char a[INET6_ADDRSTRLEN];
         int r;
@@ -109,7 +107,7 @@ int transport_new(sd_event *event, const struct ha_config *c, const struct ha_no
                 struct link *l = &t->links[i];
                 l->t = t;
                 l->index = i;
-                l->peer_len = ha_addr_to_sockaddr(&peer->links[i], c->cluster.port, &l->peer);
+                l->port = c->cluster.port;
                 r = link_open(l, event, &self->links[i], c->cluster.port);
                 if (r < 0) {
                         log_error_errno(r, "link %u: cannot listen on %s port %u: %m", i + 1,
@@ -123,12 +121,15 @@ int transport_new(sd_event *event, const struct ha_config *c, const struct ha_no
         return 0;
 }
 
-int transport_send(struct transport *t, unsigned link, const uint8_t *buf, size_t len) {
-        struct link *l = &t->links[link];
+int transport_send(struct transport *t, unsigned link, const struct ha_addr *to, const uint8_t *buf, size_t len) {
+        struct sockaddr_storage ss;
+        socklen_t sl;
 
         if (link >= t->n_links)
                 return -EINVAL;
-        if (sendto(l->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *) &l->peer, l->peer_len) < 0)
+        struct link *l = &t->links[link];
+        sl = ha_addr_to_sockaddr(to, l->port, &ss);
+        if (sendto(l->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *) &ss, sl) < 0)
                 return -errno;
         return 0;
 }

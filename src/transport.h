@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Heartbeat sockets: one UDP socket per link, bound to this node's address
- * on that link, sending to the peer's address on the same link. */
+ * on that link, sending to the other nodes' addresses on the same link. */
 #pragma once
 
 #include <stddef.h>
@@ -20,11 +20,10 @@ typedef void (*transport_recv_t)(void *userdata, unsigned link, const uint8_t *b
  * Binding uses IP_FREEBIND, so an address not yet configured (interface
  * down at boot) is no error. */
 int transport_new(sd_event *event, const struct ha_config *c, const struct ha_node *self,
-                  const struct ha_node *peer, transport_recv_t cb, void *userdata,
-                  struct transport **ret);
+                  transport_recv_t cb, void *userdata, struct transport **ret);
 
-/* Sends one datagram on LINK to the peer. Returns 0 or a negative errno
- * (the caller counts it; the link may simply be down). */
-int transport_send(struct transport *t, unsigned link, const uint8_t *buf, size_t len);
+/* Sends one datagram on LINK to TO. Returns 0 or a negative errno (the
+ * caller counts it; the link may simply be down). */
+int transport_send(struct transport *t, unsigned link, const struct ha_addr *to, const uint8_t *buf, size_t len);
 
 struct transport *transport_free(struct transport *t);

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Runs one external program (a fence agent, a health script, later a
+ * resource agent action) as a child of the event loop: argv built by the
+ * caller (never a shell), the environment given (nothing inherited), stdin
+ * from /dev/null, stdout and stderr into our log line by line, its own
+ * process group, and a timeout after which the whole group gets SIGTERM
+ * and, AGENT_KILL_GRACE_USEC later, SIGKILL. */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "macro.h"
+
+#define AGENT_KILL_GRACE_USEC (5 * USEC_PER_SEC)
+
+/* AGENT_TIMED_OUT when the timeout hit; 128 + N when killed by signal N;
+ * the exit status otherwise; AGENT_EXEC_FAILED when it could not start. */
+#define AGENT_TIMED_OUT (-1)
+#define AGENT_EXEC_FAILED 127
+
+struct agent_job;
+
+/* Called once when the job ended; the job is freed after it returns. */
+typedef void (*agent_done_t)(void *userdata, int status, usec_t duration);
+
+/* Starts ARGV[0] (an absolute path). LOG_PREFIX starts its output lines. */
+int agent_run(sd_event *event, char *const *argv, char *const *envp, usec_t timeout, const char *log_prefix,
+              agent_done_t done, void *userdata, struct agent_job **ret);
+
+/* Kills the job's process group (SIGKILL) and frees it; DONE is not called. */
+struct agent_job *agent_cancel(struct agent_job *j);
+
+/* "exit 3", "timed out", "killed by SIGTERM": for log lines. */
+const char *agent_status_to_string(int status, char *buf, size_t len);
