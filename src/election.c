@@ -357,8 +357,10 @@ static unsigned evaluate(struct election *e, usec_t now) {
                               now >= usec_add(e->switchover_since, e->cfg.dead_time_usec + e->cfg.lease_usec)))
                 e->switchover = false;
 
-        /* A node that is not active follows the term of the cluster. */
-        if (e->role != HA_ROLE_ACTIVE && p && p->term > e->term) {
+        /* A node that is not active follows the term of the cluster (but
+         * not, while it asks for a term, that term: voters that granted it
+         * have already moved to it). */
+        if (e->role != HA_ROLE_ACTIVE && p && p->term > e->term && (e->campaign == 0 || p->term < e->campaign)) {
                 e->term = p->term;
                 e->voted_for[0] = '\0';
                 a |= ELECTION_PERSIST_TERM;

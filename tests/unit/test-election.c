@@ -12,6 +12,19 @@
 #include "proto.h"
 
 #define MS USEC_PER_MSEC
+
+/* A pair without a witness: one peer. */
+static void init_pair(struct election *e, const struct election_config *c, const char *peer, uint64_t term,
+                      usec_t now) {
+        struct election_member m = { .witness = false };
+        strcpy(m.name, peer);
+        election_init(e, c, &m, 1, term, "", now);
+}
+
+static int election_yield(struct election *e, usec_t now, unsigned *a) {
+        int r = election_switchover(e, now, a);
+        return r == -EALREADY || r == -EHOSTDOWN ? -EBUSY : r;
+}
 #define INTERVAL (50 * MS)
 #define DEAD (150 * MS)
 
@@ -34,8 +47,8 @@ static void sim_init(struct sim *s, int prio_a, int prio_b, bool preempt, usec_t
         memset(s, 0, sizeof(*s));
         s->now = 1000 * MS;
         s->link_up = true;
-        election_init(&s->n[0], &a, "beta", 0, s->now);
-        election_init(&s->n[1], &b, "alpha", 0, s->now);
+        init_pair(&s->n[0], &a, "beta", 0, s->now);
+        init_pair(&s->n[1], &b, "alpha", 0, s->now);
 }
 
 static void note(struct sim *s, int i, unsigned a) {
@@ -45,14 +58,16 @@ static void note(struct sim *s, int i, unsigned a) {
 }
 
 static struct election_heartbeat heartbeat_of(const struct election *e) {
+        struct ha_msg m = {};
+        election_message(e, 0, &m);
         struct election_heartbeat hb = {
-                .term = e->term,
-                .role = e->role,
-                .priority = (uint32_t) e->cfg.priority,
-                .flags = election_flags(e),
+                .term = m.term,
+                .role = m.role,
+                .priority = m.priority,
+                .flags = m.flags,
         };
         strcpy(hb.node, e->cfg.self);
-        strcpy(hb.target, election_target(e));
+        strcpy(hb.target, m.target);
         return hb;
 }
 
@@ -87,7 +102,7 @@ static void test_alone_becomes_active_after_dead_time(void **state) {
         struct election e;
         struct election_config c = { .self = "alpha", .priority = 100, .dead_time_usec = DEAD };
 
-        election_init(&e, &c, "beta", 7, 0);
+        init_pair(&e, &c, "beta", 7, 0);
         assert_int_equal(e.role, HA_ROLE_CANDIDATE);
         assert_int_equal(election_next_wakeup(&e), DEAD);
         assert_int_equal(election_tick(&e, DEAD - 1), 0);
@@ -149,12 +164,12 @@ static void test_peer_death_and_return_without_preemption(void **state) {
         assert_true(s.now - died >= DEAD - INTERVAL);
         assert_true(s.now - died <= DEAD + MS);
         assert_int_equal(s.n[1].term, 2);
-        assert_int_equal(s.n[1].peer.state, PEER_DEAD);
+        assert_int_equal(s.n[1].peers[0].state, PEER_DEAD);
 
         /* alpha restarts with its persisted term, higher priority: it must not
          * take the active role back */
         struct election_config c = s.n[0].cfg;
-        election_init(&s.n[0], &c, "beta", 1, s.now);
+        init_pair(&s.n[0], &c, "beta", 1, s.now);
         s.stopped[0] = false;
         sim_run(&s, 10 * USEC_PER_SEC);
         assert_int_equal(s.n[0].role, HA_ROLE_STANDBY);
@@ -173,7 +188,7 @@ static void test_preemption_waits_for_delay(void **state) {
         assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
 
         struct election_config c = s.n[0].cfg;
-        election_init(&s.n[0], &c, "beta", s.n[0].term, s.now);
+        init_pair(&s.n[0], &c, "beta", s.n[0].term, s.now);
         s.stopped[0] = false;
         sim_run(&s, 1900 * MS);
         assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
@@ -197,7 +212,7 @@ static void test_preemption_never_dual_active(void **state) {
         sim_run(&s, 500 * MS);
         assert_int_equal(s.n[0].role, HA_ROLE_ACTIVE);
         struct election_config c = s.n[1].cfg;
-        election_init(&s.n[1], &c, "alpha", 0, s.now);
+        init_pair(&s.n[1], &c, "alpha", 0, s.now);
         s.stopped[1] = false;
         for (int i = 0; i < 2000; i++) {
                 sim_run(&s, MS);
@@ -239,7 +254,7 @@ static void test_dual_active_same_term_uses_rank(void **state) {
         struct election_config c = { .self = "beta", .priority = 100, .dead_time_usec = DEAD };
         struct election_heartbeat hb = { .node = "alpha", .term = 4, .role = HA_ROLE_ACTIVE, .priority = 100 };
 
-        election_init(&e, &c, "alpha", 3, 0);
+        init_pair(&e, &c, "alpha", 3, 0);
         election_tick(&e, DEAD);
         assert_int_equal(e.role, HA_ROLE_ACTIVE);
         assert_int_equal(e.term, 4);
@@ -248,7 +263,7 @@ static void test_dual_active_same_term_uses_rank(void **state) {
         assert_int_equal(e.role, HA_ROLE_STANDBY); /* "alpha" sorts first */
 
         strcpy(c.self, "alpha");
-        election_init(&e, &c, "beta", 3, 0);
+        init_pair(&e, &c, "beta", 3, 0);
         election_tick(&e, DEAD);
         strcpy(hb.node, "beta");
         a = election_receive(&e, DEAD + 1, &hb);
@@ -269,11 +284,10 @@ static void test_leaving_hands_over_at_once(void **state) {
         assert_true(election_flags(&s.n[0]) & HA_FLAG_LEAVING);
         sim_send(&s, 0);
         assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
-        assert_int_equal(s.n[1].peer.state, PEER_LEFT);
+        assert_int_equal(s.n[1].peers[0].state, PEER_LEFT);
         /* the leaving node never takes over again */
         sim_run(&s, USEC_PER_SEC);
         assert_int_equal(s.n[0].role, HA_ROLE_STANDBY);
-        assert_int_equal(election_next_wakeup(&s.n[0]), USEC_INFINITY);
 }
 
 static void test_yield_and_expiry(void **state) {
@@ -283,7 +297,6 @@ static void test_yield_and_expiry(void **state) {
         sim_init(&s, 200, 100, false, 0);
         assert_int_equal(election_yield(&s.n[0], s.now, &a), -EBUSY); /* candidate */
         sim_run(&s, 200 * MS);
-        assert_int_equal(election_yield(&s.n[1], s.now, &a), -EBUSY); /* standby */
         assert_int_equal(election_yield(&s.n[0], s.now, &a), 0);
         assert_true(a & ELECTION_ROLE_CHANGED);
         assert_string_equal(election_target(&s.n[0]), "beta");
@@ -309,10 +322,10 @@ static void test_revert_after_failed_persist(void **state) {
         struct election e;
         struct election_config c = { .self = "alpha", .priority = 100, .dead_time_usec = DEAD };
 
-        election_init(&e, &c, "beta", 3, 0);
+        init_pair(&e, &c, "beta", 3, 0);
         unsigned a = election_tick(&e, DEAD);
         assert_true(a & ELECTION_PERSIST_TERM);
-        election_revert(&e, HA_ROLE_CANDIDATE, 3);
+        election_revert(&e, HA_ROLE_CANDIDATE, 3, "");
         assert_int_equal(e.role, HA_ROLE_CANDIDATE);
         assert_int_equal(e.term, 3);
         election_tick(&e, DEAD + 1);
@@ -324,10 +337,169 @@ static void test_heartbeat_from_stranger_ignored(void **state) {
         struct election_config c = { .self = "alpha", .priority = 100, .dead_time_usec = DEAD };
         struct election_heartbeat hb = { .node = "gamma", .term = 99, .role = HA_ROLE_ACTIVE };
 
-        election_init(&e, &c, "beta", 0, 0);
+        init_pair(&e, &c, "beta", 0, 0);
         assert_int_equal(election_receive(&e, 1, &hb), 0);
         assert_int_equal(e.term, 0);
-        assert_int_equal(e.peer.state, PEER_UNKNOWN);
+        assert_int_equal(e.peers[0].state, PEER_UNKNOWN);
+}
+
+
+static void sim_fence(struct sim *s, bool fence) {
+        s->n[0].cfg.fence = s->n[1].cfg.fence = fence;
+        s->n[0].cfg.fence_retry_usec = s->n[1].cfg.fence_retry_usec = USEC_PER_SEC;
+}
+
+/* two_node with a fence agent: no takeover from a silent peer before the
+ * agent said it is off; a failure is retried, never taken as success. */
+static void test_fence_before_takeover(void **state) {
+        struct sim s;
+
+        sim_init(&s, 200, 100, false, 0);
+        sim_fence(&s, true);
+        sim_run(&s, 200 * MS);
+        assert_int_equal(s.n[0].role, HA_ROLE_ACTIVE);
+        s.link_up = false;
+        s.actions[1] = 0;
+        sim_run(&s, DEAD + INTERVAL);
+        assert_true(s.actions[1] & ELECTION_FENCE);
+        assert_int_equal(s.n[1].fence, FENCE_RUNNING);
+        assert_true(election_flags(&s.n[1]) & HA_FLAG_FENCING);
+        sim_run(&s, 2 * USEC_PER_SEC); /* the agent is slow: still no takeover */
+        assert_int_equal(s.n[1].role, HA_ROLE_STANDBY);
+        /* it fails: still standby, and asked again after the retry delay */
+        note(&s, 1, election_fenced(&s.n[1], s.now, false));
+        assert_int_equal(s.n[1].role, HA_ROLE_STANDBY);
+        s.actions[1] = 0;
+        sim_run(&s, 900 * MS);
+        assert_false(s.actions[1] & ELECTION_FENCE);
+        sim_run(&s, 200 * MS);
+        assert_true(s.actions[1] & ELECTION_FENCE);
+        /* success: takes over at once, with a higher term */
+        note(&s, 1, election_fenced(&s.n[1], s.now, true));
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+        assert_true(s.n[1].term > s.n[0].term);
+        /* the partition heals: exactly one active */
+        s.link_up = true;
+        sim_run(&s, USEC_PER_SEC);
+        assert_int_equal(n_active(&s), 1);
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+}
+
+/* A peer that left or handed over needs no fencing. */
+static void test_no_fence_after_clean_leave(void **state) {
+        struct sim s;
+
+        sim_init(&s, 200, 100, false, 0);
+        sim_fence(&s, true);
+        sim_run(&s, 200 * MS);
+        note(&s, 0, election_leave(&s.n[0], s.now));
+        s.actions[1] = 0;
+        sim_send(&s, 0);
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+        assert_false(s.actions[1] & ELECTION_FENCE);
+}
+
+static void test_unhealthy_active_hands_over(void **state) {
+        struct sim s;
+
+        sim_init(&s, 200, 100, false, 0);
+        sim_run(&s, 200 * MS);
+        assert_int_equal(s.n[0].role, HA_ROLE_ACTIVE);
+        note(&s, 0, election_set_health(&s.n[0], s.now, false, false, 150));
+        assert_int_equal(s.n[0].role, HA_ROLE_STANDBY);
+        assert_true(election_flags(&s.n[0]) & HA_FLAG_UNHEALTHY);
+        for (int i = 0; i < 100; i++) {
+                sim_run(&s, MS);
+                assert_true(n_active(&s) <= 1);
+        }
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+        /* healthy again, higher priority, no preempt: stays standby */
+        note(&s, 0, election_set_health(&s.n[0], s.now, true, false, 200));
+        sim_run(&s, 2 * USEC_PER_SEC);
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+}
+
+static void test_unhealthy_standby_never_takes_over(void **state) {
+        struct sim s;
+
+        sim_init(&s, 200, 100, false, 0);
+        sim_run(&s, 200 * MS);
+        note(&s, 1, election_set_health(&s.n[1], s.now, false, true, 50));
+        sim_run(&s, 100 * MS);
+        /* an unhealthy active with an unhealthy standby: stays (serving
+         * something beats serving nothing) */
+        note(&s, 0, election_set_health(&s.n[0], s.now, false, false, 150));
+        sim_run(&s, 200 * MS);
+        assert_int_equal(s.n[0].role, HA_ROLE_ACTIVE);
+        s.stopped[0] = true;
+        sim_run(&s, 3 * USEC_PER_SEC);
+        assert_int_equal(s.n[1].role, HA_ROLE_STANDBY);
+        /* once healthy it takes over */
+        note(&s, 1, election_set_health(&s.n[1], s.now, true, false, 100));
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+}
+
+/* two_node: an active that fails every check and hears nobody steps down. */
+static void test_sick_and_alone_steps_down(void **state) {
+        struct sim s;
+
+        sim_init(&s, 200, 100, false, 0);
+        sim_run(&s, 200 * MS);
+        s.link_up = false;
+        sim_run(&s, 500 * MS);
+        note(&s, 0, election_set_health(&s.n[0], s.now, false, false, 150));
+        assert_int_equal(s.n[0].role, HA_ROLE_ACTIVE);
+        note(&s, 0, election_set_health(&s.n[0], s.now, false, true, 1));
+        assert_int_equal(s.n[0].role, HA_ROLE_STANDBY);
+}
+
+static void test_maintenance_freezes_roles(void **state) {
+        struct sim s;
+
+        sim_init(&s, 200, 100, false, 0);
+        sim_run(&s, 200 * MS);
+        note(&s, 0, election_set_admin(&s.n[0], s.now, false, true));
+        note(&s, 1, election_set_admin(&s.n[1], s.now, false, true));
+        unsigned before = s.role_changes[0] + s.role_changes[1];
+        s.stopped[0] = true;
+        sim_run(&s, 2 * USEC_PER_SEC);
+        assert_int_equal(s.role_changes[0] + s.role_changes[1], before);
+        assert_int_equal(s.n[1].role, HA_ROLE_STANDBY);
+        note(&s, 1, election_set_admin(&s.n[1], s.now, false, false));
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+}
+
+static void test_standby_node_hands_over_and_stays_out(void **state) {
+        struct sim s;
+        unsigned a = 0;
+
+        sim_init(&s, 200, 100, false, 0);
+        sim_run(&s, 200 * MS);
+        note(&s, 0, election_set_admin(&s.n[0], s.now, true, false));
+        sim_run(&s, 100 * MS);
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+        assert_int_equal(s.n[0].role, HA_ROLE_STANDBY);
+        /* a switchover to a node in standby is refused */
+        assert_int_equal(election_switchover(&s.n[1], s.now, &a), -EPERM);
+        s.stopped[1] = true;
+        sim_run(&s, USEC_PER_SEC);
+        assert_int_equal(s.n[0].role, HA_ROLE_STANDBY);
+}
+
+/* The standby asks; the active hands over without waiting for dead_time. */
+static void test_switchover_asked_by_standby(void **state) {
+        struct sim s;
+        unsigned a = 0;
+
+        sim_init(&s, 200, 100, false, 0);
+        sim_run(&s, 200 * MS);
+        assert_int_equal(election_switchover(&s.n[1], s.now, &a), 0);
+        assert_true(a & ELECTION_SEND_NOW);
+        sim_send(&s, 1);
+        assert_int_equal(s.n[0].role, HA_ROLE_STANDBY);
+        sim_send(&s, 0);
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+        assert_false(election_flags(&s.n[1]) & HA_FLAG_SWITCHOVER);
 }
 
 int main(void) {
@@ -344,6 +516,14 @@ int main(void) {
                 cmocka_unit_test(test_yield_and_expiry),
                 cmocka_unit_test(test_revert_after_failed_persist),
                 cmocka_unit_test(test_heartbeat_from_stranger_ignored),
+                cmocka_unit_test(test_fence_before_takeover),
+                cmocka_unit_test(test_no_fence_after_clean_leave),
+                cmocka_unit_test(test_unhealthy_active_hands_over),
+                cmocka_unit_test(test_unhealthy_standby_never_takes_over),
+                cmocka_unit_test(test_sick_and_alone_steps_down),
+                cmocka_unit_test(test_maintenance_freezes_roles),
+                cmocka_unit_test(test_standby_node_hands_over_and_stays_out),
+                cmocka_unit_test(test_switchover_asked_by_standby),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
