@@ -27,6 +27,13 @@ static struct ha_msg sample(void) {
                 .flags = HA_FLAG_YIELD,
                 .target = "beta",
                 .link = 1,
+                .timestamp = 123456789,
+                .want = 9,
+                .grant_holder = "beta",
+                .grant_term = 8,
+                .grant_echo = 123450000,
+                .admin_op = HA_ADMIN_STANDBY,
+                .admin_node = "beta",
         };
         return m;
 }
@@ -44,6 +51,13 @@ static void assert_msg_equal(const struct ha_msg *a, const struct ha_msg *b) {
         assert_int_equal(a->flags, b->flags);
         assert_string_equal(a->target, b->target);
         assert_int_equal(a->link, b->link);
+        assert_int_equal(a->timestamp, b->timestamp);
+        assert_int_equal(a->want, b->want);
+        assert_string_equal(a->grant_holder, b->grant_holder);
+        assert_int_equal(a->grant_term, b->grant_term);
+        assert_int_equal(a->grant_echo, b->grant_echo);
+        assert_int_equal(a->admin_op, b->admin_op);
+        assert_string_equal(a->admin_node, b->admin_node);
 }
 
 static void test_roundtrip(void **state) {
@@ -59,6 +73,9 @@ static void test_roundtrip(void **state) {
         m.leader[0] = m.target[0] = '\0';
         m.flags = 0;
         m.role = HA_ROLE_CANDIDATE;
+        m.timestamp = m.want = m.grant_term = m.grant_echo = 0;
+        m.grant_holder[0] = m.admin_node[0] = '\0';
+        m.admin_op = 0;
         n = proto_encode(&m, key, buf, sizeof(buf));
         assert_int_equal(proto_decode(buf, n, key, &d), HA_DROP_NONE);
         assert_msg_equal(&m, &d);
@@ -166,7 +183,12 @@ static void test_malformed(void **state) {
                 { "TLV past end", { REQUIRED, T(9, 5), 1 }, 40 },
                 { "half a TLV header", { REQUIRED, 0, 9 }, 37 },
                 { "term of 4 bytes", { T(1, 1), 'c', T(2, 1), 'n', T(3, 4), 0, 0, 0, 5, T(4, 1), 2, T(5, 4), 0, 0, 0, 1 }, 31 },
-                { "role 3", { T(1, 1), 'c', T(2, 1), 'n', T(3, 8), 0, 0, 0, 0, 0, 0, 0, 5, T(4, 1), 3, T(5, 4), 0, 0, 0, 1 }, 35 },
+                /* a grant without a holder, an admin request with an unknown operation */
+                { "grant short", { T(1, 1), 'c', T(2, 1), 'n', T(3, 8), 0, 0, 0, 0, 0, 0, 0, 5, T(4, 1), 1, T(5, 4), 0, 0, 0, 1,
+                                   T(12, 16), 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 }, 55 },
+                { "admin op 9", { T(1, 1), 'c', T(2, 1), 'n', T(3, 8), 0, 0, 0, 0, 0, 0, 0, 5, T(4, 1), 1, T(5, 4), 0, 0, 0, 1,
+                                  T(13, 2), 9, 'n' }, 41 },
+                { "role 4", { T(1, 1), 'c', T(2, 1), 'n', T(3, 8), 0, 0, 0, 0, 0, 0, 0, 5, T(4, 1), 4, T(5, 4), 0, 0, 0, 1 }, 35 },
                 { "empty node", { T(1, 1), 'c', T(2, 0), T(3, 8), 0, 0, 0, 0, 0, 0, 0, 5, T(4, 1), 2, T(5, 4), 0, 0, 0, 1 }, 34 },
                 { "control byte in name", { T(1, 1), 'c', T(2, 1), '\n', T(3, 8), 0, 0, 0, 0, 0, 0, 0, 5, T(4, 1), 2, T(5, 4), 0, 0, 0, 1 }, 35 },
                 { "link out of range", { REQUIRED, T(9, 1), HA_MAX_LINKS }, 40 },
