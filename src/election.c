@@ -350,12 +350,17 @@ static unsigned evaluate(struct election *e, usec_t now) {
         if (e->cfg.witness)
                 return a;
 
+        /* Flags the others look at go out at once when they change. */
         if (e->yielding && (now >= usec_add(e->yield_since, e->cfg.dead_time_usec) ||
-                            (alive(p) && p->role == HA_ROLE_ACTIVE)))
+                            (alive(p) && p->role == HA_ROLE_ACTIVE))) {
                 e->yielding = false;
+                a |= ELECTION_SEND_NOW;
+        }
         if (e->switchover && (e->role != HA_ROLE_STANDBY ||
-                              now >= usec_add(e->switchover_since, e->cfg.dead_time_usec + e->cfg.lease_usec)))
+                              now >= usec_add(e->switchover_since, e->cfg.dead_time_usec + e->cfg.lease_usec))) {
                 e->switchover = false;
+                a |= ELECTION_SEND_NOW;
+        }
 
         /* A node that is not active follows the term of the cluster (but
          * not, while it asks for a term, that term: voters that granted it

@@ -7,6 +7,8 @@
 #
 #   10.0.0.1 / fd00::1    n1        10.0.0.100 / fd00::100   the VIPs
 #   10.0.0.2 / fd00::2    n2        10.0.0.9   / fd00::9     cl
+#   10.0.0.3 / fd00::3    w (the witness, when a test makes one)
+# With LINKS=2, a second switch (br1) and eth1: 10.0.1.N on every node.
 set -euo pipefail
 
 : "${HAD_BUILDDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -93,7 +95,7 @@ topology() {
         ip -n "$(ns sw)" link add br0 type bridge
         ip -n "$(ns sw)" link set br0 up
         for node in "${nodes[@]}"; do
-                case $node in n1) i=1 ;; n2) i=2 ;; cl) i=9 ;; *) i=${node#n} ;; esac
+                case $node in n1) i=1 ;; n2) i=2 ;; w) i=3 ;; cl) i=9 ;; *) i=${node#n} ;; esac
                 ip netns add "$(ns "$node")"; NAMESPACES+=("$(ns "$node")")
                 ip -n "$(ns sw)" link add "p-$node" type veth peer name eth0 netns "$(ns "$node")"
                 ip -n "$(ns sw)" link set "p-$node" master br0 up
@@ -101,8 +103,38 @@ topology() {
                 ip -n "$(ns "$node")" addr add "10.0.0.$i/24" dev eth0
                 ip -n "$(ns "$node")" addr add "fd00::$i/64" dev eth0 nodad
                 ip -n "$(ns "$node")" link set eth0 up
+                if [ "${LINKS:-1}" = 2 ]; then
+                        ip -n "$(ns sw)" link show br1 >/dev/null 2>&1 || {
+                                ip -n "$(ns sw)" link add br1 type bridge
+                                ip -n "$(ns sw)" link set br1 up
+                        }
+                        ip -n "$(ns sw)" link add "q-$node" type veth peer name eth1 netns "$(ns "$node")"
+                        ip -n "$(ns sw)" link set "q-$node" master br1 up
+                        ip -n "$(ns "$node")" addr add "10.0.1.$i/24" dev eth1
+                        ip -n "$(ns "$node")" link set eth1 up
+                fi
         done
 }
+
+# cut_link2 / heal_link2 NODE: the second link only.
+cut_link2() { ip -n "$(ns sw)" link set "q-$1" down; }
+heal_link2() { ip -n "$(ns sw)" link set "q-$1" up; }
+
+# start_sampler: reads n1's and n2's addresses every millisecond until
+# stop_sampler, which leaves "samples=.. dual_samples=.. dual_ms=.." in SAMPLE.
+start_sampler() {
+        "$HAD_BUILDDIR/tests/tools/sampler" "$VIP4" "$(ns n1)" "$(ns n2)" >"$T/sampler.out" 2>&1 &
+        PID[sampler]=$!
+        sleep 0.1
+}
+stop_sampler() {
+        kill "${PID[sampler]}"
+        wait "${PID[sampler]}" || true
+        unset "PID[sampler]"
+        SAMPLE=$(cat "$T/sampler.out")
+        log "sampler: $SAMPLE"
+}
+sample_field() { echo "$SAMPLE" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 # Cut a node off the switch, and put it back.
 cut_link() { ip -n "$(ns sw)" link set "p-$1" down; }
@@ -117,12 +149,21 @@ write_config() {
                 echo "name = test"
                 echo "key_file = $T/authkey"
                 for kv in "$@"; do echo "$kv"; done
+                local two=
+                [ "${LINKS:-1}" = 2 ] && two=2
                 echo "[node n1]"
-                echo "address = ${N1_ADDRESS:-10.0.0.1}"
+                echo "address = ${N1_ADDRESS:-10.0.0.1${two:+ 10.0.1.1}}"
                 echo "priority = 200"
+                [ -n "${N1_EXTRA:-}" ] && echo "$N1_EXTRA"
                 echo "[node n2]"
-                echo "address = ${N2_ADDRESS:-10.0.0.2}"
+                echo "address = ${N2_ADDRESS:-10.0.0.2${two:+ 10.0.1.2}}"
                 echo "priority = 100"
+                [ -n "${N2_EXTRA:-}" ] && echo "$N2_EXTRA"
+                if [ "${WITNESS:-}" = 1 ]; then
+                        echo "[node w]"
+                        echo "address = 10.0.0.3${two:+ 10.0.1.3}"
+                        echo "role = witness"
+                fi
                 echo "[vip service]"
                 echo "address = ${VIP_CIDR:-$VIP4/24}"
                 echo "interface = eth0"
