@@ -40,6 +40,7 @@ struct health {
         int icmp4, icmp6;
         sd_event_source *icmp4_source, *icmp6_source;
         uint16_t ident;
+        bool ready;             /* constructed: changes are reported */
 };
 
 static void result(struct check *c, bool ok, const char *error) {
@@ -65,11 +66,12 @@ static void result(struct check *c, bool ok, const char *error) {
         p->streak = 0;
         p->last_change = now_usec();
         if (p->failing)
-                log_warning("health: %s %s fails (%s)%s", track_kind_to_string(t->kind), t->target, p->last_error,
-                            t->weight ? "" : "");
+                log_warning("health: %s %s fails (%s); priority -%u", track_kind_to_string(t->kind), t->target,
+                            p->last_error, t->weight);
         else
                 log_notice("health: %s %s passes", track_kind_to_string(t->kind), t->target);
-        c->h->cb(c->h->userdata);
+        if (c->h->ready)
+                c->h->cb(c->h->userdata);
 }
 
 /* --- interface --------------------------------------------------------- */
@@ -298,6 +300,7 @@ int health_new(sd_event *event, const struct ha_config *c, const struct ha_node 
                 if (t->kind == HA_TRACK_INTERFACE)
                         check_interface(k);
         }
+        h->ready = true;
         *ret = h;
         return 0;
 fail:

@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# quorum = two_node with a fence agent (issue 3, test 4): the standby fences
+# the silent active before it takes over; when the partition heals there is
+# exactly one active. The dual-active time is measured and reported (in
+# two_node mode the cut-off node keeps its VIP until it hears the other).
+. "$(dirname "$0")/lib.sh"
+
+topology n1 n2 cl
+write_config "heartbeat_interval = 50ms" "dead_time = 150ms" \
+        "fence = $HAD_SRCDIR/agents/fence/fence-netns $(ns sw)" "fence_timeout = 10s"
+out=$("$HACTL" config check "$T/had.conf") || fail "config check: $out"
+start_pair
+[ "$(status n2 .quorum.fence.configured)" = true ] || fail "fence not configured"
+start_sampler
+
+log "partition: n1 cut off; n2 must fence it before taking over"
+cut_link n1
+wait_for 5 "n2 active" eval '[ "$(role n2)" = active ]'
+grep -q "fence: n1 is off" "$T/n2.log" || fail "n2 took over without a successful fence"
+grep -q "fence: n1: on\|fence: n1: off" "$T/n2.log" || fail "no output of the fence agent in the log"
+[ "$(status n2 .quorum.fence.runs)" -ge 1 ] || fail "fence runs: $(status n2 .quorum.fence.runs)"
+[ "$(status n2 .quorum.fence.last_status)" = 0 ] || fail "fence status $(status n2 .quorum.fence.last_status)"
+# the fence agent took n1's port down
+ip -n "$(ns sw)" -o link show p-n1 | grep -q "state DOWN" || fail "p-n1 is not down"
+
+log "the partition heals (n1 powered back): exactly one active"
+heal_link n1
+wait_for 5 "n1 standby" eval '[ "$(role n1)" = standby ]'
+sleep 0.5
+[ "$(vip_holder)" = n2 ] || fail "VIP on $(vip_holder)"
+[ "$(role n2)" = active ] || fail "n2 is $(role n2)"
+stop_sampler
+echo "dual-active (two_node, healed partition): $(sample_field dual_ms) ms in $(sample_field dual_samples) samples"
+
+log "a fence agent that fails: no takeover"
+cat > "$T/fence-fail" <<'SH'
+#!/bin/sh
+echo "cannot reach the power switch"; exit 1
+SH
+chmod +x "$T/fence-fail"
+stop_had n1; stop_had n2
+write_config "heartbeat_interval = 50ms" "dead_time = 150ms" "fence = $T/fence-fail"
+start_pair
+cut_link n1
+sleep 1.5
+[ "$(role n2)" = standby ] || fail "n2 took over although fencing failed"
+grep -q "could not fence n1 (exit 1" "$T/n2.log" || fail "no fence failure in the log"
+grep -q "cannot reach the power switch" "$T/n2.log" || fail "agent output not logged"
+[ "$(status n2 .quorum.fence.runs)" -ge 1 ] || fail "fence never ran"
+heal_link n1
+echo "PASS: fencing"
