@@ -12,8 +12,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char *errors = NULL;
 
         if (config_parse_string((const char *) data, size, "fuzz.conf", &c, &errors) == 0) {
-                /* A config that parses is internally consistent. */
-                if (c->n_nodes != 2 || c->cluster.dead_time_usec < 2 * c->cluster.heartbeat_interval_usec || errors)
+                /* A config that parses is internally consistent: two nodes,
+                 * plus a witness exactly when the quorum is a majority. */
+                unsigned witnesses = 0;
+                for (unsigned i = 0; i < c->n_nodes; i++)
+                        witnesses += c->nodes[i].witness;
+                if (c->n_nodes - witnesses != 2 || witnesses > 1 ||
+                    (witnesses == 1) != (c->cluster.quorum == HA_QUORUM_MAJORITY) ||
+                    c->cluster.dead_time_usec < 2 * c->cluster.heartbeat_interval_usec || errors)
                         __builtin_trap();
                 config_free(c);
         } else if (!errors || strncmp(errors, "fuzz.conf:", 10) != 0)
