@@ -136,6 +136,31 @@ stop_sampler() {
 }
 sample_field() { echo "$SAMPLE" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
+# impair_switch LOSS% DELAY_MS JITTER_MS: takes the switch ports of the
+# first link out of br0 and joins them through tests/tools/impair, a hub
+# that drops and delays frames like netem (this kernel has no sch_netem).
+# unimpair_switch stops it, leaves its counters in IMPAIR, puts br0 back.
+impair_switch() {
+        local ports=() p
+        for p in $(ip -n "$(ns sw)" -o link show master br0 | awk -F'[ :@]+' '{print $2}'); do
+                ip -n "$(ns sw)" link set "$p" nomaster
+                ports+=("$p")
+        done
+        ip netns exec "$(ns sw)" "$HAD_BUILDDIR/tests/tools/impair" -l "$1" -d "$2" -j "$3" "${ports[@]}" \
+                >"$T/impair.out" 2>&1 &
+        PID[impair]=$!
+        IMPAIRED_PORTS=("${ports[@]}")
+}
+unimpair_switch() {
+        kill "${PID[impair]}"
+        wait "${PID[impair]}" || fail "impair: $(cat "$T/impair.out")"
+        unset "PID[impair]"
+        IMPAIR=$(cat "$T/impair.out")
+        log "impair: $IMPAIR"
+        local p
+        for p in "${IMPAIRED_PORTS[@]}"; do ip -n "$(ns sw)" link set "$p" master br0; done
+}
+
 # Cut a node off the switch, and put it back.
 cut_link() { ip -n "$(ns sw)" link set "p-$1" down; }
 heal_link() { ip -n "$(ns sw)" link set "p-$1" up; }
