@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* probe: the client side of the tests, demo and benchmarks.
  *   probe serve PORT NAME            answer every TCP connection with NAME
- *   probe wait ADDR PORT TIMEOUT_MS [NOT_NAME]
- *                                    connect every 1ms until a node (other
- *                                    than NOT_NAME) answers; print the ms
+ *   probe wait ADDR PORT TIMEOUT_MS [NOT_NAME [TRY_MS]]
+ *                                    connect every 1ms, each try bounded by
+ *                                    TRY_MS (default 20), until a node
+ *                                    (other than NOT_NAME) answers; print
+ *                                    the ms
  *   probe watch ADDR PORT MS         connect every MS; print a timeline line
  *                                    "+T ms NAME|down" at every change;
  *                                    on SIGTERM print "longest gap: N ms"
@@ -55,8 +57,10 @@ static socklen_t make_addr(const char *addr, const char *port, struct sockaddr_s
         exit(2);
 }
 
-/* One connection attempt bounded by TIMEOUT_MS; on success NAME holds what
- * the server said. */
+/* One connection attempt: the connect and then the server's answer each
+ * bounded by TIMEOUT_MS (a connection accepted just before its address
+ * moved away never answers; it counts as a failed try, not a stall); on
+ * success NAME holds what the server said. */
 static int try_connect(const struct sockaddr_storage *ss, socklen_t len, int timeout_ms, char *name, size_t n) {
         int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         struct pollfd p = { .fd = fd, .events = POLLOUT };
@@ -72,7 +76,7 @@ static int try_connect(const struct sockaddr_storage *ss, socklen_t len, int tim
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err != 0)
                 goto out;
         p.events = POLLIN;
-        if (poll(&p, 1, 200) <= 0)
+        if (poll(&p, 1, timeout_ms) <= 0)
                 goto out;
         ssize_t k = read(fd, name, n - 1);
         if (k <= 0)
@@ -104,7 +108,7 @@ static int serve(const char *port, const char *name) {
         }
 }
 
-static int wait_up(const char *addr, const char *port, int timeout_ms, const char *not_name) {
+static int wait_up(const char *addr, const char *port, int timeout_ms, const char *not_name, int try_ms) {
         struct sockaddr_storage ss;
         socklen_t len = make_addr(addr, port, &ss);
         double start = now_ms();
@@ -112,7 +116,7 @@ static int wait_up(const char *addr, const char *port, int timeout_ms, const cha
 
         while (now_ms() - start < timeout_ms) {
                 double t = now_ms();
-                if (try_connect(&ss, len, 20, name, sizeof(name)) == 0 && (!not_name || strcmp(name, not_name) != 0)) {
+                if (try_connect(&ss, len, try_ms, name, sizeof(name)) == 0 && (!not_name || strcmp(name, not_name) != 0)) {
                         struct timespec rt;
                         clock_gettime(CLOCK_REALTIME, &rt);
                         /* elapsed ms, who answered, and when (wall clock, ms) */
@@ -227,7 +231,8 @@ int main(int argc, char **argv) {
         if (argc >= 4 && strcmp(argv[1], "serve") == 0)
                 return serve(argv[2], argv[3]);
         if (argc >= 5 && strcmp(argv[1], "wait") == 0)
-                return wait_up(argv[2], argv[3], atoi(argv[4]), argc > 5 ? argv[5] : NULL);
+                return wait_up(argv[2], argv[3], atoi(argv[4]), argc > 5 && *argv[5] ? argv[5] : NULL,
+                               argc > 6 ? atoi(argv[6]) : 20);
         if (argc == 5 && strcmp(argv[1], "watch") == 0)
                 return watch(argv[2], argv[3], atoi(argv[4]));
         if (argc == 5 && strcmp(argv[1], "flood") == 0)
