@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config-internal.h"
 
 /* ICMP at most ten times a second per target: a health check must not
  * become a flood. */
@@ -135,7 +136,7 @@ int config_parse_track(enum ha_track_kind kind, const char *value, struct ha_tra
         return 0;
 }
 
-static void add_error(char **errors, size_t *len, const char *file, unsigned line, const char *fmt, const char *a,
+void config_add_error(char **errors, size_t *len, const char *file, unsigned line, const char *fmt, const char *a,
                       const char *b) {
         char msg[4600];
         int n = snprintf(msg, sizeof(msg), "%s:%u: ", file, line);
@@ -150,7 +151,7 @@ static void add_error(char **errors, size_t *len, const char *file, unsigned lin
         *len += n + 1;
 }
 
-static int check_executable(const char *path) {
+int config_check_executable(const char *path) {
         struct stat st;
         if (stat(path, &st) < 0)
                 return -errno;
@@ -165,9 +166,9 @@ static void check_track(const struct ha_config *c, const struct ha_track *t, cha
                         unsigned *n) {
         if (t->kind != HA_TRACK_SCRIPT)
                 return;
-        int r = check_executable(t->target);
+        int r = config_check_executable(t->target);
         if (r < 0) {
-                add_error(errors, len, c->path, t->line, "track_script: %s: %s", t->target,
+                config_add_error(errors, len, c->path, t->line, "track_script: %s: %s", t->target,
                           r == -EISDIR ? "not a regular file" : strerror(-r));
                 (*n)++;
         }
@@ -182,9 +183,9 @@ unsigned config_check_executables(const struct ha_config *c, char **errors) {
                 char path[4096];
                 size_t k = strcspn(c->cluster.fence, " \t");
                 snprintf(path, sizeof(path), "%.*s", (int) k, c->cluster.fence);
-                int r = check_executable(path);
+                int r = config_check_executable(path);
                 if (r < 0) {
-                        add_error(errors, &len, c->path, c->cluster.fence_line, "fence: %s: %s", path,
+                        config_add_error(errors, &len, c->path, c->cluster.fence_line, "fence: %s: %s", path,
                                   r == -EISDIR ? "not a regular file" : strerror(-r));
                         n++;
                 }
@@ -194,5 +195,6 @@ unsigned config_check_executables(const struct ha_config *c, char **errors) {
         for (unsigned i = 0; i < c->n_nodes; i++)
                 for (unsigned j = 0; j < c->nodes[i].n_tracks; j++)
                         check_track(c, &c->nodes[i].tracks[j], errors, &len, &n);
+        config_check_resources(c, errors, &len, &n);
         return n;
 }

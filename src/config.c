@@ -18,11 +18,12 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "config-internal.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MAX_ERRORS 50
 
-enum section_kind { SECTION_NONE, SECTION_INVALID, SECTION_CLUSTER, SECTION_NODE, SECTION_VIP };
+enum section_kind { SECTION_NONE, SECTION_INVALID, SECTION_CLUSTER, SECTION_NODE, SECTION_VIP, SECTION_RESOURCE };
 
 struct parser {
         const char *p, *end;
@@ -93,7 +94,7 @@ int config_parse_duration(const char *s, usec_t *ret) {
         return -EINVAL;
 }
 
-static int parse_bool(const char *s, bool *ret) {
+int config_parse_bool(const char *s, bool *ret) {
         static const char *const yes[] = { "yes", "true", "on", "1" };
         static const char *const no[] = { "no", "false", "off", "0" };
 
@@ -106,7 +107,7 @@ static int parse_bool(const char *s, bool *ret) {
         return -EINVAL;
 }
 
-static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *ret) {
+int config_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *ret) {
         char *end;
         unsigned long v;
 
@@ -188,7 +189,35 @@ static bool ifname_is_valid(const char *s) {
         return true;
 }
 
-/* A section header, "[cluster]", "[node NAME]" or "[vip NAME]", without the brackets. */
+static void begin_resource(struct parser *p, const char *name) {
+        struct ha_config *c = p->config;
+
+        for (unsigned i = 0; i < c->n_resources; i++)
+                if (strcmp(c->resources[i].name, name) == 0) {
+                        parser_error(p, p->line, "duplicate [resource %s] (first at line %u)", name,
+                                     c->resources[i].line);
+                        return;
+                }
+        if (c->n_resources >= HA_MAX_RESOURCES) {
+                parser_error(p, p->line, "too many [resource] sections (at most %d)", HA_MAX_RESOURCES);
+                return;
+        }
+        if (c->n_resources % 4 == 0) {
+                struct ha_resource *r = realloc(c->resources, (c->n_resources + 4) * sizeof(*r));
+                if (!r) {
+                        parser_error(p, p->line, "out of memory");
+                        return;
+                }
+                c->resources = r;
+        }
+        struct ha_resource *r = &c->resources[c->n_resources++];
+        config_resource_init(r, name, p->line);
+        p->object = r;
+        p->kind = SECTION_RESOURCE;
+}
+
+/* A section header, "[cluster]", "[node NAME]", "[vip NAME]" or
+ * "[resource NAME]", without the brackets. */
 static void parser_begin_section(struct parser *p, const char *header) {
         char kind[32] = "", name[256] = "", extra[2];
         int n;
@@ -219,8 +248,8 @@ static void parser_begin_section(struct parser *p, const char *header) {
                 }
                 return;
         }
-        if (strcmp(kind, "node") != 0 && strcmp(kind, "vip") != 0) {
-                parser_error(p, p->line, "unknown section type '%s' (expected cluster, node or vip)", kind);
+        if (strcmp(kind, "node") != 0 && strcmp(kind, "vip") != 0 && strcmp(kind, "resource") != 0) {
+                parser_error(p, p->line, "unknown section type '%s' (expected cluster, node, vip or resource)", kind);
                 return;
         }
         if (n != 2) {
@@ -252,6 +281,10 @@ static void parser_begin_section(struct parser *p, const char *header) {
                 return;
         }
 
+        if (strcmp(kind, "resource") == 0) {
+                begin_resource(p, name);
+                return;
+        }
         for (unsigned i = 0; i < c->n_vips; i++)
                 if (strcmp(c->vips[i].name, name) == 0) {
                         parser_error(p, p->line, "duplicate [vip %s] (first at line %u)", name, c->vips[i].line);
@@ -368,10 +401,10 @@ enum {
         K_CLUSTER_NAME, K_CLUSTER_PORT, K_CLUSTER_KEY_FILE, K_CLUSTER_HEARTBEAT,
         K_CLUSTER_DEAD_TIME, K_CLUSTER_PREEMPT, K_CLUSTER_PREEMPT_DELAY,
         K_CLUSTER_GARP_COUNT, K_CLUSTER_GARP_INTERVAL, K_CLUSTER_QUORUM,
-        K_CLUSTER_FENCE, K_CLUSTER_FENCE_TIMEOUT,
+        K_CLUSTER_FENCE, K_CLUSTER_FENCE_TIMEOUT, K_CLUSTER_OCF_ROOT, K_CLUSTER_SYSTEMD_ADDRESS,
         /* Repeatable keys, shared by [cluster] and [node]. */
         K_TRACK_INTERFACE = 28, K_TRACK_PING, K_TRACK_SCRIPT,
-        K_NODE_ADDRESS = 0, K_NODE_PRIORITY, K_NODE_ROLE,
+        K_NODE_ADDRESS = 0, K_NODE_PRIORITY, K_NODE_ROLE, K_NODE_SYSTEMD_ADDRESS,
         K_VIP_ADDRESS = 0, K_VIP_INTERFACE,
 };
 
@@ -387,11 +420,13 @@ static const struct key cluster_keys[] = {
         { "preempt_delay", K_CLUSTER_PREEMPT_DELAY }, { "garp_count", K_CLUSTER_GARP_COUNT },
         { "garp_interval", K_CLUSTER_GARP_INTERVAL }, { "quorum", K_CLUSTER_QUORUM },
         { "fence", K_CLUSTER_FENCE }, { "fence_timeout", K_CLUSTER_FENCE_TIMEOUT },
+        { "ocf_root", K_CLUSTER_OCF_ROOT }, { "systemd_address", K_CLUSTER_SYSTEMD_ADDRESS },
         { "track_interface", K_TRACK_INTERFACE }, { "track_ping", K_TRACK_PING },
         { "track_script", K_TRACK_SCRIPT }, { NULL, 0 },
 };
 static const struct key node_keys[] = {
         { "address", K_NODE_ADDRESS }, { "priority", K_NODE_PRIORITY }, { "role", K_NODE_ROLE },
+        { "systemd_address", K_NODE_SYSTEMD_ADDRESS },
         { "track_interface", K_TRACK_INTERFACE }, { "track_ping", K_TRACK_PING },
         { "track_script", K_TRACK_SCRIPT }, { NULL, 0 },
 };
@@ -427,6 +462,15 @@ static void parse_duration_key(struct parser *p, const char *key, const char *va
                 parser_error(p, p->line, "%s: invalid duration '%s' (a number with a unit: ms, s, m, h)", key, value);
 }
 
+static void parse_bus_address(struct parser *p, const char *value, char *buf, size_t len) {
+        if (strncmp(value, "unix:", 5) != 0 || !strchr(value, '='))
+                parser_error(p, p->line, "systemd_address: '%s' is not a D-Bus address (unix:path=...)", value);
+        else if (strlen(value) >= len)
+                parser_error(p, p->line, "systemd_address: value is too long");
+        else
+                strcpy(buf, value);
+}
+
 static void handle_cluster(struct parser *p, int id, const char *key, const char *value) {
         struct ha_cluster *c = &p->config->cluster;
         unsigned long u;
@@ -441,7 +485,7 @@ static void handle_cluster(struct parser *p, int id, const char *key, const char
                         strcpy(c->name, value);
                 break;
         case K_CLUSTER_PORT:
-                if (parse_uint(value, 1, 65535, &u) < 0)
+                if (config_parse_uint(value, 1, 65535, &u) < 0)
                         parser_error(p, p->line, "port: '%s' is not a port number (1-65535)", value);
                 else
                         c->port = u;
@@ -463,14 +507,14 @@ static void handle_cluster(struct parser *p, int id, const char *key, const char
                 parse_duration_key(p, key, value, &c->dead_time_usec);
                 break;
         case K_CLUSTER_PREEMPT:
-                if (parse_bool(value, &c->preempt) < 0)
+                if (config_parse_bool(value, &c->preempt) < 0)
                         parser_error(p, p->line, "preempt: '%s' is not yes or no", value);
                 break;
         case K_CLUSTER_PREEMPT_DELAY:
                 parse_duration_key(p, key, value, &c->preempt_delay_usec);
                 break;
         case K_CLUSTER_GARP_COUNT:
-                r = parse_uint(value, 0, 100, &u);
+                r = config_parse_uint(value, 0, 100, &u);
                 if (r < 0)
                         parser_error(p, p->line, "garp_count: '%s' is not a number from 0 to 100", value);
                 else
@@ -501,6 +545,17 @@ static void handle_cluster(struct parser *p, int id, const char *key, const char
         case K_CLUSTER_FENCE_TIMEOUT:
                 parse_duration_key(p, key, value, &c->fence_timeout_usec);
                 break;
+        case K_CLUSTER_OCF_ROOT:
+                if (value[0] != '/')
+                        parser_error(p, p->line, "ocf_root: '%s' is not an absolute path", value);
+                else if (strlen(value) >= sizeof(c->ocf_root))
+                        parser_error(p, p->line, "ocf_root: path is too long");
+                else
+                        strcpy(c->ocf_root, value);
+                break;
+        case K_CLUSTER_SYSTEMD_ADDRESS:
+                parse_bus_address(p, value, c->systemd_address, sizeof(c->systemd_address));
+                break;
         case K_TRACK_INTERFACE:
         case K_TRACK_PING:
         case K_TRACK_SCRIPT:
@@ -517,6 +572,10 @@ static void handle_node(struct parser *p, int id, const char *value) {
                 parse_track_key(p, id, value, n->tracks, &n->n_tracks);
                 return;
         }
+        if (id == K_NODE_SYSTEMD_ADDRESS) {
+                parse_bus_address(p, value, n->systemd_address, sizeof(n->systemd_address));
+                return;
+        }
         if (id == K_NODE_ROLE) {
                 if (strcmp(value, "witness") == 0)
                         n->witness = true;
@@ -525,7 +584,7 @@ static void handle_node(struct parser *p, int id, const char *value) {
                 return;
         }
         if (id == K_NODE_PRIORITY) {
-                if (parse_uint(value, 1, 255, &u) < 0)
+                if (config_parse_uint(value, 1, 255, &u) < 0)
                         parser_error(p, p->line, "priority: '%s' is not a number from 1 to 255", value);
                 else
                         n->priority = (int) u;
@@ -578,7 +637,7 @@ static void handle_vip(struct parser *p, int id, const char *value) {
         }
         unsigned max = v->address.family == AF_INET ? 32 : 128;
         unsigned long u = max;
-        if (slash && parse_uint(slash + 1, 1, max, &u) < 0) {
+        if (slash && config_parse_uint(slash + 1, 1, max, &u) < 0) {
                 parser_error(p, p->line, "address: invalid prefix length '/%s' (1-%u)", slash + 1, max);
                 v->address.family = 0;
                 return;
@@ -601,6 +660,19 @@ static int parser_handle(void *user, const char *section, const char *key, const
         case SECTION_VIP:
                 table = vip_keys, what = "[vip]";
                 break;
+        case SECTION_RESOURCE: {
+                struct ha_resource *r = p->object;
+                char err[600];
+                if (value[0] == '\0')
+                        parser_error(p, p->line, "%s: empty value", key);
+                else if (config_resource_key(r, key, value, err, sizeof(err)) < 0)
+                        parser_error(p, p->line, "%s", err);
+                else if (strcmp(key, "agent") == 0)
+                        r->agent_line = p->line;
+                else if (strcmp(key, "after") == 0)
+                        r->after_line = p->line;
+                return 1;
+        }
         default:
                 return 1;
         }
@@ -702,6 +774,10 @@ static void validate_nodes(struct parser *p, unsigned cline) {
         }
 }
 
+static void resource_error(void *ctx, unsigned line, const char *msg) {
+        parser_error(ctx, line, "%s", msg);
+}
+
 /* Checks that concern the file as a whole, once every line is read. */
 static void parser_validate(struct parser *p) {
         struct ha_config *c = p->config;
@@ -724,6 +800,7 @@ static void parser_validate(struct parser *p) {
                 parser_error(p, cline, "garp_interval must be at least 1ms");
 
         validate_nodes(p, cline);
+        config_resources_validate(c, resource_error, p);
         for (unsigned i = 0; i < c->n_vips; i++) {
                 struct ha_vip *v = &c->vips[i];
                 if (v->address.family == 0)
@@ -775,6 +852,8 @@ int config_parse_string(const char *text, size_t len, const char *filename,
                 .garp_count = 3,
                 .garp_interval_usec = 100 * USEC_PER_MSEC,
                 .fence_timeout_usec = 60 * USEC_PER_SEC,
+                .ocf_root = HA_DEFAULT_OCF_ROOT,
+                .systemd_address = HA_DEFAULT_SYSTEMD_ADDRESS,
         };
         p.config = c;
 
@@ -852,6 +931,7 @@ struct ha_config *config_free(struct ha_config *c) {
         if (!c)
                 return NULL;
         free(c->vips);
+        free(c->resources);
         free(c->path);
         free(c);
         return NULL;

@@ -18,6 +18,10 @@
 #define HA_MAX_NODES 8        /* [node] sections */
 #define HA_MAX_VIPS 1024      /* [vip] sections */
 #define HA_MAX_TRACKS 16      /* health checks per section */
+#define HA_MAX_RESOURCES 64   /* [resource] sections */
+#define HA_MAX_PARAMS 32      /* param.KEY lines per resource */
+#define HA_DEFAULT_OCF_ROOT "/usr/lib/ocf"
+#define HA_DEFAULT_SYSTEMD_ADDRESS "unix:path=/run/systemd/private"
 #define HA_DEFAULT_PORT 694   /* IANA "ha-cluster" */
 #define HA_DEFAULT_KEY_FILE "/etc/had/authkey"
 #define HA_DEFAULT_CONFIG "/etc/had/had.conf"
@@ -61,6 +65,7 @@ struct ha_node {
         struct ha_addr links[HA_MAX_LINKS];
         unsigned n_tracks;      /* health checks of this node only */
         struct ha_track tracks[HA_MAX_TRACKS];
+        char systemd_address[512]; /* "": the cluster's */
 };
 
 enum ha_quorum {
@@ -74,6 +79,54 @@ struct ha_vip {
         struct ha_addr address;
         unsigned prefixlen;
         char interface[IF_NAMESIZE];
+};
+
+enum ha_agent_class {
+        HA_AGENT_OCF,           /* ocf:PROVIDER:TYPE */
+        HA_AGENT_SYSTEMD,       /* systemd:UNIT */
+        HA_AGENT_VIP,           /* vip:NAME, a [vip] section in the order */
+};
+
+/* The actions of a resource agent; the index of timeout[] below. */
+enum ha_action {
+        HA_ACTION_START,
+        HA_ACTION_STOP,
+        HA_ACTION_MONITOR,
+        HA_ACTION_PROMOTE,
+        HA_ACTION_DEMOTE,
+        _HA_ACTION_MAX,
+};
+
+struct ha_param {
+        char key[64];
+        char value[512];
+};
+
+/* "[resource db]": something that runs on the active node (or, when
+ * promotable, on both, promoted on the active one). */
+struct ha_resource {
+        char name[HA_NAME_MAX];
+        unsigned line;
+        enum ha_agent_class cls;
+        unsigned agent_line;    /* 0: no agent = line */
+        char agent[320];        /* as written */
+        char provider[64];      /* ocf */
+        char type[128];         /* ocf */
+        char unit[256];         /* systemd */
+        unsigned vip;           /* vip: index in config->vips */
+        bool promotable;
+        char after[512];        /* as written; resolved into deps */
+        unsigned after_line;
+        unsigned n_deps;
+        unsigned deps[HA_MAX_RESOURCES];
+        usec_t monitor_interval_usec;   /* 0: never monitored */
+        usec_t timeout_usec[_HA_ACTION_MAX];
+        unsigned max_restarts;          /* restarts in place before handing over */
+        usec_t failure_window_usec;     /* failures older than this are forgotten */
+        unsigned n_params;
+        struct ha_param params[HA_MAX_PARAMS];
+        unsigned param_lines[HA_MAX_PARAMS];
+        uint32_t seen;                  /* keys given, for duplicates */
 };
 
 struct ha_cluster {
@@ -94,6 +147,8 @@ struct ha_cluster {
         usec_t fence_timeout_usec;
         unsigned n_tracks;      /* health checks of every node */
         struct ha_track tracks[HA_MAX_TRACKS];
+        char ocf_root[4096];    /* where ocf:PROVIDER:TYPE agents live */
+        char systemd_address[512]; /* systemd's bus for systemd: resources */
 };
 
 struct ha_config {
@@ -103,6 +158,9 @@ struct ha_config {
         struct ha_node nodes[HA_MAX_NODES];
         unsigned n_vips;
         struct ha_vip *vips;
+        unsigned n_resources;
+        struct ha_resource *resources;
+        unsigned order[HA_MAX_RESOURCES]; /* resources, each after its deps */
 };
 
 /* Parses a config held in memory; FILENAME is only used in messages. On
@@ -128,6 +186,27 @@ unsigned config_check_executables(const struct ha_config *c, char **errors);
 int config_parse_track(enum ha_track_kind kind, const char *value, struct ha_track *ret, char *err, size_t errlen);
 
 const char *track_kind_to_string(enum ha_track_kind k);
+
+/* One key of a [resource] section (internal to the parser, exported for
+ * its tests). On error writes a message to ERR and returns -EINVAL. */
+int config_resource_key(struct ha_resource *r, const char *key, const char *value, char *err, size_t errlen);
+
+/* Defaults for a new [resource] section. */
+void config_resource_init(struct ha_resource *r, const char *name, unsigned line);
+
+/* Once the file is read: resolves vip: and after = names and sorts the
+ * resources (config->order). Calls ERROR for each problem. */
+void config_resources_validate(struct ha_config *c,
+                               void (*error)(void *ctx, unsigned line, const char *msg), void *ctx);
+
+/* The path of an OCF agent, "ROOT/resource.d/PROVIDER/TYPE". */
+int config_ocf_path(const struct ha_config *c, const struct ha_resource *r, char *buf, size_t len);
+
+const char *ha_action_to_string(enum ha_action a);
+const char *agent_class_to_string(enum ha_agent_class c);
+
+/* The [resource] called NAME, or NULL. */
+const struct ha_resource *config_find_resource(const struct ha_config *c, const char *name);
 
 /* The [node] section called NAME, or NULL. */
 const struct ha_node *config_find_node(const struct ha_config *c, const char *name);
