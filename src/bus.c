@@ -96,6 +96,26 @@ static int method_set_maintenance(sd_bus_message *msg, void *userdata, sd_bus_er
         return reply_result(msg, r, err, error);
 }
 
+static int method_resource(sd_bus_message *msg, void *userdata, sd_bus_error *error, bool cleanup) {
+        struct manager *m = userdata;
+        const char *name, *err = NULL;
+        int r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        r = manager_resource_action(m, name, cleanup, &err);
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, "org.had1.Error.NoSuchResource", "%s: %s", name, err);
+        return reply_result(msg, r == -EBUSY ? -EAGAIN : r, err, error);
+}
+
+static int method_resource_restart(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_resource(msg, userdata, error, false);
+}
+
+static int method_resource_cleanup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_resource(msg, userdata, error, true);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Node", "s", prop_node, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -106,6 +126,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("Switchover", "s", "", method_switchover, 0),
         SD_BUS_METHOD("SetStandby", "sb", "", method_set_standby, 0),
         SD_BUS_METHOD("SetMaintenance", "b", "", method_set_maintenance, 0),
+        SD_BUS_METHOD("RestartResource", "s", "", method_resource_restart, 0),
+        SD_BUS_METHOD("CleanupResource", "s", "", method_resource_cleanup, 0),
         SD_BUS_VTABLE_END,
 };
 

@@ -267,6 +267,7 @@ static unsigned become_active(struct election *e, uint64_t term, const char *why
 }
 
 static unsigned become_standby(struct election *e, usec_t now, const char *why) {
+        e->releasing = false;
         if (e->role == HA_ROLE_STANDBY)
                 return 0;
         e->reason = why;
@@ -426,6 +427,11 @@ static unsigned evaluate(struct election *e, usec_t now) {
                 }
                 e->dual_active = false;
 
+                /* The one we were stopping resources for is gone. */
+                if (e->releasing && !(alive(p) && partner_eligible(p))) {
+                        e->releasing = false;
+                        a |= ELECTION_RELEASE;
+                }
                 /* Hand over to a partner that can take it: asked to, or
                  * this node may no longer be active. */
                 if (partner_eligible(p) && p->role == HA_ROLE_STANDBY &&
@@ -531,6 +537,22 @@ unsigned election_leave(struct election *e, usec_t now) {
         return a;
 }
 
+unsigned election_set_held(struct election *e, usec_t now, bool held) {
+        unsigned a = 0;
+        e->held = held;
+        if (e->releasing && !held && e->role == HA_ROLE_ACTIVE) {
+                const struct election_peer *p = partner(e);
+                e->releasing = false;
+                if (alive(p) && partner_eligible(p)) {
+                        e->yielding = true;
+                        e->yield_since = now;
+                        a |= become_standby(e, now, e->release_why);
+                } else
+                        a |= ELECTION_RELEASE; /* nobody to hand over to: bring them back */
+        }
+        return a;
+}
+
 int election_switchover(struct election *e, usec_t now, unsigned *actions) {
         struct election_peer *p = partner(e);
 
@@ -543,12 +565,22 @@ int election_switchover(struct election *e, usec_t now, unsigned *actions) {
         if (e->role == HA_ROLE_ACTIVE) {
                 if (!partner_eligible(p))
                         return -EPERM;
+                const char *why = !e->healthy ? "handing over: unhealthy" :
+                                  e->standby ? "handing over: put in standby" :
+                                  (p->flags & HA_FLAG_SWITCHOVER) ? "handing over: switchover" : "handing over";
+                /* Resources first: stopped here before the other starts them. */
+                if (e->held) {
+                        if (!e->releasing) {
+                                e->releasing = true;
+                                e->release_why = why;
+                                *actions |= ELECTION_RELEASE;
+                        }
+                        return 0;
+                }
+                e->releasing = false;
                 e->yielding = true;
                 e->yield_since = now;
-                *actions |= become_standby(e, now, !e->healthy ? "handing over: unhealthy" :
-                                                   e->standby ? "handing over: put in standby" :
-                                                   (p->flags & HA_FLAG_SWITCHOVER) ? "handing over: switchover" :
-                                                   "handing over");
+                *actions |= become_standby(e, now, why);
                 return 0;
         }
         if (p->role != HA_ROLE_ACTIVE)

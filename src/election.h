@@ -46,6 +46,9 @@ enum election_action {
         ELECTION_FENCE = 1u << 5,
         /* Quorum gained or lost (majority mode): worth a log line. */
         ELECTION_QUORUM_CHANGED = 1u << 6,
+        /* A planned hand-over waits for the resources to stop (or no
+         * longer does): the manager recomputes what they should be. */
+        ELECTION_RELEASE = 1u << 7,
 };
 
 enum peer_state {
@@ -124,6 +127,13 @@ struct election {
         bool leaving;           /* shutting down: never take over again */
         bool yielding;          /* handed the active role to the peer */
         usec_t yield_since;
+        /* Resources: HELD while anything runs here that only the active
+         * node may run. A planned hand-over then waits (RELEASING, still
+         * active) until the manager has stopped them; losing the lease or
+         * the other node's higher term does not wait. */
+        bool held;
+        bool releasing;
+        const char *release_why;
         usec_t better_since;    /* preempt: since when the peer outranks us */
         bool dual_active;       /* both active: announced once, not per heartbeat */
         const char *reason;     /* why the role last changed, for the log */
@@ -184,6 +194,10 @@ unsigned election_set_health(struct election *e, usec_t now, bool healthy, bool 
 
 /* The operator's standby and maintenance settings. */
 unsigned election_set_admin(struct election *e, usec_t now, bool standby, bool maintenance);
+
+/* The manager's resources: HELD while something runs that only the active
+ * node may run. Dropping it lets a hand-over waiting for it go on. */
+unsigned election_set_held(struct election *e, usec_t now, bool held);
 
 /* The fence agent finished: OK when it reported the peer off. */
 unsigned election_fenced(struct election *e, usec_t now, bool ok);

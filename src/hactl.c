@@ -13,6 +13,7 @@
 #include <systemd/sd-bus.h>
 
 #include "bus.h"
+#include "hactl.h"
 #include "config.h"
 #include "key.h"
 #include "macro.h"
@@ -26,6 +27,10 @@ static int usage(FILE *f) {
                    "  standby NODE           NODE gives up / never takes the active role\n"
                    "  online NODE            NODE may be active again\n"
                    "  maintenance on|off     on both nodes: keep heartbeats, touch nothing\n"
+                   "  resource list          the resources on this node, their state and failures\n"
+                   "  resource status NAME   one resource in detail\n"
+                   "  resource restart NAME  stop and start it again here (no failure counted)\n"
+                   "  resource cleanup NAME  forget its failures here and probe it again\n"
                    "  config check [FILE]    check a configuration without starting anything\n"
                    "                         (default %s/had/had.conf)\n"
                    "  keygen FILE            write a new cluster key (mode 0600)\n"
@@ -42,7 +47,7 @@ static const char *bus_address(void) {
 
 /* Calls METHOD (SIG, one or two arguments) on had. Says why in one line on
  * failure. */
-static int call(const char *method, sd_bus_message **reply, const char *sig, ...) {
+int hactl_call(const char *method, sd_bus_message **reply, const char *sig, ...) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -78,12 +83,12 @@ static int call(const char *method, sd_bus_message **reply, const char *sig, ...
 }
 
 /* Calls GetStatus and parses the answer. */
-static int fetch_status(json_object **ret) {
+int hactl_fetch_status(json_object **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *json;
         int r;
 
-        r = call("GetStatus", &reply, "");
+        r = hactl_call("GetStatus", &reply, "");
         if (r < 0)
                 return r;
         r = sd_bus_message_read(reply, "s", &json);
@@ -99,7 +104,7 @@ static int fetch_status(json_object **ret) {
         return 0;
 }
 
-static const char *str(json_object *o, const char *key) {
+const char *hactl_str(json_object *o, const char *key) {
         json_object *v;
         if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
                 return "-";
@@ -123,45 +128,45 @@ static void print_status(json_object *s) {
         json_object *peers, *vips;
         char b[64];
 
-        printf("node     %s (cluster %s)\n", str(s, "node"), str(s, "cluster"));
-        printf("role     %s, term %s, for %s\n", str(s, "role"), str(s, "term"),
+        printf("node     %s (cluster %s)\n", hactl_str(s, "node"), hactl_str(s, "cluster"));
+        printf("role     %s, term %s, for %s\n", hactl_str(s, "role"), hactl_str(s, "term"),
                duration(s, "role_since_ms", "", b, sizeof(b)));
-        printf("leader   %s\n", *str(s, "leader") ? str(s, "leader") : "none");
+        printf("leader   %s\n", *hactl_str(s, "leader") ? hactl_str(s, "leader") : "none");
         json_object *q, *h, *checks, *v;
         if (json_object_object_get_ex(s, "quorum", &q)) {
-                if (strcmp(str(q, "mode"), "majority") == 0) {
+                if (strcmp(hactl_str(q, "mode"), "majority") == 0) {
                         bool has = json_object_object_get_ex(q, "has_quorum", &v) && json_object_get_boolean(v);
-                        printf("quorum   majority: %s of %s voters reachable, %s needed%s", str(q, "reachable"),
-                               str(q, "voters"), str(q, "majority"), has ? "" : " (NO QUORUM)");
-                        if (strcmp(str(q, "lease_remaining_ms"), "-") != 0)
-                                printf(", lease %s ms left", str(q, "lease_remaining_ms"));
+                        printf("quorum   majority: %s of %s voters reachable, %s needed%s", hactl_str(q, "reachable"),
+                               hactl_str(q, "voters"), hactl_str(q, "majority"), has ? "" : " (NO QUORUM)");
+                        if (strcmp(hactl_str(q, "lease_remaining_ms"), "-") != 0)
+                                printf(", lease %s ms left", hactl_str(q, "lease_remaining_ms"));
                         printf("\n");
                 } else {
                         json_object *f;
                         printf("quorum   two_node");
                         if (json_object_object_get_ex(q, "fence", &f) && json_object_object_get_ex(f, "configured", &v) &&
                             json_object_get_boolean(v))
-                                printf(", fencing: %s, %s run%s", str(f, "state"), str(f, "runs"),
-                                       strcmp(str(f, "runs"), "1") ? "s" : "");
+                                printf(", fencing: %s, %s run%s", hactl_str(f, "state"), hactl_str(f, "runs"),
+                                       strcmp(hactl_str(f, "runs"), "1") ? "s" : "");
                         printf("\n");
                 }
         }
         if (json_object_object_get_ex(s, "health", &h)) {
                 bool healthy = json_object_object_get_ex(h, "healthy", &v) && json_object_get_boolean(v);
-                printf("health   %s, effective priority %s\n", healthy ? "healthy" : "UNHEALTHY", str(h, "priority"));
+                printf("health   %s, effective priority %s\n", healthy ? "healthy" : "UNHEALTHY", hactl_str(h, "priority"));
                 if (json_object_object_get_ex(h, "checks", &checks))
                         for (size_t i = 0; i < json_object_array_length(checks); i++) {
                                 json_object *c = json_object_array_get_idx(checks, i);
-                                bool bad = strcmp(str(c, "state"), "passing") != 0;
-                                printf("         %s %s: %s%s%s\n", str(c, "kind"), str(c, "target"), str(c, "state"),
-                                       bad && strcmp(str(c, "last_error"), "-") ? " - " : "",
-                                       bad && strcmp(str(c, "last_error"), "-") ? str(c, "last_error") : "");
+                                bool bad = strcmp(hactl_str(c, "state"), "passing") != 0;
+                                printf("         %s %s: %s%s%s\n", hactl_str(c, "kind"), hactl_str(c, "target"), hactl_str(c, "state"),
+                                       bad && strcmp(hactl_str(c, "last_error"), "-") ? " - " : "",
+                                       bad && strcmp(hactl_str(c, "last_error"), "-") ? hactl_str(c, "last_error") : "");
                         }
         }
         if (json_object_object_get_ex(s, "maintenance", &v) && json_object_get_boolean(v))
                 printf("MAINTENANCE MODE: had changes nothing (hactl maintenance off)\n");
         if (json_object_object_get_ex(s, "standby", &v) && json_object_get_boolean(v))
-                printf("STANDBY: this node does not take the active role (hactl online %s)\n", str(s, "node"));
+                printf("STANDBY: this node does not take the active role (hactl online %s)\n", hactl_str(s, "node"));
 
         if (json_object_object_get_ex(s, "peers", &peers)) {
                 printf("\n%-16s %-8s %-10s %-6s %-16s %s\n", "PEER", "STATE", "ROLE", "TERM", "LAST HEARD", "LINKS");
@@ -172,17 +177,17 @@ static void print_status(json_object *s) {
                                 for (size_t k = 0; k < json_object_array_length(links); k++) {
                                         json_object *l = json_object_array_get_idx(links, k);
                                         snprintf(lbuf + strlen(lbuf), sizeof(lbuf) - strlen(lbuf), "%s%s %s",
-                                                 k ? ", " : "", str(l, "address"), str(l, "state"));
+                                                 k ? ", " : "", hactl_str(l, "address"), hactl_str(l, "state"));
                                 }
                         json_object *flags;
                         char role[64];
-                        snprintf(role, sizeof(role), "%s", str(p, "role"));
+                        snprintf(role, sizeof(role), "%s", hactl_str(p, "role"));
                         if (json_object_object_get_ex(p, "flags", &flags))
                                 for (size_t k = 0; k < json_object_array_length(flags); k++)
                                         snprintf(role + strlen(role), sizeof(role) - strlen(role), ",%s",
                                                  json_object_get_string(json_object_array_get_idx(flags, k)));
-                        printf("%-16s %-8s %-10s %-6s %-16s %s\n", str(p, "name"), str(p, "state"), role,
-                               str(p, "term"), duration(p, "last_heard_ms", " ago", b, sizeof(b)), lbuf);
+                        printf("%-16s %-8s %-10s %-6s %-16s %s\n", hactl_str(p, "name"), hactl_str(p, "state"), role,
+                               hactl_str(p, "term"), duration(p, "last_heard_ms", " ago", b, sizeof(b)), lbuf);
                 }
         }
         if (json_object_object_get_ex(s, "vips", &vips) && json_object_array_length(vips) > 0) {
@@ -190,12 +195,13 @@ static void print_status(json_object *s) {
                 for (size_t i = 0; i < json_object_array_length(vips); i++) {
                         json_object *vo = json_object_array_get_idx(vips, i), *held;
                         bool here = json_object_object_get_ex(vo, "held", &held) && json_object_get_boolean(held);
-                        const char *loc = str(vo, "location"), *err = str(vo, "error");
+                        const char *loc = hactl_str(vo, "location"), *err = hactl_str(vo, "error");
                         bool has_err = strcmp(err, "-") != 0;
-                        printf("%-16s %-28s %-12s %s%s%s\n", str(vo, "name"), str(vo, "address"), str(vo, "interface"),
+                        printf("%-16s %-28s %-12s %s%s%s\n", hactl_str(vo, "name"), hactl_str(vo, "address"), hactl_str(vo, "interface"),
                                here ? "here" : *loc ? loc : "nowhere", has_err ? ", error: " : "", has_err ? err : "");
                 }
         }
+        print_resources(s);
 }
 
 static int cmd_status(int argc, char **argv) {
@@ -210,7 +216,7 @@ static int cmd_status(int argc, char **argv) {
                         return 2;
                 }
         }
-        if (fetch_status(&s) < 0)
+        if (hactl_fetch_status(&s) < 0)
                 return 1;
         if (json)
                 printf("%s\n", json_object_to_json_string_ext(s, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
@@ -233,7 +239,7 @@ static json_object *find_peer(json_object *s, const char *name) {
                 return NULL;
         for (size_t i = 0; i < json_object_array_length(peers); i++) {
                 json_object *p = json_object_array_get_idx(peers, i);
-                if (strcmp(str(p, "name"), name) == 0)
+                if (strcmp(hactl_str(p, "name"), name) == 0)
                         return p;
         }
         return NULL;
@@ -255,7 +261,7 @@ static int wait_until(bool (*done)(json_object *s, const void *arg), const void 
         double start = mono_ms();
         for (;;) {
                 json_object *s = NULL;
-                if (fetch_status(&s) < 0)
+                if (hactl_fetch_status(&s) < 0)
                         return -EIO;
                 bool ok = done(s, arg);
                 json_object_put(s);
@@ -269,7 +275,7 @@ static int wait_until(bool (*done)(json_object *s, const void *arg), const void 
 }
 
 static bool leader_is(json_object *s, const void *arg) {
-        return strcmp(str(s, "leader"), arg) == 0;
+        return strcmp(hactl_str(s, "leader"), arg) == 0;
 }
 
 static int cmd_switchover(int argc, char **argv) {
@@ -286,23 +292,23 @@ static int cmd_switchover(int argc, char **argv) {
         }
         /* Which node should end up active: the one named, or the node of
          * the pair that is not active now. */
-        if (fetch_status(&s) < 0)
+        if (hactl_fetch_status(&s) < 0)
                 return 1;
         if (to[0])
                 snprintf(target, sizeof(target), "%s", to);
-        else if (strcmp(str(s, "leader"), str(s, "node")) != 0)
-                snprintf(target, sizeof(target), "%s", str(s, "node"));
+        else if (strcmp(hactl_str(s, "leader"), hactl_str(s, "node")) != 0)
+                snprintf(target, sizeof(target), "%s", hactl_str(s, "node"));
         else {
                 json_object *peers;
                 if (json_object_object_get_ex(s, "peers", &peers))
                         for (size_t i = 0; i < json_object_array_length(peers); i++) {
                                 json_object *p = json_object_array_get_idx(peers, i), *w;
                                 if (!(json_object_object_get_ex(p, "witness", &w) && json_object_get_boolean(w)))
-                                        snprintf(target, sizeof(target), "%s", str(p, "name"));
+                                        snprintf(target, sizeof(target), "%s", hactl_str(p, "name"));
                         }
         }
         json_object_put(s);
-        if (call("Switchover", NULL, "s", to) < 0)
+        if (hactl_call("Switchover", NULL, "s", to) < 0)
                 return 1;
         if (wait_until(leader_is, target, 10000, &t) < 0) {
                 fprintf(stderr, "hactl: switchover asked, but %s is not active after 10 s; see 'hactl status'\n",
@@ -322,7 +328,7 @@ struct expect {
 /* The node (this one or a peer) shows the flag as wanted. */
 static bool flag_is(json_object *s, const void *arg) {
         const struct expect *x = arg;
-        if (strcmp(str(s, "node"), x->node) == 0)
+        if (strcmp(hactl_str(s, "node"), x->node) == 0)
                 return has_flag(s, x->flag) == x->on;
         return has_flag(find_peer(s, x->node), x->flag) == x->on;
 }
@@ -334,7 +340,7 @@ static int cmd_standby(int argc, char **argv, bool on) {
                 fprintf(stderr, "Usage: hactl %s NODE\n", on ? "standby" : "online");
                 return 2;
         }
-        if (call("SetStandby", NULL, "sb", argv[1], (int) on) < 0)
+        if (hactl_call("SetStandby", NULL, "sb", argv[1], (int) on) < 0)
                 return 1;
         struct expect x = { argv[1], "standby", on };
         if (wait_until(flag_is, &x, 10000, &t) < 0) {
@@ -355,7 +361,7 @@ static bool maintenance_is(json_object *s, const void *arg) {
         for (size_t i = 0; i < json_object_array_length(peers); i++) {
                 json_object *p = json_object_array_get_idx(peers, i), *w;
                 bool witness = json_object_object_get_ex(p, "witness", &w) && json_object_get_boolean(w);
-                if (!witness && strcmp(str(p, "state"), "alive") == 0 && has_flag(p, "maintenance") != x->on)
+                if (!witness && strcmp(hactl_str(p, "state"), "alive") == 0 && has_flag(p, "maintenance") != x->on)
                         return false;
         }
         return true;
@@ -370,7 +376,7 @@ static int cmd_maintenance(int argc, char **argv) {
                 return 2;
         }
         on = strcmp(argv[1], "on") == 0;
-        if (call("SetMaintenance", NULL, "b", (int) on) < 0)
+        if (hactl_call("SetMaintenance", NULL, "b", (int) on) < 0)
                 return 1;
         struct expect x = { NULL, "maintenance", on };
         if (wait_until(maintenance_is, &x, 10000, &t) < 0) {
@@ -415,8 +421,14 @@ static int cmd_config(int argc, char **argv) {
                 fputs(exec_errors, stderr);
                 return 1;
         }
-        printf("%s: ok (cluster %s, %u nodes, %u vip%s, quorum %s)\n", path, c->cluster.name, c->n_nodes, c->n_vips,
-               c->n_vips == 1 ? "" : "s", c->cluster.quorum == HA_QUORUM_MAJORITY ? "majority" : "two_node");
+        unsigned warnings = 0, unit_errors = 0;
+        check_units(c, &warnings, &unit_errors);
+        if (unit_errors > 0)
+                return 1;
+        printf("%s: ok (cluster %s, %u nodes, %u vip%s, %u resource%s, quorum %s)%s\n", path, c->cluster.name,
+               c->n_nodes, c->n_vips, c->n_vips == 1 ? "" : "s", c->n_resources, c->n_resources == 1 ? "" : "s",
+               c->cluster.quorum == HA_QUORUM_MAJORITY ? "majority" : "two_node",
+               warnings ? ", with warnings" : "");
         return 0;
 }
 
@@ -465,6 +477,8 @@ int main(int argc, char **argv) {
                 return cmd_standby(argc - 1, argv + 1, true);
         if (strcmp(argv[1], "online") == 0)
                 return cmd_standby(argc - 1, argv + 1, false);
+        if (strcmp(argv[1], "resource") == 0)
+                return cmd_resource(argc - 1, argv + 1);
         if (strcmp(argv[1], "maintenance") == 0)
                 return cmd_maintenance(argc - 1, argv + 1);
         fprintf(stderr, "hactl: unknown command '%s'\n", argv[1]);

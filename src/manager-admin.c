@@ -35,7 +35,7 @@ static void handle(struct manager *m, const struct snapshot *s, unsigned actions
 void manager_on_health(void *userdata) {
         struct manager *m = userdata;
         struct snapshot s = take(m);
-        bool ok = health_ok(m->health);
+        bool ok = health_ok(m->health) && !m->res_failed;
         uint32_t prio = health_priority(m->health, m->self->priority);
 
         if (ok != m->election.healthy || prio != m->election.priority)

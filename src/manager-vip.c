@@ -83,21 +83,22 @@ unsigned manager_reconcile(struct manager *m, const char *why) {
         for (unsigned i = 0; i < n; i++) {
                 struct vip_state *v = &m->vips[i];
                 bool was_held = v->held;
+                bool want_it = want && (!v->res_managed || v->res_up);
                 v->held = present[i];
-                if (present[i] == want)
+                if (present[i] == want_it)
                         continue;
                 if (v->ifindex == 0) {
-                        if (want && v->error != -ENODEV)
+                        if (want_it && v->error != -ENODEV)
                                 log_error("vip %s: interface %s does not exist; cannot add %s", v->vip->name,
                                           v->vip->interface, ha_addr_to_string(&v->vip->address, a, sizeof(a)));
                         v->error = -ENODEV;
                         continue;
                 }
-                if (want && was_held && !present[i])
+                if (want_it && was_held && !present[i])
                         log_warning("vip %s: %s was removed from %s behind our back; putting it back",
                                     v->vip->name, ha_addr_to_string(&v->vip->address, a, sizeof(a)),
                                     v->vip->interface);
-                ops[n_ops++] = (struct vip_op) { .vip = v->vip, .ifindex = v->ifindex, .add = want };
+                ops[n_ops++] = (struct vip_op) { .vip = v->vip, .ifindex = v->ifindex, .add = want_it };
         }
         if (n_ops == 0)
                 return 0;

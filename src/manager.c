@@ -196,6 +196,8 @@ void manager_handle(struct manager *m, unsigned actions, enum ha_role old_role, 
         if (actions & ELECTION_SEND_NOW)
                 send_heartbeat(m);
         arm_election_timer(m);
+        if (m->resources.n > 0)
+                manager_resources_update(m);
 }
 
 static void on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t len, const struct ha_addr *from) {
@@ -261,23 +263,30 @@ static void on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t 
         manager_apply_admin(m, &msg, pi);
 }
 
-static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        struct manager *m = userdata;
+void manager_leave(struct manager *m) {
         enum ha_role role = m->election.role;
         uint64_t term = m->election.term;
         char voted[HA_NAME_MAX];
 
         memcpy(voted, m->election.voted_for, sizeof(voted));
-        log_notice("received %s: %s", strsignal(si->ssi_signo),
-                   role == HA_ROLE_ACTIVE ? "handing over to the peer" : "stopping");
-        sd_notify(false, "STOPPING=1");
         m->stopping = true;
         /* Drops the VIPs first (the role change reconciles), then tells the
          * peer, which takes over at once. */
         manager_handle(m, election_leave(&m->election, now_usec()), role, term, voted);
         for (int i = 1; i < LEAVING_COPIES; i++)
                 send_heartbeat(m);
-        return sd_event_exit(sd_event_source_get_event(s), 0);
+        sd_event_exit(m->event, 0);
+}
+
+static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct manager *m = userdata;
+
+        log_notice("received %s: %s", strsignal(si->ssi_signo),
+                   m->election.role == HA_ROLE_ACTIVE ? "handing over to the peer" : "stopping");
+        sd_notify(false, "STOPPING=1");
+        if (!manager_resources_leave(m))
+                manager_leave(m);
+        return 0;
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -406,6 +415,9 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
         r = bus_new(m->event, m, &m->bus);
         if (r < 0)
                 goto fail;
+        r = manager_resources_setup(m);
+        if (r < 0)
+                goto fail;
 
         struct election_config ec = {
                 .priority = m->self->priority,
@@ -481,6 +493,7 @@ struct manager *manager_free(struct manager *m) {
                 return NULL;
         bus_free(m->bus);
         agent_cancel(m->fence_job);
+        manager_resources_free(m);
         health_free(m->health);
         transport_free(m->transport);
         netmon_free(m->netmon);

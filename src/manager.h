@@ -10,6 +10,7 @@
 #include "config.h"
 #include "election.h"
 #include "proto.h"
+#include "resource.h"
 #include "store.h"
 
 struct bus;
@@ -19,6 +20,8 @@ struct vip_state {
         int ifindex;            /* 0 when the interface does not exist */
         bool held;              /* on this node at the last check */
         int error;              /* last error adding or removing it */
+        bool res_managed;       /* a vip: resource places it in the order */
+        bool res_up;            /* ... and that resource is started */
 };
 
 struct link_stats {
@@ -78,6 +81,14 @@ struct manager {
 
         struct vip_state *vips;
         bool stopping;
+
+        struct res_group resources;
+        struct systemd_units *units;
+        struct agent_job *res_job;      /* the OCF action running */
+        struct unit_op *res_unit_op;    /* the systemd action running */
+        sd_event_source *res_kick, *res_timer;
+        bool res_failed;                /* a resource failed here */
+        bool leaving;                   /* SIGTERM: stopping resources first */
 };
 
 /* Builds the daemon for node SELF_NAME of CONFIG (taking ownership of it):
@@ -107,3 +118,10 @@ void manager_handle(struct manager *m, unsigned actions, enum ha_role old_role, 
 void manager_on_health(void *userdata);
 void manager_fence(struct manager *m);
 void manager_apply_admin(struct manager *m, const struct ha_msg *msg, const struct peer_info *from);
+int manager_resources_setup(struct manager *m);
+void manager_resources_free(struct manager *m);
+void manager_resources_update(struct manager *m);
+bool manager_resources_leave(struct manager *m);
+void manager_leave(struct manager *m);
+/* hactl resource restart|cleanup NAME */
+int manager_resource_action(struct manager *m, const char *name, bool cleanup, const char **error);

@@ -109,6 +109,36 @@ static json_object *health_json(const struct manager *m, usec_t now) {
         return o;
 }
 
+static json_object *resources_json(const struct manager *m) {
+        const struct res_group *g = &m->resources;
+        json_object *arr = json_object_new_array();
+
+        for (unsigned k = 0; k < g->n; k++) {
+                unsigned i = g->order[k];
+                const struct resource *r = &g->r[i];
+                json_object *o = json_object_new_object(), *d = json_object_new_object();
+                json_object_object_add(o, "name", json_object_new_string(r->cfg->name));
+                json_object_object_add(o, "agent", json_object_new_string(r->cfg->agent));
+                json_object_object_add(o, "promotable", json_object_new_boolean(r->cfg->promotable));
+                json_object_object_add(o, "state", json_object_new_string(r->failed ? "failed" :
+                                                                        res_state_to_string(r->state)));
+                json_object_object_add(o, "running", g->running == (int) i ?
+                                       json_object_new_string(res_op_to_string(g->op)) : NULL);
+                json_object_object_add(o, "fail_count", json_object_new_int((int) r->fail_count));
+                json_object_object_add(o, "failures_in_window", json_object_new_int((int) r->n_failures));
+                json_object_object_add(o, "max_restarts", json_object_new_int((int) r->cfg->max_restarts));
+                json_object_object_add(o, "last_error", r->last_error[0] ? json_object_new_string(r->last_error) : NULL);
+                for (int op = RES_OP_PROBE; op <= RES_OP_MONITOR; op++)
+                        if (r->stats[op].last_duration > 0)
+                                json_object_object_add(d, res_op_to_string(op),
+                                                       json_object_new_double((double) r->stats[op].last_duration /
+                                                                              USEC_PER_MSEC));
+                json_object_object_add(o, "last_duration_ms", d);
+                json_object_array_add(arr, o);
+        }
+        return arr;
+}
+
 char *status_json(const struct manager *m) {
         const struct election *e = &m->election;
         usec_t now = now_usec();
@@ -157,6 +187,8 @@ char *status_json(const struct manager *m) {
                 json_object_array_add(vips, vo);
         }
         json_object_object_add(root, "vips", vips);
+        json_object_object_add(root, "resources_target", json_object_new_string(res_target_to_string(m->resources.target)));
+        json_object_object_add(root, "resources", resources_json(m));
 
         json_object_object_add(packets, "sent", json_object_new_int64((int64_t) m->sent));
         json_object_object_add(packets, "received", json_object_new_int64((int64_t) m->received));

@@ -192,6 +192,7 @@ write_config() {
                 echo "[vip service]"
                 echo "address = ${VIP_CIDR:-$VIP4/24}"
                 echo "interface = eth0"
+                [ -z "${RESOURCES:-}" ] || echo "$RESOURCES"
         } > "$T/had.conf"
 }
 
@@ -230,14 +231,42 @@ CONF
         fail "dbus-daemon for $node did not start"
 }
 
+# ocf_root: an OCF root in $T with Debian's resource-agents (heartbeat),
+# had's own agents (had) and the tests' agents (test); its path for
+# "ocf_root =".
+ocf_root() {
+        if [ ! -d "$T/ocf" ]; then
+                mkdir -p "$T/ocf/resource.d"
+                ln -s /usr/lib/ocf/lib "$T/ocf/lib"
+                ln -s /usr/lib/ocf/resource.d/heartbeat "$T/ocf/resource.d/heartbeat"
+                ln -s "$HAD_SRCDIR/agents/ocf/had" "$T/ocf/resource.d/had"
+                ln -s "$HAD_SRCDIR/tests/agents" "$T/ocf/resource.d/test"
+        fi
+        echo "$T/ocf"
+}
+
 # start_had NODE [ARGS...]: a real had in NODE's namespace, with its own bus.
+# With PRIVATE_RUN=1 it also gets its own /run (a tmpfs in a private mount
+# namespace), as a separate machine would: agents that keep state under
+# /run (ocf:heartbeat:Dummy) then do not see the other node's. Its
+# /run/resource-agents is made as resource-agents' tmpfiles.d does at boot.
 start_had() {
         local node=$1; shift
+        local wrap=()
         [ -n "${PID[dbus-$node]:-}" ] || start_dbus "$node"
-        ip netns exec "$(ns "$node")" env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/$node.bus" \
+        [ "${PRIVATE_RUN:-}" = 1 ] && wrap=(unshare --mount --propagation private
+                sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && mkdir -m 1755 /run/resource-agents && exec "$@"' sh)
+        ip netns exec "$(ns "$node")" env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/$node.bus" "${wrap[@]}" \
                 "$HAD" --config "$T/had.conf" --node "$node" --state-dir "$T/$node.state" "$@" \
                 >>"$T/$node.log" 2>&1 &
         PID[$node]=$!
+}
+
+# on_node NODE COMMAND...: runs COMMAND where NODE's had runs (its network
+# and, with PRIVATE_RUN, its /run).
+on_node() {
+        local node=$1; shift
+        nsenter -t "${PID[$node]}" -n -m "$@"
 }
 
 # stop_had NODE [SIGNAL]: signal it and wait for it to exit; its exit

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* hactl resource ..., the resource rows of hactl status, and what config
+ * check asks systemd about systemd: resources. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hactl.h"
+#include "systemd-unit.h"
+
+static json_object *get(json_object *o, const char *key) {
+        json_object *v = NULL;
+        return json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+static const char *state_of(json_object *r, char *buf, size_t len) {
+        const char *running = hactl_str(r, "running");
+        snprintf(buf, len, "%s%s%s", hactl_str(r, "state"), strcmp(running, "-") ? ", " : "",
+                 strcmp(running, "-") ? running : "");
+        if (strcmp(running, "-"))
+                snprintf(buf + strlen(buf), len - strlen(buf), "ing");
+        return buf;
+}
+
+void print_resources(json_object *s) {
+        json_object *res = get(s, "resources");
+        char b[64], fails[32];
+        if (!res || json_object_array_length(res) == 0)
+                return;
+        printf("\n%-16s %-28s %-20s %-9s %s\n", "RESOURCE", "AGENT", "STATE", "FAILURES", "LAST ERROR");
+        for (size_t i = 0; i < json_object_array_length(res); i++) {
+                json_object *r = json_object_array_get_idx(res, i);
+                snprintf(fails, sizeof(fails), "%s/%d", hactl_str(r, "failures_in_window"),
+                         json_object_get_int(get(r, "max_restarts")) + 1);
+                printf("%-16s %-28s %-20s %-9s %s\n", hactl_str(r, "name"), hactl_str(r, "agent"),
+                       state_of(r, b, sizeof(b)), fails, hactl_str(r, "last_error"));
+        }
+}
+
+static json_object *find(json_object *s, const char *name) {
+        json_object *res = get(s, "resources");
+        for (size_t i = 0; res && i < json_object_array_length(res); i++) {
+                json_object *r = json_object_array_get_idx(res, i);
+                if (strcmp(hactl_str(r, "name"), name) == 0)
+                        return r;
+        }
+        return NULL;
+}
+
+static int show(const char *name) {
+        json_object *s = NULL, *r;
+        char b[64];
+        if (hactl_fetch_status(&s) < 0)
+                return 1;
+        r = find(s, name);
+        if (!r) {
+                fprintf(stderr, "hactl: no resource %s\n", name);
+                json_object_put(s);
+                return 1;
+        }
+        printf("resource   %s (%s%s)\n", name, hactl_str(r, "agent"),
+               json_object_get_boolean(get(r, "promotable")) ? ", promotable" : "");
+        printf("node       %s, %s; resources wanted %s\n", hactl_str(s, "node"), hactl_str(s, "role"),
+               hactl_str(s, "resources_target"));
+        printf("state      %s\n", state_of(r, b, sizeof(b)));
+        printf("failures   %s in the window (at most %d restarts), %s since the last cleanup\n",
+               hactl_str(r, "failures_in_window"), json_object_get_int(get(r, "max_restarts")),
+               hactl_str(r, "fail_count"));
+        printf("last error %s\n", hactl_str(r, "last_error"));
+        json_object *d = get(r, "last_duration_ms");
+        if (d) {
+                printf("last run  ");
+                json_object_object_foreach(d, op, ms)
+                        printf(" %s %.1f ms", op, json_object_get_double(ms));
+                printf("\n");
+        }
+        json_object_put(s);
+        return 0;
+}
+
+int cmd_resource(int argc, char **argv) {
+        if (argc == 2 && strcmp(argv[1], "list") == 0) {
+                json_object *s = NULL;
+                if (hactl_fetch_status(&s) < 0)
+                        return 1;
+                if (!get(s, "resources") || json_object_array_length(get(s, "resources")) == 0)
+                        printf("no resources configured\n");
+                print_resources(s);
+                json_object_put(s);
+                return 0;
+        }
+        if (argc == 3 && strcmp(argv[1], "status") == 0)
+                return show(argv[2]);
+        if (argc == 3 && (strcmp(argv[1], "restart") == 0 || strcmp(argv[1], "cleanup") == 0)) {
+                bool cleanup = strcmp(argv[1], "cleanup") == 0;
+                if (hactl_call(cleanup ? "CleanupResource" : "RestartResource", NULL, "s", argv[2]) < 0)
+                        return 1;
+                printf("%s: %s\n", argv[2], cleanup ? "failures forgotten; probing it again" : "restarting");
+                return 0;
+        }
+        fprintf(stderr, "Usage: hactl resource list | status NAME | restart NAME | cleanup NAME\n");
+        return 2;
+}
+
+void check_units(const struct ha_config *c, unsigned *warnings, unsigned *errors) {
+        for (unsigned i = 0; i < c->n_resources; i++) {
+                const struct ha_resource *r = &c->resources[i];
+                char file_state[64], load_state[64] = "";
+                if (r->cls != HA_AGENT_SYSTEMD)
+                        continue;
+                int e = systemd_unit_describe(c->cluster.systemd_address, r->unit, file_state, sizeof(file_state),
+                                              load_state, sizeof(load_state));
+                if (e < 0) {
+                        fprintf(stderr, "%s:%u: warning: cannot ask systemd at %s about %s: %s\n", c->path,
+                                r->agent_line, c->cluster.systemd_address, r->unit, strerror(-e));
+                        (*warnings)++;
+                        continue;
+                }
+                if (strcmp(load_state, "not-found") == 0) {
+                        fprintf(stderr, "%s:%u: agent: systemd has no unit %s\n", c->path, r->agent_line, r->unit);
+                        (*errors)++;
+                } else if (strcmp(file_state, "enabled") == 0 || strcmp(file_state, "enabled-runtime") == 0) {
+                        fprintf(stderr, "%s:%u: warning: %s is enabled to start at boot: systemd would start it "
+                                "on both nodes, behind had's back ('systemctl disable %s')\n", c->path,
+                                r->agent_line, r->unit, r->unit);
+                        (*warnings)++;
+                }
+        }
+}

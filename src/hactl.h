@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Shared by hactl's files. */
+#pragma once
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <systemd/sd-bus.h>
+
+#include "config.h"
+
+/* Calls METHOD on had with arguments of signature SIG; says why in one
+ * line on failure. */
+int hactl_call(const char *method, sd_bus_message **reply, const char *sig, ...);
+/* GetStatus, parsed. */
+int hactl_fetch_status(json_object **ret);
+/* KEY of O as a string; "-" when missing or null. */
+const char *hactl_str(json_object *o, const char *key);
+
+int cmd_resource(int argc, char **argv);
+void print_resources(json_object *s);
+/* config check: what systemd says of the units of systemd: resources. */
+void check_units(const struct ha_config *c, unsigned *warnings, unsigned *errors);
