@@ -537,9 +537,14 @@ unsigned election_leave(struct election *e, usec_t now) {
         return a;
 }
 
-unsigned election_set_held(struct election *e, usec_t now, bool held) {
+unsigned election_set_held(struct election *e, usec_t now, bool held, bool stuck) {
         unsigned a = 0;
         e->held = held;
+        e->stuck = stuck;
+        if (e->releasing && stuck) {
+                e->releasing = false;
+                return ELECTION_RELEASE; /* bring the others back */
+        }
         if (e->releasing && !held && e->role == HA_ROLE_ACTIVE) {
                 const struct election_peer *p = partner(e);
                 e->releasing = false;
@@ -565,6 +570,8 @@ int election_switchover(struct election *e, usec_t now, unsigned *actions) {
         if (e->role == HA_ROLE_ACTIVE) {
                 if (!partner_eligible(p))
                         return -EPERM;
+                if (e->stuck)
+                        return -EBUSY;
                 const char *why = !e->healthy ? "handing over: unhealthy" :
                                   e->standby ? "handing over: put in standby" :
                                   (p->flags & HA_FLAG_SWITCHOVER) ? "handing over: switchover" : "handing over";

@@ -132,6 +132,7 @@ struct election {
          * active) until the manager has stopped them; losing the lease or
          * the other node's higher term does not wait. */
         bool held;
+        bool stuck;             /* one could not be stopped: no hand-over */
         bool releasing;
         const char *release_why;
         usec_t better_since;    /* preempt: since when the peer outranks us */
@@ -186,7 +187,8 @@ unsigned election_leave(struct election *e, usec_t now);
 /* Planned switchover. On the active node: hands the role to the other
  * node; on the standby: asks the active node to. -EHOSTDOWN when the other
  * node is not alive, -EPERM when it (or this node) may not be active
- * (unhealthy, standby, maintenance), -EALREADY when nothing is to do. */
+ * (unhealthy, standby, maintenance), -EALREADY when nothing is to do,
+ * -EBUSY when a resource could not be stopped here. */
 int election_switchover(struct election *e, usec_t now, unsigned *actions);
 
 /* Health: HEALTHY when no check fails; PRIORITY is the effective one. */
@@ -196,8 +198,10 @@ unsigned election_set_health(struct election *e, usec_t now, bool healthy, bool 
 unsigned election_set_admin(struct election *e, usec_t now, bool standby, bool maintenance);
 
 /* The manager's resources: HELD while something runs that only the active
- * node may run. Dropping it lets a hand-over waiting for it go on. */
-unsigned election_set_held(struct election *e, usec_t now, bool held);
+ * node may run. Dropping it lets a hand-over waiting for it go on. STUCK
+ * when one could not be stopped: no planned hand-over then (-EBUSY), the
+ * node stays active rather than let the other start on top of it. */
+unsigned election_set_held(struct election *e, usec_t now, bool held, bool stuck);
 
 /* The fence agent finished: OK when it reported the peer off. */
 unsigned election_fenced(struct election *e, usec_t now, bool ok);

@@ -139,10 +139,13 @@ int manager_switchover(struct manager *m, const char *target, const char **error
                          "the node that would take over is unhealthy or in standby";
         else if (r == -EALREADY)
                 *error = "no node is active to hand over from (see hactl status)";
+        else if (r == -EBUSY)
+                *error = "a resource could not be stopped on the active node (see hactl resource list); "
+                         "fix it and 'hactl resource cleanup' it first";
         if (r < 0)
                 return r;
         log_notice("switchover requested by the operator: %s", m->election.role == HA_ROLE_ACTIVE ?
-                   "asking the active node to hand over" : "handing over");
+                   "handing over" : "asking the active node to hand over");
         handle(m, &s, actions);
         return 0;
 }

@@ -73,9 +73,14 @@ static void after_result(struct manager *m) {
                 m->res_failed = failed;
                 manager_on_health(m);
         }
-        bool held = !res_group_released(&m->resources);
-        if (held != m->election.held)
-                manager_handle(m, election_set_held(&m->election, now_usec(), held), s.role, s.term, s.voted);
+        bool held = !res_group_released(&m->resources), stuck = res_group_stuck(&m->resources);
+        if (held != m->election.held || stuck != m->election.stuck) {
+                if (stuck && !m->election.stuck)
+                        log_error("resources: one could not be stopped; this node keeps the active role "
+                                  "rather than hand over on top of it");
+                manager_handle(m, election_set_held(&m->election, now_usec(), held, stuck), s.role, s.term,
+                               s.voted);
+        }
         bus_emit_changed(m->bus);
         kick(m);
 }

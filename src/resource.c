@@ -323,6 +323,15 @@ bool res_group_released(const struct res_group *g) {
         return true;
 }
 
+bool res_group_stuck(const struct res_group *g) {
+        for (unsigned i = 0; i < g->n; i++) {
+                const struct resource *r = &g->r[i];
+                if (r->failed && r->stop_tried && (r->state == RES_STARTED || r->state == RES_PROMOTED))
+                        return true;
+        }
+        return false;
+}
+
 bool res_group_failed(const struct res_group *g) {
         for (unsigned i = 0; i < g->n; i++)
                 if (g->r[i].failed)

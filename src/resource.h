@@ -133,6 +133,9 @@ bool res_group_settled(const struct res_group *g);
  * stopped, none promoted): the node may hand over. */
 bool res_group_released(const struct res_group *g);
 
+/* A failed resource may still run here (its stop failed). */
+bool res_group_stuck(const struct res_group *g);
+
 /* A resource has failed here (the node is unfit for the active role). */
 bool res_group_failed(const struct res_group *g);
 

@@ -35,6 +35,7 @@ NS_PREFIX=had$RUN
 declare -A PID=()
 NAMESPACES=()
 EXTRA_PIDS=()
+CLEANUP_HOOKS=()
 
 ns() { echo "$NS_PREFIX-$1"; }
 
@@ -57,6 +58,10 @@ fail() {
 cleanup() {
         local rc=$?
         set +e
+        local h
+        for h in "${CLEANUP_HOOKS[@]}"; do
+                $h
+        done
         # Only this shell's background jobs that are still running: a PID we
         # already waited for may belong to another process by now.
         local live
@@ -260,6 +265,85 @@ start_had() {
                 "$HAD" --config "$T/had.conf" --node "$node" --state-dir "$T/$node.state" "$@" \
                 >>"$T/$node.log" 2>&1 &
         PID[$node]=$!
+}
+
+# start_systemd NODE: a real systemd user manager for NODE's units, run in
+# NODE's network namespace but contained, as ../shared/notes (and
+# doc/testing.md) say it must be: its own fresh cgroup (checked before it
+# starts: a manager moves every process of its cgroup into its scope), a
+# private mount namespace with its own /run/systemd. Leaves in
+# SYSTEMD_ADDRESS[NODE] the address of its private socket (for had's
+# systemd_address) and in SYSTEMD_UNITS[NODE] the directory for unit files.
+declare -A SYSTEMD_ADDRESS=() SYSTEMD_UNITS=() SYSTEMD_CGROUP=()
+start_systemd() {
+        local node=$1
+        local dir="$T/systemd-$node" cg="had-$(basename "$T")-$node"
+        mkdir -p "$dir/config/systemd/user" "$dir/rt" "$dir/run/system" "$dir/run/user.conf.d" "$dir/home"
+        chmod 700 "$dir/rt"
+        printf '[Manager]\n%s\n' DefaultCPUAccounting=no DefaultIOAccounting=no DefaultIPAccounting=no \
+                DefaultBlockIOAccounting=no DefaultMemoryAccounting=no DefaultTasksAccounting=no \
+                > "$dir/run/user.conf.d/accounting.conf"
+        mkdir "/sys/fs/cgroup/systemd/$cg" "/sys/fs/cgroup/unified/$cg" || fail "cannot make cgroup $cg"
+        SYSTEMD_CGROUP[$node]=$cg
+        CLEANUP_HOOKS+=("stop_systemd $node")
+        # The new shell joins the fresh cgroup, and checks it is alone there
+        # before it becomes the manager.
+        setsid bash -c '
+                cg=$1 dir=$2 netns=$3
+                echo $$ > "/sys/fs/cgroup/systemd/$cg/cgroup.procs" || exit 91
+                echo $$ > "/sys/fs/cgroup/unified/$cg/cgroup.procs" || exit 91
+                grep -q "^[0-9]*:name=systemd:/$cg\$" /proc/self/cgroup || exit 92
+                grep -q "^0::/$cg\$" /proc/self/cgroup || exit 92
+                # (mapfile, not $(cat): a subshell would be in the cgroup too)
+                mapfile -t procs < "/sys/fs/cgroup/systemd/$cg/cgroup.procs"
+                [ "${procs[*]}" = $$ ] || exit 93
+                mapfile -t procs < "/sys/fs/cgroup/unified/$cg/cgroup.procs"
+                [ "${procs[*]}" = $$ ] || exit 93
+                exec nsenter --net="/run/netns/$netns" unshare --mount --propagation private bash -c "
+                        mount --bind \"$dir/run\" /run/systemd || exit 94
+                        exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=\"$dir/home\" \
+                                XDG_CONFIG_HOME=\"$dir/config\" XDG_RUNTIME_DIR=\"$dir/rt\" \
+                                /lib/systemd/systemd --user"
+        ' start-systemd "$cg" "$dir" "$(ns "$node")" >"$T/systemd-$node.log" 2>&1 &
+        PID[systemd-$node]=$!
+        local i
+        for i in $(seq 200); do
+                [ -S "$dir/rt/systemd/private" ] && break
+                if ! kill -0 "${PID[systemd-$node]}" 2>/dev/null; then
+                        wait "${PID[systemd-$node]}"
+                        fail "systemd for $node exited with $? (91-93: the cgroup check refused): $(cat "$T/systemd-$node.log")"
+                fi
+                sleep 0.05
+        done
+        [ -S "$dir/rt/systemd/private" ] || fail "systemd for $node did not start"
+        SYSTEMD_ADDRESS[$node]="unix:path=$dir/rt/systemd/private"
+        SYSTEMD_UNITS[$node]="$dir/config/systemd/user"
+}
+
+# systemctl_on NODE ARGS...: systemctl --user against NODE's manager.
+systemctl_on() {
+        local node=$1; shift
+        HOME="$T/systemd-$node/home" XDG_CONFIG_HOME="$T/systemd-$node/config" \
+                XDG_RUNTIME_DIR="$T/systemd-$node/rt" systemctl --user "$@"
+}
+
+stop_systemd() {
+        local node=$1 p h
+        local cg=${SYSTEMD_CGROUP[$node]:-}
+        [ -n "$cg" ] || return 0
+        kill -TERM "${PID[systemd-$node]}" 2>/dev/null
+        for p in $(seq 50); do
+                kill -0 "${PID[systemd-$node]}" 2>/dev/null || break
+                sleep 0.1
+        done
+        for h in systemd unified; do
+                for p in $(cat "/sys/fs/cgroup/$h/$cg/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+        done
+        sleep 0.1
+        for h in systemd unified; do
+                find "/sys/fs/cgroup/$h/$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+        done
+        unset "SYSTEMD_CGROUP[$node]"
 }
 
 # on_node NODE COMMAND...: runs COMMAND where NODE's had runs (its network
