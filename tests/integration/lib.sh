@@ -332,13 +332,19 @@ stop_systemd() {
         local cg=${SYSTEMD_CGROUP[$node]:-}
         [ -n "$cg" ] || return 0
         kill -TERM "${PID[systemd-$node]}" 2>/dev/null
-        for p in $(seq 50); do
+        for p in $(seq 20); do
                 kill -0 "${PID[systemd-$node]}" 2>/dev/null || break
                 sleep 0.1
         done
+        # Everything left anywhere under the test's cgroup (the units run
+        # in sub-cgroups of it), and only there.
         for h in systemd unified; do
-                for p in $(cat "/sys/fs/cgroup/$h/$cg/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+                for p in $(find "/sys/fs/cgroup/$h/$cg" -name cgroup.procs -exec cat {} + 2>/dev/null); do
+                        kill -KILL "$p" 2>/dev/null
+                done
         done
+        wait "${PID[systemd-$node]}" 2>/dev/null
+        unset "PID[systemd-$node]"
         sleep 0.1
         for h in systemd unified; do
                 find "/sys/fs/cgroup/$h/$cg" -depth -type d -exec rmdir {} + 2>/dev/null
