@@ -255,17 +255,21 @@ ocf_root() {
 # namespace), as a separate machine would: agents that keep state under
 # /run (ocf:heartbeat:Dummy) then do not see the other node's. Its
 # /run/resource-agents is made as resource-agents' tmpfiles.d does at boot.
+# With NODE_DIR=PATH, PATH-NODE is mounted on PATH there: one config names
+# the same path on both nodes (a data directory), each node sees its own.
 start_had() {
         local node=$1; shift
-        local wrap=()
+        local wrap=() setup=""
         [ -n "${PID[dbus-$node]:-}" ] || start_dbus "$node"
-        [ "${PRIVATE_RUN:-}" = 1 ] && wrap=(unshare --mount --propagation private
-                sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && mkdir -m 1755 /run/resource-agents && exec "$@"' sh)
+        [ "${PRIVATE_RUN:-}" = 1 ] && setup="mount -t tmpfs -o mode=755 tmpfs /run && mkdir -m 1755 /run/resource-agents && "
+        [ -n "${NODE_DIR:-}" ] && setup+="mount --bind '$NODE_DIR-$node' '$NODE_DIR' && "
+        [ -n "$setup" ] && wrap=(unshare --mount --propagation private sh -c "${setup}exec \"\$@\"" sh)
         ip netns exec "$(ns "$node")" env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/$node.bus" "${wrap[@]}" \
                 "$HAD" --config "$T/had.conf" --node "$node" --state-dir "$T/$node.state" "$@" \
                 >>"$T/$node.log" 2>&1 &
         PID[$node]=$!
 }
+
 
 # start_systemd NODE: a real systemd user manager for NODE's units, run in
 # NODE's network namespace but contained, as ../shared/notes (and
