@@ -12,7 +12,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "agent.h"
 #include "config.h"
+#include "ocf.h"
 #include "resource.h"
 
 #define MS USEC_PER_MSEC
@@ -74,6 +76,16 @@ static void test_exit_codes(void **state) {
         assert_string_equal(ocf_rc_to_string(OCF_ERR_INSTALLED), "not installed");
         assert_string_equal(ocf_rc_to_string(OCF_RUNNING_PROMOTED), "running promoted");
         assert_string_equal(ocf_rc_to_string(42), "unknown error");
+        /* What the runner reports, as OCF rcs. */
+        assert_int_equal(ocf_rc_from_status(0), OCF_SUCCESS);
+        assert_int_equal(ocf_rc_from_status(7), OCF_NOT_RUNNING);
+        assert_int_equal(ocf_rc_from_status(8), OCF_RUNNING_PROMOTED);
+        assert_int_equal(ocf_rc_from_status(9), OCF_FAILED_PROMOTED);
+        assert_int_equal(ocf_rc_from_status(AGENT_TIMED_OUT), OCF_TIMEOUT);
+        assert_int_equal(ocf_rc_from_status(AGENT_EXEC_FAILED), OCF_ERR_INSTALLED);
+        assert_int_equal(ocf_rc_from_status(128 + 9), OCF_ERR_GENERIC);  /* killed */
+        assert_int_equal(ocf_rc_from_status(42), OCF_ERR_GENERIC);
+        assert_int_equal(ocf_rc_from_status(198), OCF_ERR_GENERIC);      /* not our TIMEOUT */
 }
 
 static void test_order(void **state) {
