@@ -64,6 +64,16 @@ static void probe_all_stopped(struct res_group *g, usec_t now) {
         }
 }
 
+/* three() active and settled: fs, db (promoted) and app running. */
+static void all_up(struct res_group *g, const struct ha_config *c, usec_t now) {
+        assert_int_equal(res_group_init(g, c), 0);
+        res_group_set_target(g, RES_TARGET_ACTIVE);
+        probe_all_stopped(g, now);
+        for (int i = 0; i < 4; i++)
+                next(g, now, OCF_SUCCESS);
+        assert_true(res_group_settled(g));
+}
+
 static void test_exit_codes(void **state) {
         assert_false(ocf_rc_is_hard(OCF_SUCCESS));
         assert_false(ocf_rc_is_hard(OCF_ERR_GENERIC));
@@ -272,12 +282,8 @@ static void test_hard_errors(void **state) {
 static void test_stop_failure_blocks_release(void **state) {
         struct ha_config *c = three();
         struct res_group g;
-        assert_int_equal(res_group_init(&g, c), 0);
         usec_t now = 1 * S;
-        res_group_set_target(&g, RES_TARGET_ACTIVE);
-        probe_all_stopped(&g, now);
-        for (int i = 0; i < 4; i++)
-                next(&g, now, OCF_SUCCESS);
+        all_up(&g, c, now);
         res_group_set_target(&g, RES_TARGET_STANDBY);
         assert_string_equal(next(&g, now, OCF_TIMEOUT), "app:stop");
         /* app may still run: not released, and not tried again. */
@@ -295,12 +301,8 @@ static void test_transition_cancels_monitor(void **state) {
         struct ha_config *c = three();
         struct res_group g;
         struct res_step s;
-        assert_int_equal(res_group_init(&g, c), 0);
         usec_t now = 1 * S;
-        res_group_set_target(&g, RES_TARGET_ACTIVE);
-        probe_all_stopped(&g, now);
-        for (int i = 0; i < 4; i++)
-                next(&g, now, OCF_SUCCESS);
+        all_up(&g, c, now);
         now += 5 * S;
         assert_true(res_group_next(&g, now, &s));
         assert_int_equal(s.op, RES_OP_MONITOR);
@@ -346,12 +348,8 @@ static void test_probe_finds_running(void **state) {
 static void test_operator_restart(void **state) {
         struct ha_config *c = three();
         struct res_group g;
-        assert_int_equal(res_group_init(&g, c), 0);
         usec_t now = 1 * S;
-        res_group_set_target(&g, RES_TARGET_ACTIVE);
-        probe_all_stopped(&g, now);
-        for (int i = 0; i < 4; i++)
-                next(&g, now, OCF_SUCCESS);
+        all_up(&g, c, now);
         assert_int_equal(res_group_restart(&g, 1), 0);
         assert_string_equal(next(&g, now, OCF_SUCCESS), "db:demote");
         assert_string_equal(next(&g, now, OCF_SUCCESS), "db:stop");
