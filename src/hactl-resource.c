@@ -28,13 +28,22 @@ void print_resources(json_object *s) {
         char b[64], fails[32];
         if (!res || json_object_array_length(res) == 0)
                 return;
-        printf("\n%-16s %-28s %-20s %-9s %s\n", "RESOURCE", "AGENT", "STATE", "FAILURES", "LAST ERROR");
+        printf("\n%-16s %-24s %-18s %-28s %-9s %s\n", "RESOURCE", "AGENT", "HERE", "ON NODES", "FAILURES",
+               "LAST ERROR");
         for (size_t i = 0; i < json_object_array_length(res); i++) {
-                json_object *r = json_object_array_get_idx(res, i);
+                json_object *r = json_object_array_get_idx(res, i), *on = get(r, "on");
+                char nodes[128] = "";
                 snprintf(fails, sizeof(fails), "%s/%d", hactl_str(r, "failures_in_window"),
                          json_object_get_int(get(r, "max_restarts")) + 1);
-                printf("%-16s %-28s %-20s %-9s %s\n", hactl_str(r, "name"), hactl_str(r, "agent"),
-                       state_of(r, b, sizeof(b)), fails, hactl_str(r, "last_error"));
+                if (on) {
+                        json_object_object_foreach(on, node, st) {
+                                size_t l = strlen(nodes);
+                                snprintf(nodes + l, sizeof(nodes) - l, "%s%s=%s", l ? " " : "", node,
+                                         json_object_get_string(st));
+                        }
+                }
+                printf("%-16s %-24s %-18s %-28s %-9s %s\n", hactl_str(r, "name"), hactl_str(r, "agent"),
+                       state_of(r, b, sizeof(b)), nodes, fails, hactl_str(r, "last_error"));
         }
 }
 

@@ -59,6 +59,11 @@ static void send_heartbeat(struct manager *m) {
                 log_warning("%s did not confirm the request sent to it; is it running?", m->admin_node);
                 m->admin_op = 0;
         }
+        const struct res_group *g = &m->resources;
+        msg.n_resources = (uint8_t) MIN(g->n, (unsigned) HA_MSG_MAX_RESOURCES);
+        for (unsigned i = 0; i < msg.n_resources; i++)
+                msg.resources[i] = (uint8_t) (g->r[i].state | (g->r[i].failed ? HA_RES_FAILED : 0) |
+                                              (g->running == (int) i && g->op != RES_OP_MONITOR ? HA_RES_BUSY : 0));
         for (unsigned i = 0; i < m->self->n_links; i++) {
                 struct link_stats *l = &m->links[i];
                 msg.link = (uint8_t) i;
@@ -254,6 +259,8 @@ static void on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t 
         l->last_heard = now;
         l->received++;
         m->received++;
+        pi->n_resources = msg.n_resources;
+        memcpy(pi->resources, msg.resources, msg.n_resources);
 
         enum ha_role role = m->election.role;
         uint64_t term = m->election.term;

@@ -38,6 +38,8 @@ struct peer_info {
         struct link_stats links[HA_MAX_LINKS];
         enum peer_state logged_state; /* as last logged */
         enum ha_role logged_role;
+        uint8_t n_resources;    /* its resources, as its last heartbeat said */
+        uint8_t resources[HA_MSG_MAX_RESOURCES];
 };
 
 struct manager {

@@ -26,6 +26,7 @@ enum tlv_type {
         TLV_WANT = 11,          /* u64: the term the sender asks a lease for */
         TLV_GRANT = 12,         /* u64 term, u64 echo, then the holder's name */
         TLV_ADMIN = 13,         /* u8 operation, then the node's name */
+        TLV_RESOURCES = 14,     /* a byte per resource (HA_RES_*) */
 };
 
 const char *drop_to_string(enum ha_drop d) {
@@ -143,6 +144,8 @@ int proto_encode(const struct ha_msg *m, const uint8_t key[HA_KEY_LEN], uint8_t 
                 memcpy(a + 1, m->admin_node, n);
                 put_tlv(&w, TLV_ADMIN, a, 1 + n);
         }
+        if (m->n_resources > 0)
+                put_tlv(&w, TLV_RESOURCES, m->resources, MIN(m->n_resources, HA_MSG_MAX_RESOURCES));
         if (w.overflow)
                 return -ENOBUFS;
 
@@ -272,6 +275,13 @@ enum ha_drop proto_decode(const uint8_t *buf, size_t len, const uint8_t key[HA_K
                         ok = n >= 1 && v[0] > 0 && v[0] < _HA_ADMIN_MAX && get_name(v + 1, n - 1, m.admin_node, true);
                         if (ok)
                                 m.admin_op = v[0];
+                        break;
+                case TLV_RESOURCES:
+                        ok = n >= 1 && n <= HA_MSG_MAX_RESOURCES;
+                        if (ok) {
+                                m.n_resources = (uint8_t) n;
+                                memcpy(m.resources, v, n);
+                        }
                         break;
                 default:
                         /* Unknown fields are skipped: newer senders may add some. */

@@ -43,6 +43,12 @@ enum ha_admin_op {
         _HA_ADMIN_MAX,
 };
 
+#define HA_MSG_MAX_RESOURCES 64
+/* A resource's byte: its state (0 unknown, 1 stopped, 2 started, 3
+ * promoted) in the low two bits, and these flags. */
+#define HA_RES_FAILED 0x04
+#define HA_RES_BUSY 0x08        /* an action other than monitor runs */
+
 struct ha_msg {
         uint8_t type;
         uint64_t incarnation;   /* grows at every start of the sender */
@@ -64,6 +70,10 @@ struct ha_msg {
         uint64_t grant_echo;    /* the holder's timestamp the grant answers */
         uint8_t admin_op;       /* enum ha_admin_op */
         char admin_node[HA_NAME_MAX];
+        /* The sender's resources, in config order: a byte each,
+         * HA_RES_* below. Optional; n_resources 0 when absent. */
+        uint8_t n_resources;
+        uint8_t resources[HA_MSG_MAX_RESOURCES];
 };
 
 /* Why a packet was dropped; HA_DROP_NONE means it was accepted. */

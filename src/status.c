@@ -134,6 +134,21 @@ static json_object *resources_json(const struct manager *m) {
                                                        json_object_new_double((double) r->stats[op].last_duration /
                                                                               USEC_PER_MSEC));
                 json_object_object_add(o, "last_duration_ms", d);
+                /* Where else it runs, as the other nodes last said. */
+                json_object *on = json_object_new_object();
+                json_object_object_add(on, m->self->name, json_object_new_string(r->failed ? "failed" :
+                                                                              res_state_to_string(r->state)));
+                for (unsigned k2 = 0; k2 < m->n_peers; k2++) {
+                        const struct peer_info *pi = &m->peers[k2];
+                        if (pi->node->witness)
+                                continue;
+                        uint8_t b = i < pi->n_resources ? pi->resources[i] : 0;
+                        json_object_object_add(on, pi->node->name,
+                                               i >= pi->n_resources ? json_object_new_string("unknown") :
+                                               json_object_new_string((b & HA_RES_FAILED) ? "failed" :
+                                                                      res_state_to_string(b & 3)));
+                }
+                json_object_object_add(o, "on", on);
                 json_object_array_add(arr, o);
         }
         return arr;

@@ -38,6 +38,10 @@ addr_on() { ip -n "$(ns "$1")" -o addr show dev eth0 | grep -q " 10.0.0.50/"; }
 wait_for 10 "resources started on n1" eval '[ "$(res n1 addr)" = started ]'
 [ "$(res n1 dummy)" = started ] && [ "$(res n1 flaky)" = started ] || fail "n1: $(status n1 .resources)"
 [ "$(res n2 dummy)" = stopped ] && [ "$(res n2 addr)" = stopped ] || fail "n2: $(status n2 .resources)"
+# Each node shows both nodes' states (the other's from its heartbeats).
+wait_for 2 "n2 shows n1's resources" eval '[ "$(status n2 ".resources[] | select(.name == \"addr\") | .on.n1")" = started ]'
+[ "$(status n1 ".resources[] | select(.name == \"addr\") | .on.n2")" = stopped ] || fail "n1 shows $(status n1 .resources)"
+hactl_on n2 status | grep -q "^addr .* n2=stopped n1=started" || fail "status table: $(hactl_on n2 status)"
 addr_on n1 || fail "IPaddr2 did not add 10.0.0.50 on n1"
 addr_on n2 && fail "10.0.0.50 on n2"
 on_node n1 test -e /run/resource-agents/Dummy-dummy.state -o -e /run/Dummy-dummy.state || fail "no Dummy state on n1"

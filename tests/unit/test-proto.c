@@ -34,6 +34,8 @@ static struct ha_msg sample(void) {
                 .grant_echo = 123450000,
                 .admin_op = HA_ADMIN_STANDBY,
                 .admin_node = "beta",
+                .n_resources = 3,
+                .resources = { 3, 1 | HA_RES_FAILED, 2 | HA_RES_BUSY },
         };
         return m;
 }
@@ -58,6 +60,8 @@ static void assert_msg_equal(const struct ha_msg *a, const struct ha_msg *b) {
         assert_int_equal(a->grant_echo, b->grant_echo);
         assert_int_equal(a->admin_op, b->admin_op);
         assert_string_equal(a->admin_node, b->admin_node);
+        assert_int_equal(a->n_resources, b->n_resources);
+        assert_memory_equal(a->resources, b->resources, a->n_resources);
 }
 
 static void test_roundtrip(void **state) {
@@ -76,6 +80,7 @@ static void test_roundtrip(void **state) {
         m.timestamp = m.want = m.grant_term = m.grant_echo = 0;
         m.grant_holder[0] = m.admin_node[0] = '\0';
         m.admin_op = 0;
+        m.n_resources = 0;
         n = proto_encode(&m, key, buf, sizeof(buf));
         assert_int_equal(proto_decode(buf, n, key, &d), HA_DROP_NONE);
         assert_msg_equal(&m, &d);
@@ -192,6 +197,7 @@ static void test_malformed(void **state) {
                 { "empty node", { T(1, 1), 'c', T(2, 0), T(3, 8), 0, 0, 0, 0, 0, 0, 0, 5, T(4, 1), 2, T(5, 4), 0, 0, 0, 1 }, 34 },
                 { "control byte in name", { T(1, 1), 'c', T(2, 1), '\n', T(3, 8), 0, 0, 0, 0, 0, 0, 0, 5, T(4, 1), 2, T(5, 4), 0, 0, 0, 1 }, 35 },
                 { "link out of range", { REQUIRED, T(9, 1), HA_MAX_LINKS }, 40 },
+                { "empty resources", { REQUIRED, T(14, 0) }, 39 },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 n = forge(buf, cases[i].tlv, cases[i].len, HA_MSG_HEARTBEAT);
