@@ -428,10 +428,8 @@ static unsigned evaluate(struct election *e, usec_t now) {
                 e->dual_active = false;
 
                 /* The one we were stopping resources for is gone. */
-                if (e->releasing && !(alive(p) && partner_eligible(p))) {
+                if (e->releasing && !(alive(p) && partner_eligible(p)))
                         e->releasing = false;
-                        a |= ELECTION_RELEASE;
-                }
                 /* Hand over to a partner that can take it: asked to, or
                  * this node may no longer be active. */
                 if (partner_eligible(p) && p->role == HA_ROLE_STANDBY &&
@@ -542,8 +540,8 @@ unsigned election_set_held(struct election *e, usec_t now, bool held, bool stuck
         e->held = held;
         e->stuck = stuck;
         if (e->releasing && stuck) {
-                e->releasing = false;
-                return ELECTION_RELEASE; /* bring the others back */
+                e->releasing = false; /* the manager brings the others back */
+                return 0;
         }
         if (e->releasing && !held && e->role == HA_ROLE_ACTIVE) {
                 const struct election_peer *p = partner(e);
@@ -552,8 +550,7 @@ unsigned election_set_held(struct election *e, usec_t now, bool held, bool stuck
                         e->yielding = true;
                         e->yield_since = now;
                         a |= become_standby(e, now, e->release_why);
-                } else
-                        a |= ELECTION_RELEASE; /* nobody to hand over to: bring them back */
+                } /* else nobody to hand over to: the manager brings them back */
         }
         return a;
 }
@@ -577,11 +574,8 @@ int election_switchover(struct election *e, usec_t now, unsigned *actions) {
                                   (p->flags & HA_FLAG_SWITCHOVER) ? "handing over: switchover" : "handing over";
                 /* Resources first: stopped here before the other starts them. */
                 if (e->held) {
-                        if (!e->releasing) {
-                                e->releasing = true;
-                                e->release_why = why;
-                                *actions |= ELECTION_RELEASE;
-                        }
+                        e->releasing = true;
+                        e->release_why = why;
                         return 0;
                 }
                 e->releasing = false;

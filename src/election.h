@@ -46,9 +46,6 @@ enum election_action {
         ELECTION_FENCE = 1u << 5,
         /* Quorum gained or lost (majority mode): worth a log line. */
         ELECTION_QUORUM_CHANGED = 1u << 6,
-        /* A planned hand-over waits for the resources to stop (or no
-         * longer does): the manager recomputes what they should be. */
-        ELECTION_RELEASE = 1u << 7,
 };
 
 enum peer_state {
@@ -129,7 +126,8 @@ struct election {
         usec_t yield_since;
         /* Resources: HELD while anything runs here that only the active
          * node may run. A planned hand-over then waits (RELEASING, still
-         * active) until the manager has stopped them; losing the lease or
+         * active, which the manager reads after every election call)
+         * until it has stopped them; losing the lease or
          * the other node's higher term does not wait. */
         bool held;
         bool stuck;             /* one could not be stopped: no hand-over */

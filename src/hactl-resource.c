@@ -14,12 +14,17 @@ static json_object *get(json_object *o, const char *key) {
         return json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
+/* "started", or "started, stopping" while an action runs. */
 static const char *state_of(json_object *r, char *buf, size_t len) {
-        const char *running = hactl_str(r, "running");
-        snprintf(buf, len, "%s%s%s", hactl_str(r, "state"), strcmp(running, "-") ? ", " : "",
-                 strcmp(running, "-") ? running : "");
-        if (strcmp(running, "-"))
-                snprintf(buf + strlen(buf), len - strlen(buf), "ing");
+        static const char *const doing[][2] = {
+                { "probe", "probing" },     { "start", "starting" },   { "stop", "stopping" },
+                { "promote", "promoting" }, { "demote", "demoting" },  { "monitor", "monitoring" },
+        };
+        const char *running = hactl_str(r, "running"), *what = NULL;
+        for (size_t i = 0; i < sizeof(doing) / sizeof(doing[0]); i++)
+                if (strcmp(running, doing[i][0]) == 0)
+                        what = doing[i][1];
+        snprintf(buf, len, "%s%s%s", hactl_str(r, "state"), what ? ", " : "", what ? what : "");
         return buf;
 }
 

@@ -16,31 +16,16 @@
 /* How long a request for another node is repeated without an answer. */
 #define ADMIN_REQUEST_USEC (5 * USEC_PER_SEC)
 
-struct snapshot {
-        enum ha_role role;
-        uint64_t term;
-        char voted[HA_NAME_MAX];
-};
-
-static struct snapshot take(const struct manager *m) {
-        struct snapshot s = { .role = m->election.role, .term = m->election.term };
-        memcpy(s.voted, m->election.voted_for, sizeof(s.voted));
-        return s;
-}
-
-static void handle(struct manager *m, const struct snapshot *s, unsigned actions) {
-        manager_handle(m, actions, s->role, s->term, s->voted);
-}
 
 void manager_on_health(void *userdata) {
         struct manager *m = userdata;
-        struct snapshot s = take(m);
+        struct election_before s = election_before(&m->election);
         bool ok = health_ok(m->health) && !m->res_failed;
         uint32_t prio = health_priority(m->health, m->self->priority);
 
         if (ok != m->election.healthy || prio != m->election.priority)
                 log_notice("health: %s, effective priority %" PRIu32, ok ? "healthy" : "unhealthy", prio);
-        handle(m, &s, election_set_health(&m->election, now_usec(), ok, health_all_failed(m->health), prio));
+        manager_handle(m, election_set_health(&m->election, now_usec(), ok, health_all_failed(m->health), prio), &s);
         bus_emit_changed(m->bus);
 }
 
@@ -52,8 +37,8 @@ static int save_admin(struct manager *m, bool standby, bool maintenance) {
         if (r < 0)
                 return log_error_errno(r, "cannot write %s/state: %m; setting not changed", m->state_dir);
         m->state = st;
-        struct snapshot s = take(m);
-        handle(m, &s, election_set_admin(&m->election, now_usec(), standby, maintenance));
+        struct election_before s = election_before(&m->election);
+        manager_handle(m, election_set_admin(&m->election, now_usec(), standby, maintenance), &s);
         /* Out of maintenance: make the kernel match the role again. */
         if (!maintenance && manager_reconcile(m, "maintenance off") > 0)
                 manager_start_announcing(m);
@@ -65,8 +50,8 @@ static void request(struct manager *m, uint8_t op, const char *node) {
         m->admin_op = op;
         snprintf(m->admin_node, sizeof(m->admin_node), "%s", node);
         m->admin_until = now_usec() + ADMIN_REQUEST_USEC;
-        struct snapshot s = take(m);
-        handle(m, &s, ELECTION_SEND_NOW);
+        struct election_before s = election_before(&m->election);
+        manager_handle(m, ELECTION_SEND_NOW, &s);
 }
 
 static bool request_done(uint8_t op, uint32_t flags) {
@@ -115,7 +100,7 @@ void manager_apply_admin(struct manager *m, const struct ha_msg *msg, const stru
 
 int manager_switchover(struct manager *m, const char *target, const char **error) {
         const struct election_peer *p = election_partner(&m->election);
-        struct snapshot s = take(m);
+        struct election_before s = election_before(&m->election);
         unsigned actions = 0;
 
         if (m->self->witness) {
@@ -146,7 +131,7 @@ int manager_switchover(struct manager *m, const char *target, const char **error
                 return r;
         log_notice("switchover requested by the operator: %s", m->election.role == HA_ROLE_ACTIVE ?
                    "handing over" : "asking the active node to hand over");
-        handle(m, &s, actions);
+        manager_handle(m, actions, &s);
         return 0;
 }
 
@@ -202,7 +187,7 @@ int manager_set_maintenance(struct manager *m, bool on, const char **error) {
 static void on_fenced(void *userdata, int status, usec_t duration) {
         struct manager *m = userdata;
         const struct election_peer *p = election_partner(&m->election);
-        struct snapshot s = take(m);
+        struct election_before s = election_before(&m->election);
         char buf[64];
 
         m->fence_job = NULL;
@@ -214,7 +199,7 @@ static void on_fenced(void *userdata, int status, usec_t duration) {
                 log_error("fence: could not fence %s (%s after %" PRIu64 " ms); not taking over, retrying",
                           p->name, agent_status_to_string(status, buf, sizeof(buf)),
                           (uint64_t) (duration / USEC_PER_MSEC));
-        handle(m, &s, election_fenced(&m->election, now_usec(), status == 0));
+        manager_handle(m, election_fenced(&m->election, now_usec(), status == 0), &s);
 }
 
 void manager_fence(struct manager *m) {
@@ -243,8 +228,8 @@ void manager_fence(struct manager *m) {
                           &m->fence_job);
         if (r < 0) {
                 log_error_errno(r, "fence: cannot run %s: %m", argv[0]);
-                struct snapshot s = take(m);
+                struct election_before s = election_before(&m->election);
                 m->fence_status = AGENT_EXEC_FAILED;
-                handle(m, &s, election_fenced(&m->election, now_usec(), false));
+                manager_handle(m, election_fenced(&m->election, now_usec(), false), &s);
         }
 }

@@ -61,14 +61,8 @@ void manager_resources_update(struct manager *m) {
 }
 
 static void after_result(struct manager *m) {
-        struct snapshot {
-                enum ha_role role;
-                uint64_t term;
-                char voted[HA_NAME_MAX];
-        } s = { .role = m->election.role, .term = m->election.term };
         bool failed = res_group_failed(&m->resources);
 
-        memcpy(s.voted, m->election.voted_for, sizeof(s.voted));
         if (failed != m->res_failed) {
                 m->res_failed = failed;
                 manager_on_health(m);
@@ -78,8 +72,8 @@ static void after_result(struct manager *m) {
                 if (stuck && !m->election.stuck)
                         log_error("resources: one could not be stopped; this node keeps the active role "
                                   "rather than hand over on top of it");
-                manager_handle(m, election_set_held(&m->election, now_usec(), held, stuck), s.role, s.term,
-                               s.voted);
+                struct election_before b = election_before(&m->election);
+                manager_handle(m, election_set_held(&m->election, now_usec(), held, stuck), &b);
         }
         bus_emit_changed(m->bus);
         kick(m);
@@ -226,7 +220,8 @@ int manager_resources_setup(struct manager *m) {
             (r = sd_event_add_time(m->event, &m->res_timer, CLOCK_MONOTONIC, USEC_INFINITY, 1000, on_res_timer, m)) < 0)
                 return log_error_errno(r, "cannot set up the resource timers: %m");
         sd_event_source_set_enabled(m->res_timer, SD_EVENT_OFF);
-        /* Probes first, whatever the role. */
+        /* The kick is armed (a new defer source fires once): the probes
+         * run as soon as the loop starts, before the role is settled. */
         return 0;
 }
 

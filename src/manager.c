@@ -119,12 +119,9 @@ static void arm_election_timer(struct manager *m) {
 
 static int on_election_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         struct manager *m = userdata;
-        enum ha_role role = m->election.role;
-        uint64_t term = m->election.term;
-        char voted[HA_NAME_MAX];
+        struct election_before b = election_before(&m->election);
 
-        memcpy(voted, m->election.voted_for, sizeof(voted));
-        manager_handle(m, election_tick(&m->election, now_usec()), role, term, voted);
+        manager_handle(m, election_tick(&m->election, now_usec()), &b);
         return 0;
 }
 
@@ -146,8 +143,7 @@ static void log_peers(struct manager *m) {
         }
 }
 
-void manager_handle(struct manager *m, unsigned actions, enum ha_role old_role, uint64_t old_term,
-                    const char *old_voted_for) {
+void manager_handle(struct manager *m, unsigned actions, const struct election_before *before) {
         struct election *e = &m->election;
         int r;
 
@@ -158,8 +154,8 @@ void manager_handle(struct manager *m, unsigned actions, enum ha_role old_role, 
                 r = store_save(m->state_dir, &s);
                 if (r < 0) {
                         log_error_errno(r, "cannot write term %" PRIu64 " to %s: %m; staying %s",
-                                        e->term, m->state_dir, role_to_string(old_role));
-                        election_revert(e, old_role, old_term, old_voted_for);
+                                        e->term, m->state_dir, role_to_string(before->role));
+                        election_revert(e, before->role, before->term, before->voted);
                         sd_event_source_set_time(m->election_timer, now_usec() + PERSIST_RETRY_USEC);
                         sd_event_source_set_enabled(m->election_timer, SD_EVENT_ONESHOT);
                         return;
@@ -180,8 +176,8 @@ void manager_handle(struct manager *m, unsigned actions, enum ha_role old_role, 
         if (actions & ELECTION_ROLE_CHANGED) {
                 usec_t now = now_usec();
                 log_notice("role: %s -> %s, term %" PRIu64 ": %s (was %s for %" PRIu64 " ms)",
-                           role_to_string(old_role), role_to_string(e->role), e->term, e->reason ? e->reason : "",
-                           role_to_string(old_role), (uint64_t) since_ms(m->role_since, now));
+                           role_to_string(before->role), role_to_string(e->role), e->term, e->reason ? e->reason : "",
+                           role_to_string(before->role), (uint64_t) since_ms(m->role_since, now));
                 m->role_since = now;
                 m->role_since_realtime = realtime_usec();
                 if (e->role == HA_ROLE_ACTIVE)
@@ -262,24 +258,18 @@ static void on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t 
         pi->n_resources = msg.n_resources;
         memcpy(pi->resources, msg.resources, msg.n_resources);
 
-        enum ha_role role = m->election.role;
-        uint64_t term = m->election.term;
-        char voted[HA_NAME_MAX];
-        memcpy(voted, m->election.voted_for, sizeof(voted));
-        manager_handle(m, election_receive(&m->election, now, &hb), role, term, voted);
+        struct election_before b = election_before(&m->election);
+        manager_handle(m, election_receive(&m->election, now, &hb), &b);
         manager_apply_admin(m, &msg, pi);
 }
 
 void manager_leave(struct manager *m) {
-        enum ha_role role = m->election.role;
-        uint64_t term = m->election.term;
-        char voted[HA_NAME_MAX];
+        struct election_before b = election_before(&m->election);
 
-        memcpy(voted, m->election.voted_for, sizeof(voted));
         m->stopping = true;
         /* Drops the VIPs first (the role change reconciles), then tells the
          * peer, which takes over at once. */
-        manager_handle(m, election_leave(&m->election, now_usec()), role, term, voted);
+        manager_handle(m, election_leave(&m->election, now_usec()), &b);
         for (int i = 1; i < LEAVING_COPIES; i++)
                 send_heartbeat(m);
         sd_event_exit(m->event, 0);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <string.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
@@ -115,8 +116,20 @@ void manager_start_announcing(struct manager *m);
 int manager_on_announce_timer(sd_event_source *s, uint64_t usec, void *userdata);
 int manager_on_reconcile(sd_event_source *s, void *userdata);
 void manager_on_netmon(void *userdata, const struct ha_addr *addr, int ifindex, bool removed);
-void manager_handle(struct manager *m, unsigned actions, enum ha_role old_role, uint64_t old_term,
-                    const char *old_voted_for);
+/* What the election had persisted before an input: manager_handle puts it
+ * back when the new term or vote cannot be written. Take it just before
+ * the election call whose actions are handled. */
+struct election_before {
+        enum ha_role role;
+        uint64_t term;
+        char voted[HA_NAME_MAX];
+};
+static inline struct election_before election_before(const struct election *e) {
+        struct election_before b = { .role = e->role, .term = e->term };
+        memcpy(b.voted, e->voted_for, sizeof(b.voted));
+        return b;
+}
+void manager_handle(struct manager *m, unsigned actions, const struct election_before *before);
 void manager_on_health(void *userdata);
 void manager_fence(struct manager *m);
 void manager_apply_admin(struct manager *m, const struct ha_msg *msg, const struct peer_info *from);

@@ -10,6 +10,7 @@
 # times out keeps the node active rather than hand over on top of it.
 . "$(dirname "$0")/lib.sh"
 
+[ -x /lib/systemd/systemd ] && command -v systemctl >/dev/null || fail "systemd is not installed (tests/setup installs it)"
 topology n1 n2 cl
 CTRL="$T/ctrl"
 mkdir -p "$CTRL"
