@@ -88,7 +88,7 @@ int config_parse_duration(const char *s, usec_t *ret) {
                         double u = v * units[i].usec;
                         if (u >= 1e18)
                                 return -ERANGE;
-                        *ret = (usec_t) llround(u);
+                        *ret = (usec_t) (u + 0.5); /* u >= 0: rounds to nearest */
                         return 0;
                 }
         return -EINVAL;

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/* Address and link events straight from rtnetlink's multicast groups, read
+ * with libmnl (as vip.c writes them). We keep no copy of the kernel's
+ * tables: the caller checks what it owns against the kernel when told
+ * something changed, so an event is only a hint, and a lost one (ENOBUFS)
+ * becomes "check everything". */
 #include <errno.h>
-#include <netlink/cache.h>
-#include <netlink/netlink.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/link.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -15,69 +21,105 @@
 #define NETMON_RCVBUF (4 * 1024 * 1024)
 
 struct netmon {
-        struct nl_cache_mngr *mngr;
-        struct nl_cache *addrs, *links;
+        struct mnl_socket *sock;
         sd_event_source *source;
         netmon_change_t cb;
         void *userdata;
 };
 
-static void on_addr_change(struct nl_cache *cache, struct nl_object *obj, int action, void *data) {
-        struct netmon *m = data;
-        struct rtnl_addr *ra = (struct rtnl_addr *) obj;
-        struct nl_addr *local = rtnl_addr_get_local(ra);
-        struct ha_addr a = {};
+static int addr_attr(const struct nlattr *attr, void *data) {
+        const struct nlattr **tb = data;
+        int type = mnl_attr_get_type(attr);
 
-        if (action != NL_ACT_NEW && action != NL_ACT_DEL && action != NL_ACT_CHANGE)
-                return;
-        if (!local)
-                return;
-        a.family = nl_addr_get_family(local);
-        if ((a.family != AF_INET && a.family != AF_INET6) ||
-            nl_addr_get_len(local) != (a.family == AF_INET ? 4u : 16u))
-                return;
-        memcpy(&a.addr, nl_addr_get_binary_addr(local), nl_addr_get_len(local));
-        m->cb(m->userdata, &a, rtnl_addr_get_ifindex(ra), action == NL_ACT_DEL);
+        if (mnl_attr_type_valid(attr, IFA_MAX) > 0 && (type == IFA_ADDRESS || type == IFA_LOCAL))
+                tb[type] = attr;
+        return MNL_CB_OK;
 }
 
-static void on_link_change(struct nl_cache *cache, struct nl_object *obj, int action, void *data) {
+static void on_addr(struct netmon *m, const struct nlmsghdr *nlh) {
+        const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+        const struct nlattr *tb[IFA_MAX + 1] = {};
+        struct ha_addr a = { .family = ifa->ifa_family };
+        size_t len = ifa->ifa_family == AF_INET ? 4 : 16;
+
+        if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) ||
+            (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
+                return;
+        mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, tb);
+        /* IPv4 names the local address IFA_LOCAL (IFA_ADDRESS is the peer
+         * on point-to-point links); IPv6 has only IFA_ADDRESS. */
+        const struct nlattr *local = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+        if (!local || mnl_attr_get_payload_len(local) != len)
+                return;
+        memcpy(&a.addr, mnl_attr_get_payload(local), len);
+        m->cb(m->userdata, &a, (int) ifa->ifa_index, nlh->nlmsg_type == RTM_DELADDR);
+}
+
+static int on_message(const struct nlmsghdr *nlh, void *data) {
         struct netmon *m = data;
 
-        m->cb(m->userdata, NULL, rtnl_link_get_ifindex((struct rtnl_link *) obj), action == NL_ACT_DEL);
+        switch (nlh->nlmsg_type) {
+        case RTM_NEWADDR:
+        case RTM_DELADDR:
+                on_addr(m, nlh);
+                break;
+        case RTM_NEWLINK:
+        case RTM_DELLINK:
+                if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(struct ifinfomsg))) {
+                        const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+                        m->cb(m->userdata, NULL, ifi->ifi_index, nlh->nlmsg_type == RTM_DELLINK);
+                }
+                break;
+        }
+        return MNL_CB_OK;
 }
 
 static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         struct netmon *m = userdata;
-        int r = nl_cache_mngr_data_ready(m->mngr);
+        uint8_t buf[32 * 1024]; /* MNL_SOCKET_DUMP_SIZE, which older libmnl lacks */
 
-        if (r < 0) {
-                /* Most likely ENOBUFS: events were lost. The caller checks
-                 * everything against the kernel rather than trusting us. */
-                log_warning("netmon: lost address events (%s); checking every VIP", nl_geterror(r));
-                m->cb(m->userdata, NULL, 0, false);
+        for (;;) {
+                struct sockaddr_nl from = {};
+                socklen_t fl = sizeof(from);
+                ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *) &from, &fl);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return 0;
+                if (n < 0) {
+                        /* ENOBUFS: events were lost. The caller checks
+                         * everything against the kernel rather than
+                         * trusting us. */
+                        log_warning("netmon: lost address events (%s); checking every VIP", strerror(errno));
+                        m->cb(m->userdata, NULL, 0, false);
+                        continue;
+                }
+                /* Only the kernel (port 0) may tell us about addresses. */
+                if (from.nl_pid != 0)
+                        continue;
+                if (mnl_cb_run(buf, (size_t) n, 0, 0, on_message, m) == MNL_CB_ERROR)
+                        log_debug("netmon: bad rtnetlink message: %s", strerror(errno));
         }
-        return 0;
 }
 
 int netmon_new(sd_event *event, netmon_change_t cb, void *userdata, struct netmon **ret) {
         struct netmon *m;
-        int r, fd, size = NETMON_RCVBUF;
+        int r, size = NETMON_RCVBUF;
+        unsigned groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
 
         m = calloc(1, sizeof(*m));
         if (!m)
                 return -ENOMEM;
         m->cb = cb;
         m->userdata = userdata;
-        r = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, NL_AUTO_PROVIDE, &m->mngr);
-        if (r < 0)
-                goto fail;
-        r = nl_cache_mngr_add(m->mngr, "route/addr", on_addr_change, m, &m->addrs);
-        if (r < 0)
-                goto fail;
-        r = nl_cache_mngr_add(m->mngr, "route/link", on_link_change, m, &m->links);
-        if (r < 0)
-                goto fail;
-        fd = nl_cache_mngr_get_fd(m->mngr);
+        m->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (!m->sock || mnl_socket_bind(m->sock, groups, MNL_SOCKET_AUTOPID) < 0) {
+                r = -errno;
+                log_error("netmon: cannot watch addresses: %s", strerror(-r));
+                netmon_free(m);
+                return r;
+        }
+        int fd = mnl_socket_get_fd(m->sock);
         if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
                 (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
         r = sd_event_add_io(event, &m->source, fd, EPOLLIN, on_readable, m);
@@ -87,19 +129,14 @@ int netmon_new(sd_event *event, netmon_change_t cb, void *userdata, struct netmo
         }
         *ret = m;
         return 0;
-
-fail:
-        log_error("netmon: cannot watch addresses: %s", nl_geterror(r));
-        netmon_free(m);
-        return -EIO;
 }
 
 struct netmon *netmon_free(struct netmon *m) {
         if (!m)
                 return NULL;
         sd_event_source_disable_unref(m->source);
-        if (m->mngr)
-                nl_cache_mngr_free(m->mngr);
+        if (m->sock)
+                mnl_socket_close(m->sock);
         free(m);
         return NULL;
 }

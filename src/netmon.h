@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Watches addresses and links with libnl-route-3's cache manager, so that a
+/* Watches addresses and links (rtnetlink multicast, libmnl), so that a
  * VIP removed by hand (or added on the wrong node), or an interface coming
  * and going, is noticed at once. */
 #pragma once
