@@ -401,7 +401,7 @@ enum {
         K_CLUSTER_NAME, K_CLUSTER_PORT, K_CLUSTER_KEY_FILE, K_CLUSTER_HEARTBEAT,
         K_CLUSTER_DEAD_TIME, K_CLUSTER_PREEMPT, K_CLUSTER_PREEMPT_DELAY,
         K_CLUSTER_GARP_COUNT, K_CLUSTER_GARP_INTERVAL, K_CLUSTER_QUORUM,
-        K_CLUSTER_FENCE, K_CLUSTER_FENCE_TIMEOUT, K_CLUSTER_OCF_ROOT, K_CLUSTER_SYSTEMD_ADDRESS,
+        K_CLUSTER_FENCE, K_CLUSTER_FENCE_TIMEOUT, K_CLUSTER_OCF_ROOT, K_CLUSTER_SYSTEMD_ADDRESS, K_CLUSTER_REALTIME,
         /* Repeatable keys, shared by [cluster] and [node]. */
         K_TRACK_INTERFACE = 28, K_TRACK_PING, K_TRACK_SCRIPT,
         K_NODE_ADDRESS = 0, K_NODE_PRIORITY, K_NODE_ROLE, K_NODE_SYSTEMD_ADDRESS,
@@ -421,6 +421,7 @@ static const struct key cluster_keys[] = {
         { "garp_interval", K_CLUSTER_GARP_INTERVAL }, { "quorum", K_CLUSTER_QUORUM },
         { "fence", K_CLUSTER_FENCE }, { "fence_timeout", K_CLUSTER_FENCE_TIMEOUT },
         { "ocf_root", K_CLUSTER_OCF_ROOT }, { "systemd_address", K_CLUSTER_SYSTEMD_ADDRESS },
+        { "realtime", K_CLUSTER_REALTIME },
         { "track_interface", K_TRACK_INTERFACE }, { "track_ping", K_TRACK_PING },
         { "track_script", K_TRACK_SCRIPT }, { NULL, 0 },
 };
@@ -556,6 +557,16 @@ static void handle_cluster(struct parser *p, int id, const char *key, const char
         case K_CLUSTER_SYSTEMD_ADDRESS:
                 parse_bus_address(p, value, c->systemd_address, sizeof(c->systemd_address));
                 break;
+        case K_CLUSTER_REALTIME: {
+                bool on;
+                if (config_parse_bool(value, &on) == 0)
+                        c->realtime_priority = on ? HA_DEFAULT_RT_PRIORITY : 0;
+                else if (config_parse_uint(value, 1, 99, &u) == 0)
+                        c->realtime_priority = u;
+                else
+                        parser_error(p, p->line, "realtime: '%s' is not yes, no or a priority from 1 to 99", value);
+                break;
+        }
         case K_TRACK_INTERFACE:
         case K_TRACK_PING:
         case K_TRACK_SCRIPT:

@@ -149,7 +149,12 @@ struct ha_cluster {
         struct ha_track tracks[HA_MAX_TRACKS];
         char ocf_root[4096];    /* where ocf:PROVIDER:TYPE agents live */
         char systemd_address[512]; /* systemd's bus for systemd: resources */
+        unsigned realtime_priority; /* SCHED_FIFO priority + mlockall; 0: off */
 };
+
+/* realtime = yes: below the kernel's threaded interrupt handlers (50),
+ * which deliver our heartbeats. */
+#define HA_DEFAULT_RT_PRIORITY 40
 
 struct ha_config {
         char *path;

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "manager.h"
 #include "netmon.h"
+#include "realtime.h"
 #include "transport.h"
 #include "vip.h"
 
@@ -472,6 +473,10 @@ int manager_run(struct manager *m) {
         if (m->state.standby)
                 log_notice("this node is in standby (from before the restart): it will not take the active role "
                            "until 'hactl online %s'", m->self->name);
+        /* Everything is allocated and loaded: lock it before the first
+         * heartbeat. */
+        if (m->config->cluster.realtime_priority > 0)
+                m->realtime = realtime_apply(m->config->cluster.realtime_priority) == 0;
         /* A candidate holds no VIP: one left here by a crash goes now. */
         manager_reconcile(m, "starting as candidate");
         arm_election_timer(m);

@@ -54,6 +54,7 @@ struct manager {
         struct ha_state state;
         struct election election;
         usec_t role_since;
+        bool realtime;          /* realtime = yes took effect */
         usec_t role_since_realtime; /* the same instant, wall clock, for people */
 
         struct transport *transport;

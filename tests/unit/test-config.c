@@ -36,6 +36,7 @@ static void test_full(void **state) {
         assert_int_equal(c->cluster.preempt_delay_usec, 2000000);
         assert_int_equal(c->cluster.garp_count, 5);
         assert_int_equal(c->cluster.garp_interval_usec, 20000);
+        assert_int_equal(c->cluster.realtime_priority, 60);
 
         assert_int_equal(c->n_nodes, 2);
         assert_string_equal(c->nodes[0].name, "alpha");
@@ -70,6 +71,7 @@ static void test_defaults(void **state) {
         assert_int_equal(c->cluster.heartbeat_interval_usec, 100000);
         assert_int_equal(c->cluster.dead_time_usec, 1000000);
         assert_false(c->cluster.preempt);
+        assert_int_equal(c->cluster.realtime_priority, 0);
         assert_int_equal(c->nodes[0].links[0].family, AF_INET6);
         assert_int_equal(c->n_vips, 0);
 }

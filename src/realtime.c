@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+#include "log.h"
+#include "realtime.h"
+
+/* The main loop sleeps in epoll_wait at every turn; 2 s of CPU without a
+ * blocking call is a bug, and SIGKILL (then Restart=on-failure) is kinder
+ * to the host than a FIFO task that never yields. */
+#define RTTIME_LIMIT_USEC (2 * 1000 * 1000)
+
+int realtime_apply(unsigned priority) {
+        struct rlimit rt = { .rlim_cur = RTTIME_LIMIT_USEC, .rlim_max = RTTIME_LIMIT_USEC };
+        struct sched_param sp = { .sched_priority = (int) priority };
+        int r = 0;
+
+        if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0) {
+                r = -errno;
+                log_warning_errno(errno, "realtime: cannot lock memory (mlockall): %m; "
+                                  "pages may be swapped or evicted (needs CAP_IPC_LOCK)");
+        }
+        if (setrlimit(RLIMIT_RTTIME, &rt) < 0) {
+                r = -errno;
+                log_warning_errno(errno, "realtime: cannot set RLIMIT_RTTIME: %m; not switching to SCHED_FIFO");
+                return r;
+        }
+        if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) < 0) {
+                r = -errno;
+                log_warning_errno(errno, "realtime: cannot switch to SCHED_FIFO priority %u: %m; "
+                                  "heartbeats run at normal priority (needs CAP_SYS_NICE and real-time "
+                                  "runtime in this cgroup)", priority);
+                return r;
+        }
+        if (r == 0)
+                log_info("realtime: memory locked, SCHED_FIFO priority %u", priority);
+        return r;
+}
