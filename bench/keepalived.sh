@@ -33,6 +33,9 @@ ka_config() {
                 echo "global_defs {"
                 echo "    router_id $node"
                 echo "    vrrp_version 3"
+                # As many announcements per VIP as had's garp_count (3); the
+                # default, 5 at once, makes a 256-VIP master miss its adverts.
+                echo "    vrrp_garp_master_repeat 3"
                 [ "${KA_REALTIME:-}" = 1 ] && printf '    vrrp_rt_priority 40\n    vrrp_no_swap\n'
                 echo "}"
                 echo "vrrp_instance VI_1 {"
@@ -51,7 +54,7 @@ ka_config() {
                 if [ "$nvips" -gt 1 ]; then
                         echo "    virtual_ipaddress_excluded {"
                         for k in $(seq $((nvips - 1))); do
-                                echo "        $(scale_vip "$k")/24 dev eth0"
+                                echo "        $(scale_vip "$k")/16 dev eth0"
                         done
                         echo "    }"
                 fi
