@@ -10,6 +10,7 @@
 
 #include "agent.h"
 #include "log.h"
+#include "realtime.h"
 
 #define LINE_MAX_BYTES 1024
 
@@ -130,6 +131,7 @@ _noreturn_ static void child_exec(char *const *argv, char *const *envp, int out)
                 (void) signal(sig, SIG_DFL);
         sigemptyset(&all);
         (void) sigprocmask(SIG_SETMASK, &all, NULL);
+        realtime_child();
         if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
                 _exit(AGENT_EXEC_FAILED);
         (void) close_range(3, ~0U, 0);

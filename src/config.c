@@ -558,11 +558,12 @@ static void handle_cluster(struct parser *p, int id, const char *key, const char
                 parse_bus_address(p, value, c->systemd_address, sizeof(c->systemd_address));
                 break;
         case K_CLUSTER_REALTIME: {
-                bool on;
-                if (config_parse_bool(value, &on) == 0)
-                        c->realtime_priority = on ? HA_DEFAULT_RT_PRIORITY : 0;
-                else if (config_parse_uint(value, 1, 99, &u) == 0)
+                /* A number is a priority ("1" is not "yes"). */
+                bool on = false;
+                if (isdigit((unsigned char) value[0]) && config_parse_uint(value, 1, 99, &u) == 0)
                         c->realtime_priority = u;
+                else if (!isdigit((unsigned char) value[0]) && config_parse_bool(value, &on) == 0)
+                        c->realtime_priority = on ? HA_DEFAULT_RT_PRIORITY : 0;
                 else
                         parser_error(p, p->line, "realtime: '%s' is not yes, no or a priority from 1 to 99", value);
                 break;

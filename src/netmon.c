@@ -39,12 +39,13 @@ static int addr_attr(const struct nlattr *attr, void *data) {
 static void on_addr(struct netmon *m, const struct nlmsghdr *nlh) {
         const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
         const struct nlattr *tb[IFA_MAX + 1] = {};
-        struct ha_addr a = { .family = ifa->ifa_family };
-        size_t len = ifa->ifa_family == AF_INET ? 4 : 16;
+        struct ha_addr a = {};
 
         if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) ||
             (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
                 return;
+        a.family = ifa->ifa_family;
+        size_t len = a.family == AF_INET ? 4 : 16;
         mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, tb);
         /* IPv4 names the local address IFA_LOCAL (IFA_ADDRESS is the peer
          * on point-to-point links); IPv6 has only IFA_ADDRESS. */

@@ -8,12 +8,19 @@
 #include "realtime.h"
 
 /* The main loop sleeps in epoll_wait at every turn; 2 s of CPU without a
- * blocking call is a bug, and SIGKILL (then Restart=on-failure) is kinder
- * to the host than a FIFO task that never yields. */
+ * blocking call is a bug, and SIGXCPU (which ends the daemon; then
+ * Restart=on-failure) is kinder to the host than a FIFO task that never
+ * yields. Only the soft limit: children lift it again (realtime_child). */
 #define RTTIME_LIMIT_USEC (2 * 1000 * 1000)
 
+void realtime_child(void) {
+        struct rlimit none = { .rlim_cur = RLIM_INFINITY, .rlim_max = RLIM_INFINITY };
+
+        (void) setrlimit(RLIMIT_RTTIME, &none);
+}
+
 int realtime_apply(unsigned priority) {
-        struct rlimit rt = { .rlim_cur = RTTIME_LIMIT_USEC, .rlim_max = RTTIME_LIMIT_USEC };
+        struct rlimit rt = { .rlim_cur = RTTIME_LIMIT_USEC, .rlim_max = RLIM_INFINITY };
         struct sched_param sp = { .sched_priority = (int) priority };
         int r = 0;
 

@@ -6,8 +6,13 @@
 /* Locks every page of the process in memory (now and later) and switches it
  * to SCHED_FIFO at PRIORITY, with SCHED_RESET_ON_FORK so that agents and
  * scripts run as ordinary processes (memory locks are not inherited by a
- * fork either), and an RLIMIT_RTTIME that kills the daemon if it ever
- * spins without sleeping, rather than starve the host. Returns 0, or a
+ * fork either), and a soft RLIMIT_RTTIME that ends the daemon (SIGXCPU) if
+ * it ever spins without sleeping, rather than starve the host. Returns 0, or a
  * negative errno after logging what could not be done; what could be done
  * stays done. */
 int realtime_apply(unsigned priority);
+
+/* In a child before exec: lifts the RLIMIT_RTTIME that realtime_apply set,
+ * so that a daemon an agent starts, real-time on its own, is not bound by
+ * the limit meant for had. */
+void realtime_child(void);
