@@ -31,6 +31,7 @@ static int usage(FILE *f) {
                    "  resource status NAME   one resource in detail\n"
                    "  resource restart NAME  stop and start it again here (no failure counted)\n"
                    "  resource cleanup NAME  forget its failures here and probe it again\n"
+                   "  metrics                the status in Prometheus text format\n"
                    "  config check [FILE]    check a configuration without starting anything\n"
                    "                         (default %s/had/had.conf)\n"
                    "  keygen FILE            write a new cluster key (mode 0600)\n"
@@ -481,6 +482,8 @@ int main(int argc, char **argv) {
                 return cmd_resource(argc - 1, argv + 1);
         if (strcmp(argv[1], "maintenance") == 0)
                 return cmd_maintenance(argc - 1, argv + 1);
+        if (strcmp(argv[1], "metrics") == 0)
+                return cmd_metrics(argc - 1, argv + 1);
         fprintf(stderr, "hactl: unknown command '%s'\n", argv[1]);
         return usage(stderr);
 }

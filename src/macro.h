@@ -22,6 +22,7 @@ typedef uint64_t usec_t;
 #define _unused_ __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define _noreturn_ __attribute__((noreturn))
+#define _sentinel_ __attribute__((sentinel))
 
 static inline void freep(void *p) {
         free(*(void **) p);

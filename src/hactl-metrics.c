@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* hactl metrics: the daemon's status in the Prometheus text exposition
+ * format (version 0.0.4), for node_exporter's textfile collector or a
+ * scrape through a small wrapper. Every family has its HELP and TYPE line;
+ * counters end in _total. When the daemon cannot be reached it still
+ * prints had_up 0, so a collector sees the daemon is down rather than
+ * keep the last file. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hactl.h"
+#include "macro.h"
+
+static json_object *get(json_object *o, const char *key) {
+        json_object *v = NULL;
+        if (!o || !json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+                return NULL;
+        return v;
+}
+
+static double num(json_object *o, const char *key) {
+        json_object *v = get(o, key);
+        return v ? json_object_get_double(v) : 0;
+}
+
+static bool flag(json_object *o, const char *key) {
+        json_object *v = get(o, key);
+        return v && json_object_get_boolean(v);
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static void put_label(const char *s) {
+        for (; *s; s++) {
+                if (*s == '\\' || *s == '"')
+                        putchar('\\'), putchar(*s);
+                else if (*s == '\n')
+                        fputs("\\n", stdout);
+                else
+                        putchar(*s);
+        }
+}
+
+static void family(const char *name, const char *type, const char *help) {
+        printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* sample NAME VALUE [LABEL, VALUE]... NULL */
+_sentinel_ static void sample(const char *name, double value, ...) {
+        va_list ap;
+        const char *l;
+        bool first = true;
+
+        fputs(name, stdout);
+        va_start(ap, value);
+        while ((l = va_arg(ap, const char *))) {
+                printf("%s%s=\"", first ? "{" : ",", l);
+                put_label(va_arg(ap, const char *));
+                putchar('"');
+                first = false;
+        }
+        va_end(ap);
+        printf("%s %.17g\n", first ? "" : "}", value);
+}
+
+static void node_metrics(json_object *s) {
+        static const char *const roles[] = { "candidate", "standby", "active", "witness" };
+        const char *role = hactl_str(s, "role");
+
+        family("had_info", "gauge", "The node and its cluster (always 1).");
+        sample("had_info", 1, "node", hactl_str(s, "node"), "cluster", hactl_str(s, "cluster"), NULL);
+        family("had_role", "gauge", "1 for the node's current role, 0 for the others.");
+        for (size_t i = 0; i < ELEMENTSOF(roles); i++)
+                sample("had_role", strcmp(role, roles[i]) == 0, "role", roles[i], NULL);
+        family("had_term", "gauge", "The election term the node is in.");
+        sample("had_term", num(s, "term"), NULL);
+        family("had_role_seconds", "gauge", "Time since the node's role last changed.");
+        sample("had_role_seconds", num(s, "role_since_ms") / 1e3, NULL);
+        family("had_takeovers_total", "counter", "Times this node took the active role since it started.");
+        sample("had_takeovers_total", num(s, "takeovers"), NULL);
+        family("had_standby", "gauge", "1 while this node is in standby (hactl standby).");
+        sample("had_standby", flag(s, "standby"), NULL);
+        family("had_maintenance", "gauge", "1 while maintenance mode is on.");
+        sample("had_maintenance", flag(s, "maintenance"), NULL);
+        family("had_realtime", "gauge", "1 when realtime = yes took effect.");
+        sample("had_realtime", flag(s, "realtime"), NULL);
+        family("had_healthy", "gauge", "1 when every health check of this node passes.");
+        sample("had_healthy", flag(get(s, "health"), "healthy"), NULL);
+
+        json_object *q = get(s, "quorum");
+        family("had_quorum", "gauge", "1 when this node has quorum (always 1 in two_node).");
+        sample("had_quorum", flag(q, "has_quorum"), "mode", hactl_str(q, "mode"), NULL);
+        family("had_quorum_reachable_voters", "gauge", "Voters this node hears, itself included.");
+        sample("had_quorum_reachable_voters", num(q, "reachable"), NULL);
+        if (get(q, "lease_remaining_ms")) {
+                family("had_lease_remaining_seconds", "gauge", "What is left of the active node's lease.");
+                sample("had_lease_remaining_seconds", num(q, "lease_remaining_ms") / 1e3, NULL);
+        }
+}
+
+static void peer_metrics(json_object *s) {
+        json_object *peers = get(s, "peers");
+        size_t n = peers ? json_object_array_length(peers) : 0;
+
+        family("had_peer_up", "gauge", "1 while the peer is heard on some link.");
+        for (size_t i = 0; i < n; i++) {
+                json_object *p = json_object_array_get_idx(peers, i);
+                sample("had_peer_up", strcmp(hactl_str(p, "state"), "alive") == 0, "peer", hactl_str(p, "name"), NULL);
+        }
+        family("had_peer_last_heard_seconds", "gauge", "Time since the peer was last heard on any link.");
+        for (size_t i = 0; i < n; i++) {
+                json_object *p = json_object_array_get_idx(peers, i);
+                if (get(p, "last_heard_ms"))
+                        sample("had_peer_last_heard_seconds", num(p, "last_heard_ms") / 1e3, "peer",
+                               hactl_str(p, "name"), NULL);
+        }
+        family("had_link_up", "gauge", "1 while the peer is heard on this link.");
+        for (size_t i = 0; i < n; i++) {
+                json_object *p = json_object_array_get_idx(peers, i), *links = get(p, "links");
+                for (size_t k = 0; links && k < json_object_array_length(links); k++) {
+                        json_object *l = json_object_array_get_idx(links, k);
+                        sample("had_link_up", strcmp(hactl_str(l, "state"), "up") == 0, "peer", hactl_str(p, "name"),
+                               "link", hactl_str(l, "link"), "address", hactl_str(l, "address"), NULL);
+                }
+        }
+        family("had_link_received_total", "counter", "Heartbeats accepted from the peer on this link.");
+        for (size_t i = 0; i < n; i++) {
+                json_object *p = json_object_array_get_idx(peers, i), *links = get(p, "links");
+                for (size_t k = 0; links && k < json_object_array_length(links); k++) {
+                        json_object *l = json_object_array_get_idx(links, k);
+                        sample("had_link_received_total", num(l, "received"), "peer", hactl_str(p, "name"),
+                               "link", hactl_str(l, "link"), NULL);
+                }
+        }
+        family("had_link_send_errors_total", "counter", "Heartbeats to the peer that could not be sent on this link.");
+        for (size_t i = 0; i < n; i++) {
+                json_object *p = json_object_array_get_idx(peers, i), *links = get(p, "links");
+                for (size_t k = 0; links && k < json_object_array_length(links); k++) {
+                        json_object *l = json_object_array_get_idx(links, k);
+                        sample("had_link_send_errors_total", num(l, "send_errors"), "peer", hactl_str(p, "name"),
+                               "link", hactl_str(l, "link"), NULL);
+                }
+        }
+}
+
+static void packet_metrics(json_object *s) {
+        json_object *pk = get(s, "packets"), *dropped = get(pk, "dropped");
+
+        family("had_packets_sent_total", "counter", "Heartbeats sent, all links.");
+        sample("had_packets_sent_total", num(pk, "sent"), NULL);
+        family("had_packets_received_total", "counter", "Packets received on the heartbeat port, all links.");
+        sample("had_packets_received_total", num(pk, "received"), NULL);
+        family("had_packets_dropped_total", "counter", "Packets dropped, by reason (bad_mac: not from a key holder).");
+        if (dropped) {
+                json_object_object_foreach(dropped, reason, v)
+                        sample("had_packets_dropped_total", json_object_get_double(v), "reason", reason, NULL);
+        }
+}
+
+static void vip_resource_metrics(json_object *s) {
+        json_object *vips = get(s, "vips"), *res = get(s, "resources");
+
+        family("had_vip_held", "gauge", "1 while this node holds the VIP.");
+        for (size_t i = 0; vips && i < json_object_array_length(vips); i++) {
+                json_object *v = json_object_array_get_idx(vips, i);
+                sample("had_vip_held", flag(v, "held"), "vip", hactl_str(v, "name"), "address",
+                       hactl_str(v, "address"), NULL);
+        }
+        family("had_resource_state", "gauge", "1 for the resource's current state on this node.");
+        for (size_t i = 0; res && i < json_object_array_length(res); i++) {
+                json_object *r = json_object_array_get_idx(res, i);
+                sample("had_resource_state", 1, "resource", hactl_str(r, "name"), "state", hactl_str(r, "state"), NULL);
+        }
+        family("had_resource_failures_total", "counter", "Failures of the resource on this node since it started.");
+        for (size_t i = 0; res && i < json_object_array_length(res); i++) {
+                json_object *r = json_object_array_get_idx(res, i);
+                sample("had_resource_failures_total", num(r, "fail_count"), "resource", hactl_str(r, "name"), NULL);
+        }
+        family("had_resource_last_duration_seconds", "gauge", "How long the resource's last action of each kind took.");
+        for (size_t i = 0; res && i < json_object_array_length(res); i++) {
+                json_object *r = json_object_array_get_idx(res, i), *d = get(r, "last_duration_ms");
+                if (d) {
+                        json_object_object_foreach(d, action, v)
+                                sample("had_resource_last_duration_seconds", json_object_get_double(v) / 1e3,
+                                       "resource", hactl_str(r, "name"), "action", action, NULL);
+                }
+        }
+}
+
+int cmd_metrics(int argc, char **argv) {
+        json_object *s = NULL;
+
+        if (argc != 1) {
+                fprintf(stderr, "Usage: hactl metrics\n");
+                return 2;
+        }
+        int r = hactl_fetch_status(&s);
+        family("had_up", "gauge", "1 when hactl reached the daemon.");
+        sample("had_up", r >= 0, NULL);
+        if (r < 0)
+                return 1;
+        node_metrics(s);
+        peer_metrics(s);
+        packet_metrics(s);
+        vip_resource_metrics(s);
+        json_object_put(s);
+        return fflush(stdout) == 0 ? 0 : 1;
+}
