@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <time.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <sodium.h>
@@ -22,7 +23,8 @@
 
 static int usage(FILE *f) {
         fprintf(f, "Usage: hactl COMMAND [ARGS]\n\n"
-                   "  status [--json]        this node's role, term, quorum, health, peers and VIPs\n"
+                   "  status [--json] [--watch]\n"
+                   "                         this node's role, term, quorum, health, peers and VIPs\n"
                    "  switchover [--to NODE] hand the active role to the other node (planned)\n"
                    "  standby NODE           NODE gives up / never takes the active role\n"
                    "  online NODE            NODE may be active again\n"
@@ -205,26 +207,53 @@ static void print_status(json_object *s) {
         print_resources(s);
 }
 
-static int cmd_status(int argc, char **argv) {
-        bool json = false;
+/* One status: text, pretty JSON, or (when watching) one JSON object per
+ * line. */
+static int show_status(bool json, bool watch) {
         json_object *s = NULL;
+
+        if (hactl_fetch_status(&s) < 0)
+                return -1;
+        if (json)
+                printf("%s\n", json_object_to_json_string_ext(s, watch ? JSON_C_TO_STRING_PLAIN :
+                                                             JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+        else
+                print_status(s);
+        json_object_put(s);
+        return 0;
+}
+
+static int cmd_status(int argc, char **argv) {
+        bool json = false, watch = false;
 
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--json") == 0)
                         json = true;
+                else if (strcmp(argv[i], "--watch") == 0)
+                        watch = true;
                 else {
                         fprintf(stderr, "hactl status: unknown option '%s'\n", argv[i]);
                         return 2;
                 }
         }
-        if (hactl_fetch_status(&s) < 0)
-                return 1;
-        if (json)
-                printf("%s\n", json_object_to_json_string_ext(s, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
-        else
-                print_status(s);
-        json_object_put(s);
-        return 0;
+        if (!watch)
+                return show_status(json, false) < 0 ? 1 : 0;
+        /* Until interrupted, every half second; through a restart of the
+         * daemon too (it says so, and goes on). On a terminal the screen is
+         * redrawn; otherwise each text status follows a time line. */
+        bool tty = isatty(STDOUT_FILENO);
+        for (;;) {
+                char when[32];
+                time_t t = time(NULL);
+                strftime(when, sizeof(when), "%F %T", localtime(&t));
+                if (!json)
+                        printf(tty ? "\033[H\033[2J%s\n\n" : "---- %s\n", when);
+                if (show_status(json, true) < 0 && !json)
+                        printf("(had is not answering; trying again)\n");
+                if (fflush(stdout) != 0)
+                        return 1; /* the reader went away */
+                usleep(500 * 1000);
+        }
 }
 
 static double mono_ms(void) {

@@ -75,4 +75,29 @@ kill -0 "${PID[n1]}" || fail "had died with its bus"
 vip_on n1 || fail "VIP lost with the bus"
 start_dbus n1
 wait_for 5 "hactl reaches n1 again" eval '[ "$(role n1)" = active ]'
+
+# status --watch: a status every half second, through a restart of the
+# daemon (it says it cannot answer, and goes on); with --json one object
+# per line.
+hactl_on n2 status --watch > "$T/watch.txt" 2>/dev/null &
+watcher=$!
+hactl_on n2 status --watch --json > "$T/watch.json" 2>/dev/null &
+jwatcher=$!
+sleep 1.2
+stop_had n2
+sleep 0.7
+start_had n2
+wait_for 5 "n2 back" eval '[ "$(role n2)" = standby ]'
+sleep 1.2
+kill $watcher $jwatcher
+wait $watcher $jwatcher || true
+[ "$(grep -c '^---- ' "$T/watch.txt")" -ge 5 ] || fail "--watch printed $(grep -c '^---- ' "$T/watch.txt") statuses"
+grep -q "had is not answering; trying again" "$T/watch.txt" || fail "--watch did not say the daemon was gone"
+grep -q "^role     standby" <(tail -n 30 "$T/watch.txt") || fail "--watch did not see n2 back: $(tail -n 30 "$T/watch.txt")"
+[ "$(wc -l < "$T/watch.json")" -ge 4 ] || fail "--watch --json printed $(wc -l < "$T/watch.json") lines"
+jq -r .role "$T/watch.json" > "$T/watch.roles" || fail "--watch --json: a line is not JSON"
+# (a sample may land in the few ms a restarted daemon is a candidate)
+! grep -qv '^\(standby\|candidate\)$' "$T/watch.roles" || fail "roles seen: $(sort -u "$T/watch.roles" | tr '\n' ' ')"
+[ "$(tail -n 1 "$T/watch.roles")" = standby ] || fail "last role seen: $(tail -n 1 "$T/watch.roles")"
+log "status --watch went on through a restart"
 log "PASS"
