@@ -98,6 +98,18 @@ static void node_metrics(json_object *s) {
         }
 }
 
+/* A counter of each link of each peer, from the link's KEY. */
+static void link_counter(json_object *peers, const char *name, const char *key, const char *help) {
+        family(name, "counter", help);
+        for (size_t i = 0; peers && i < json_object_array_length(peers); i++) {
+                json_object *p = json_object_array_get_idx(peers, i), *links = get(p, "links");
+                for (size_t k = 0; links && k < json_object_array_length(links); k++) {
+                        json_object *l = json_object_array_get_idx(links, k);
+                        sample(name, num(l, key), "peer", hactl_str(p, "name"), "link", hactl_str(l, "link"), NULL);
+                }
+        }
+}
+
 static void peer_metrics(json_object *s) {
         json_object *peers = get(s, "peers");
         size_t n = peers ? json_object_array_length(peers) : 0;
@@ -123,24 +135,9 @@ static void peer_metrics(json_object *s) {
                                "link", hactl_str(l, "link"), "address", hactl_str(l, "address"), NULL);
                 }
         }
-        family("had_link_received_total", "counter", "Heartbeats accepted from the peer on this link.");
-        for (size_t i = 0; i < n; i++) {
-                json_object *p = json_object_array_get_idx(peers, i), *links = get(p, "links");
-                for (size_t k = 0; links && k < json_object_array_length(links); k++) {
-                        json_object *l = json_object_array_get_idx(links, k);
-                        sample("had_link_received_total", num(l, "received"), "peer", hactl_str(p, "name"),
-                               "link", hactl_str(l, "link"), NULL);
-                }
-        }
-        family("had_link_send_errors_total", "counter", "Heartbeats to the peer that could not be sent on this link.");
-        for (size_t i = 0; i < n; i++) {
-                json_object *p = json_object_array_get_idx(peers, i), *links = get(p, "links");
-                for (size_t k = 0; links && k < json_object_array_length(links); k++) {
-                        json_object *l = json_object_array_get_idx(links, k);
-                        sample("had_link_send_errors_total", num(l, "send_errors"), "peer", hactl_str(p, "name"),
-                               "link", hactl_str(l, "link"), NULL);
-                }
-        }
+        link_counter(peers, "had_link_received_total", "received", "Heartbeats accepted from the peer on this link.");
+        link_counter(peers, "had_link_send_errors_total", "send_errors",
+                     "Heartbeats to the peer that could not be sent on this link.");
 }
 
 static void packet_metrics(json_object *s) {
