@@ -6,7 +6,6 @@
  * becomes "check everything". */
 #include <errno.h>
 #include <libmnl/libmnl.h>
-#include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 
 #include "log.h"
 #include "netmon.h"
+#include "vip.h"
 
 /* A burst of address changes (hundreds of VIPs) must not overflow the
  * socket: a lost event would be a VIP nobody puts back. */
@@ -27,43 +27,18 @@ struct netmon {
         void *userdata;
 };
 
-static int addr_attr(const struct nlattr *attr, void *data) {
-        const struct nlattr **tb = data;
-        int type = mnl_attr_get_type(attr);
-
-        if (mnl_attr_type_valid(attr, IFA_MAX) > 0 && (type == IFA_ADDRESS || type == IFA_LOCAL))
-                tb[type] = attr;
-        return MNL_CB_OK;
-}
-
-static void on_addr(struct netmon *m, const struct nlmsghdr *nlh) {
-        const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-        const struct nlattr *tb[IFA_MAX + 1] = {};
-        struct ha_addr a = {};
-
-        if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) ||
-            (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
-                return;
-        a.family = ifa->ifa_family;
-        size_t len = a.family == AF_INET ? 4 : 16;
-        mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, tb);
-        /* IPv4 names the local address IFA_LOCAL (IFA_ADDRESS is the peer
-         * on point-to-point links); IPv6 has only IFA_ADDRESS. */
-        const struct nlattr *local = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-        if (!local || mnl_attr_get_payload_len(local) != len)
-                return;
-        memcpy(&a.addr, mnl_attr_get_payload(local), len);
-        m->cb(m->userdata, &a, (int) ifa->ifa_index, nlh->nlmsg_type == RTM_DELADDR);
-}
-
 static int on_message(const struct nlmsghdr *nlh, void *data) {
         struct netmon *m = data;
 
         switch (nlh->nlmsg_type) {
         case RTM_NEWADDR:
-        case RTM_DELADDR:
-                on_addr(m, nlh);
+        case RTM_DELADDR: {
+                struct ha_addr a;
+                int ifindex;
+                if (vip_msg_address(nlh, &a, &ifindex) == 0)
+                        m->cb(m->userdata, &a, ifindex, nlh->nlmsg_type == RTM_DELADDR);
                 break;
+        }
         case RTM_NEWLINK:
         case RTM_DELLINK:
                 if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(struct ifinfomsg))) {

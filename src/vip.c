@@ -70,27 +70,39 @@ static int scan_attr(const struct nlattr *a, void *data) {
         return MNL_CB_OK;
 }
 
-static int scan_addr(const struct nlmsghdr *nlh, void *data) {
-        struct scan *s = data;
+int vip_msg_address(const struct nlmsghdr *nlh, struct ha_addr *ret, int *ifindex) {
         const struct nlattr *tb[IFA_MAX + 1] = {};
         const struct ifaddrmsg *ifa;
 
-        if (nlh->nlmsg_type != RTM_NEWADDR || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)))
-                return MNL_CB_OK;
+        if ((nlh->nlmsg_type != RTM_NEWADDR && nlh->nlmsg_type != RTM_DELADDR) ||
+            nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)))
+                return -EINVAL;
         ifa = mnl_nlmsg_get_payload(nlh);
+        if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+                return -EAFNOSUPPORT;
         if (mnl_attr_parse(nlh, sizeof(*ifa), scan_attr, tb) < 0)
-                return MNL_CB_ERROR;
+                return -EBADMSG;
         /* IPv4 puts the interface's own address in IFA_LOCAL (IFA_ADDRESS is
          * the peer's on point-to-point links); IPv6 only has IFA_ADDRESS. */
         const struct nlattr *a = ifa->ifa_family == AF_INET && tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
         if (!a || mnl_attr_get_payload_len(a) != addr_len(ifa->ifa_family))
+                return -EBADMSG;
+        *ret = (struct ha_addr) { .family = ifa->ifa_family };
+        memcpy(&ret->addr, mnl_attr_get_payload(a), addr_len(ifa->ifa_family));
+        *ifindex = (int) ifa->ifa_index;
+        return 0;
+}
+
+static int scan_addr(const struct nlmsghdr *nlh, void *data) {
+        struct scan *s = data;
+        struct ha_addr a;
+        int ifindex;
+
+        if (nlh->nlmsg_type != RTM_NEWADDR || vip_msg_address(nlh, &a, &ifindex) < 0)
                 return MNL_CB_OK;
-        for (size_t i = 0; i < s->n; i++) {
-                const struct ha_vip *v = &s->vips[i];
-                if (v->address.family == ifa->ifa_family && (int) ifa->ifa_index == s->ifindex[i] &&
-                    memcmp(mnl_attr_get_payload(a), &v->address.addr, addr_len(v->address.family)) == 0)
+        for (size_t i = 0; i < s->n; i++)
+                if (ifindex == s->ifindex[i] && ha_addr_equal(&a, &s->vips[i].address))
                         s->present[i] = true;
-        }
         return MNL_CB_OK;
 }
 

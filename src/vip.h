@@ -21,6 +21,11 @@ int vip_nl_new(struct vip_nl **ret);
 struct vip_nl *vip_nl_free(struct vip_nl *nl);
 
 /* Marks present[i] when VIPS[i] is an address of interface IFINDEX[i]. */
+struct nlmsghdr;
+/* The address and interface of an RTM_NEWADDR / RTM_DELADDR message (the
+ * local address for IPv4); -errno for anything else or a malformed one. */
+int vip_msg_address(const struct nlmsghdr *nlh, struct ha_addr *ret, int *ifindex);
+
 int vip_scan(struct vip_nl *nl, const struct ha_vip *vips, size_t n, const int *ifindex, bool *present);
 
 /* Sends every op (RTM_NEWADDR / RTM_DELADDR with NLM_F_ACK) and collects

@@ -91,10 +91,10 @@ wait_for 5 "n2 back" eval '[ "$(role n2)" = standby ]'
 sleep 1.2
 kill $watcher $jwatcher
 wait $watcher $jwatcher || true
-[ "$(grep -c '^---- ' "$T/watch.txt")" -ge 5 ] || fail "--watch printed $(grep -c '^---- ' "$T/watch.txt") statuses"
+[ "$(grep -c '^---- ' "$T/watch.txt")" -ge 3 ] || fail "--watch printed $(grep -c '^---- ' "$T/watch.txt") statuses"
 grep -q "had is not answering; trying again" "$T/watch.txt" || fail "--watch did not say the daemon was gone"
 grep -q "^role     standby" <(tail -n 30 "$T/watch.txt") || fail "--watch did not see n2 back: $(tail -n 30 "$T/watch.txt")"
-[ "$(wc -l < "$T/watch.json")" -ge 4 ] || fail "--watch --json printed $(wc -l < "$T/watch.json") lines"
+[ "$(wc -l < "$T/watch.json")" -ge 2 ] || fail "--watch --json printed $(wc -l < "$T/watch.json") lines"
 jq -r .role "$T/watch.json" > "$T/watch.roles" || fail "--watch --json: a line is not JSON"
 # (a sample may land in the few ms a restarted daemon is a candidate)
 ! grep -qv '^\(standby\|candidate\)$' "$T/watch.roles" || fail "roles seen: $(sort -u "$T/watch.roles" | tr '\n' ' ')"
