@@ -216,8 +216,15 @@ static unsigned vote(struct election *e, usec_t now) {
                         continue;
                 /* The lease runs from the request's arrival, as the holder
                  * counts it from the request's sending. */
-                if (can_grant(e, p->name, p->want, now))
-                        a |= grant(e, p->name, p->want, p->timestamp, p->want_at + e->cfg.lease_usec);
+                if (!can_grant(e, p->name, p->want, now))
+                        continue;
+                /* A renewal that comes late (the holder restarted, or
+                 * heartbeats were lost) is answered at once rather than at
+                 * the next heartbeat: its lease is about to end. */
+                if (strcmp(e->grant.holder, p->name) == 0 && e->grant.term == p->want &&
+                    e->grant.echo != p->timestamp && e->grant.until < usec_add(now, e->cfg.lease_usec / 2))
+                        a |= ELECTION_SEND_NOW;
+                a |= grant(e, p->name, p->want, p->timestamp, p->want_at + e->cfg.lease_usec);
         }
         return a;
 }
@@ -228,13 +235,15 @@ static usec_t lease_end(const struct election *e, uint64_t term) {
         usec_t ends[ELECTION_MAX_PEERS];
         unsigned n = 0, need = election_majority(e) - 1;
 
+        usec_t resumed = term == e->resume_term ? e->resume_until : 0;
+
         if (need == 0)
                 return USEC_INFINITY;
         for (unsigned i = 0; i < e->n_peers; i++)
                 if (e->peers[i].granted_term == term && e->peers[i].lease_until > 0)
                         ends[n++] = e->peers[i].lease_until;
         if (n < need)
-                return 0;
+                return resumed;
         /* k-th largest, k = need; n is tiny. */
         for (unsigned i = 0; i < need; i++)
                 for (unsigned j = i + 1; j < n; j++)
@@ -243,7 +252,7 @@ static usec_t lease_end(const struct election *e, uint64_t term) {
                                 ends[i] = ends[j];
                                 ends[j] = t;
                         }
-        return ends[need - 1];
+        return MAX(ends[need - 1], resumed);
 }
 
 /* --- transitions ------------------------------------------------------- */
@@ -513,6 +522,20 @@ unsigned election_receive(struct election *e, usec_t now, const struct election_
                         p->granted_term = 0, p->lease_until = 0;
         }
         return a | evaluate(e, now);
+}
+
+unsigned election_resume(struct election *e, usec_t now, uint64_t term, usec_t until) {
+        if (e->cfg.witness || e->role != HA_ROLE_CANDIDATE || term == 0 || term != e->term ||
+            strcmp(e->voted_for, e->cfg.self) != 0 || now >= until)
+                return 0;
+        /* The vote this node gave itself is the one it holds, not a grant
+         * to wait out (election_init took it for one). */
+        e->grant = (struct election_grant) {};
+        e->resume_term = term;
+        e->resume_until = until;
+        /* Nothing new to persist: the same term and vote. */
+        return become_active(e, term, "resumed after a restart (the role was assured until now)") &
+               ~ELECTION_PERSIST_TERM;
 }
 
 unsigned election_tick(struct election *e, usec_t now) {

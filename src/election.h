@@ -152,6 +152,10 @@ struct election {
         bool quorum;            /* a majority of voters is reachable */
         struct election_grant grant;
 
+        /* resumed after a restart: the lease held before it */
+        uint64_t resume_term;
+        usec_t resume_until;
+
         /* two_node with fencing */
         enum fence_state fence;
         usec_t fence_retry_at;
@@ -172,6 +176,15 @@ struct election_member {
  * cannot be remembered, so it is waited out. */
 void election_init(struct election *e, const struct election_config *cfg, const struct election_member *peers,
                    unsigned n_peers, uint64_t term, const char *voted_for, usec_t now);
+
+/* Right after election_init: the previous process of this daemon was
+ * active in TERM, assured until UNTIL (src/hold.h), and that is still
+ * ahead. Takes the active role back in the same term, without asking
+ * anyone (the peer still follows this node, the voters' leases still
+ * run); with a witness the lease it held counts until UNTIL. Returns 0
+ * (stays a candidate) when TERM is not the persisted term this node voted
+ * for itself in, or when UNTIL has passed. */
+unsigned election_resume(struct election *e, usec_t now, uint64_t term, usec_t until);
 
 /* An authenticated heartbeat from a peer arrived at NOW. */
 unsigned election_receive(struct election *e, usec_t now, const struct election_heartbeat *hb);

@@ -124,6 +124,24 @@ unsigned manager_reconcile(struct manager *m, const char *why) {
         return added;
 }
 
+void manager_vips_adopt(struct manager *m) {
+        unsigned n = m->config->n_vips;
+        _cleanup_free_ bool *present = calloc(n + 1, sizeof(*present));
+        _cleanup_free_ int *ifindex = calloc(n + 1, sizeof(*ifindex));
+
+        if (n == 0 || !present || !ifindex)
+                return;
+        for (unsigned i = 0; i < n; i++)
+                ifindex[i] = m->vips[i].ifindex = (int) if_nametoindex(m->vips[i].vip->interface);
+        if (vip_scan(m->nl, m->config->vips, n, ifindex, present) < 0)
+                return;
+        for (unsigned i = 0; i < n; i++) {
+                m->vips[i].held = present[i];
+                if (present[i] && m->vips[i].res_managed)
+                        m->vips[i].res_up = true;
+        }
+}
+
 int manager_on_reconcile(sd_event_source *s, void *userdata) {
         struct manager *m = userdata;
 

@@ -12,11 +12,13 @@
 #include "announce.h"
 #include "bus.h"
 #include "health.h"
+#include "hold.h"
 #include "key.h"
 #include "log.h"
 #include "manager.h"
 #include "netmon.h"
 #include "realtime.h"
+#include "systemd-restart.h"
 #include "transport.h"
 #include "vip.h"
 
@@ -91,6 +93,14 @@ static void send_heartbeat(struct manager *m) {
                                 m->sent++;
                         }
                 }
+        }
+        /* What the next process may take back after a restart: the lease,
+         * or (two_node) until the peer would call this node dead. */
+        if (m->election.role == HA_ROLE_ACTIVE && !m->stopping) {
+                usec_t dead = m->config->cluster.dead_time_usec;
+                hold_set(m->hold, m->election.term,
+                         m->election.cfg.quorum == HA_QUORUM_MAJORITY ? m->election.lease_until :
+                         now + dead - MAX(dead / LEASE_GUARD_DIV, (usec_t) LEASE_GUARD_MIN_USEC));
         }
 }
 
@@ -181,6 +191,10 @@ void manager_handle(struct manager *m, unsigned actions, const struct election_b
                            role_to_string(before->role), (uint64_t) since_ms(m->role_since, now));
                 m->role_since = now;
                 m->role_since_realtime = realtime_usec();
+                /* Before the VIPs go: a crash from here on leaves nothing
+                 * the next process could take for its own. */
+                if (e->role != HA_ROLE_ACTIVE)
+                        hold_set(m->hold, 0, 0);
                 if (e->role == HA_ROLE_ACTIVE)
                         m->takeovers++;
                 /* The VIPs move before the heartbeat that tells of the
@@ -276,14 +290,48 @@ void manager_leave(struct manager *m) {
         sd_event_exit(m->event, 0);
 }
 
-static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        struct manager *m = userdata;
-
-        log_notice("received %s: %s", strsignal(si->ssi_signo),
-                   m->election.role == HA_ROLE_ACTIVE ? "handing over to the peer" : "stopping");
+static void stop(struct manager *m, const char *why) {
+        log_notice("%s: %s", why, m->election.role == HA_ROLE_ACTIVE ? "handing over to the peer" : "stopping");
         sd_notify(false, "STOPPING=1");
         if (!manager_resources_leave(m))
                 manager_leave(m);
+}
+
+static void on_restart_checked(void *userdata, int r) {
+        struct manager *m = userdata;
+
+        if (r <= 0) {
+                if (r < 0)
+                        log_info_errno(r, "cannot ask systemd whether this is a restart (%m): taking it for a stop");
+                stop(m, "stopping");
+                return;
+        }
+        /* Touch nothing: the next process takes the role, the VIPs and the
+         * running resources back, if it is up within the hold (the lease,
+         * or dead_time). */
+        log_notice("systemd is restarting had: keeping the %s role, the VIPs and the resources for the next "
+                   "process (term %" PRIu64 ")", role_to_string(m->election.role), m->election.term);
+        sd_notify(false, "STOPPING=1");
+        m->stopping = true;
+        sd_event_exit(m->event, 0);
+}
+
+static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct manager *m = userdata;
+        const char *address = m->self->systemd_address[0] ? m->self->systemd_address :
+                              m->config->cluster.systemd_address;
+
+        if (m->stopping || m->leaving || m->restart_check) {
+                log_info("received %s again: already stopping", strsignal(si->ssi_signo));
+                return 0;
+        }
+        /* SIGTERM from systemd may be a restart: ask it first. */
+        if (si->ssi_signo == SIGTERM && getenv("INVOCATION_ID") &&
+            restart_check_start(m->event, address, on_restart_checked, m, &m->restart_check) >= 0) {
+                log_info("received %s; asking systemd whether it is a restart", strsignal(si->ssi_signo));
+                return 0;
+        }
+        stop(m, strsignal(si->ssi_signo));
         return 0;
 }
 
@@ -310,6 +358,11 @@ static int setup_state(struct manager *m) {
         r = store_save(m->state_dir, &m->state);
         if (r < 0)
                 return log_error_errno(r, "cannot write %s/state: %m", m->state_dir);
+        if (!m->self->witness) {
+                r = hold_open(m->state_dir, &m->hold);
+                if (r < 0)
+                        return log_error_errno(r, "cannot open %s/hold: %m", m->state_dir);
+        }
         return 0;
 }
 
@@ -477,8 +530,32 @@ int manager_run(struct manager *m) {
          * heartbeat. */
         if (m->config->cluster.realtime_priority > 0)
                 m->realtime = realtime_apply(m->config->cluster.realtime_priority) == 0;
-        /* A candidate holds no VIP: one left here by a crash goes now. */
-        manager_reconcile(m, "starting as candidate");
+        /* The previous process was active and its role is still assured:
+         * take it back, with what is on the interfaces and what runs (the
+         * probes find it). Otherwise a candidate holds no VIP: one left
+         * here by a crash goes now. */
+        uint64_t term;
+        usec_t until, now = now_usec();
+        if (hold_get(m->hold, &term, &until)) {
+                struct election_before b = election_before(&m->election);
+                unsigned actions = election_resume(&m->election, now, term, until);
+                if (actions) {
+                        log_notice("resuming the active role of term %" PRIu64 " (assured for %" PRIu64
+                                   " ms more): keeping the VIPs and probing the resources", term,
+                                   (uint64_t) ((until - now) / USEC_PER_MSEC));
+                        m->resumed = true;
+                        manager_vips_adopt(m);
+                        manager_handle(m, actions, &b);
+                } else {
+                        log_notice("was active in term %" PRIu64 " before the restart, but %s: starting as a "
+                                   "candidate", term, term != m->state.term ? "the term has changed since" :
+                                   now >= until ? "too late to resume (the peer may have taken over)" :
+                                   "the vote was not its own");
+                        hold_set(m->hold, 0, 0);
+                }
+        }
+        if (!m->resumed)
+                manager_reconcile(m, "starting as candidate");
         arm_election_timer(m);
         notify_status(m);
         sd_notify(false, "READY=1");
@@ -494,6 +571,8 @@ struct manager *manager_free(struct manager *m) {
         if (!m)
                 return NULL;
         bus_free(m->bus);
+        restart_check_free(m->restart_check);
+        hold_close(m->hold);
         agent_cancel(m->fence_job);
         manager_resources_free(m);
         health_free(m->health);

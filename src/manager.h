@@ -85,6 +85,9 @@ struct manager {
 
         struct vip_state *vips;
         bool stopping;
+        struct hold *hold;              /* the active role, for the next process */
+        struct restart_check *restart_check; /* SIGTERM: is systemd restarting us? */
+        bool resumed;                   /* took the role back after a restart */
 
         struct res_group resources;
         struct systemd_units *units;
@@ -117,6 +120,9 @@ void manager_start_announcing(struct manager *m);
 int manager_on_announce_timer(sd_event_source *s, uint64_t usec, void *userdata);
 int manager_on_reconcile(sd_event_source *s, void *userdata);
 void manager_on_netmon(void *userdata, const struct ha_addr *addr, int ifindex, bool removed);
+/* Resuming after a restart: the VIPs of vip: resources found on the
+ * interfaces count as started (their probe confirms it). */
+void manager_vips_adopt(struct manager *m);
 /* What the election had persisted before an input: manager_handle puts it
  * back when the new term or vote cannot be written. Take it just before
  * the election call whose actions are handled. */

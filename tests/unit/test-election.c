@@ -98,6 +98,46 @@ static int n_active(const struct sim *s) {
         return n;
 }
 
+/* two_node: the active daemon restarts and resumes from its hold (the
+ * last heartbeat sent + dead_time - guard, as the manager writes it). In
+ * time: the same term, beta never moves. Too late: beta has taken over
+ * and the restarted node follows it. */
+static void test_active_restart_resumes(void **state) {
+        static const usec_t downs[] = { 3 * MS, 60 * MS, 120 * MS, 141 * MS, 180 * MS, 500 * MS };
+
+        for (unsigned k = 0; k < ELEMENTSOF(downs); k++) {
+                struct sim s;
+                sim_init(&s, 200, 100, false, 0);
+                sim_run(&s, USEC_PER_SEC + 10 * MS);
+                assert_int_equal(s.n[0].role, HA_ROLE_ACTIVE);
+                usec_t last_send = s.now - s.now % INTERVAL;
+                usec_t until = last_send + DEAD - MAX(DEAD / LEASE_GUARD_DIV, (usec_t) LEASE_GUARD_MIN_USEC);
+                unsigned beta_changes = s.role_changes[1];
+                uint64_t term = s.n[0].term;
+                s.stopped[0] = true;
+                sim_run(&s, downs[k]);
+                s.stopped[0] = false;
+                struct election_config c = s.n[0].cfg;
+                init_pair(&s.n[0], &c, "beta", term, s.now);
+                strcpy(s.n[0].voted_for, "alpha"); /* as persisted when it took the role */
+                unsigned a = election_resume(&s.n[0], s.now, term, until);
+                assert_int_equal(a != 0, s.now < until);
+                note(&s, 0, a);
+                if (a & ELECTION_SEND_NOW)
+                        sim_send(&s, 0);
+                sim_run(&s, 2 * USEC_PER_SEC);
+                assert_int_equal(n_active(&s), 1);
+                if (a) {
+                        assert_int_equal(s.n[0].role, HA_ROLE_ACTIVE);
+                        assert_int_equal(s.n[0].term, term);
+                        assert_int_equal(s.role_changes[1], beta_changes);
+                } else {
+                        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+                        assert_int_equal(s.n[0].role, HA_ROLE_STANDBY);
+                }
+        }
+}
+
 static void test_alone_becomes_active_after_dead_time(void **state) {
         struct election e;
         struct election_config c = { .self = "alpha", .priority = 100, .dead_time_usec = DEAD };
@@ -524,6 +564,7 @@ int main(void) {
                 cmocka_unit_test(test_maintenance_freezes_roles),
                 cmocka_unit_test(test_standby_node_hands_over_and_stays_out),
                 cmocka_unit_test(test_switchover_asked_by_standby),
+                cmocka_unit_test(test_active_restart_resumes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -111,8 +113,10 @@ static void handle(struct sim *s, int i, unsigned a) {
                 n->disk_term = n->e.term;
                 strcpy(n->disk_vote, n->e.voted_for);
         }
-        if (a & ELECTION_ROLE_CHANGED)
+        if (a & ELECTION_ROLE_CHANGED) {
                 n->role_changes++;
+                if (getenv("DBG")) fprintf(stderr, "%llu %s -> %d term %llu: %s\n", (unsigned long long) s->now/1000, names[i], n->e.role, (unsigned long long) n->e.term, n->e.reason);
+        }
         if (a & ELECTION_SEND_NOW)
                 send_from(s, i);
 }
@@ -329,6 +333,71 @@ static void test_witness_restart_keeps_lease(void **state) {
         assert_true(s.now - back >= DEAD); /* waited the lease out */
 }
 
+/* The active node's daemon restarts (crash, or systemd restarting it) and
+ * takes its role back from the hold its previous process left (the lease
+ * end, src/hold.h), for down times from a few ms to past the lease: back
+ * in time it resumes in the same term and nobody moves; too late it does
+ * not resume, and a new term is elected; never two actives. */
+static void test_active_restart_resumes(void **state) {
+        static const usec_t downs[] = { 5 * MS, 40 * MS, 90 * MS, 120 * MS, 135 * MS, 200 * MS, 600 * MS };
+
+        for (unsigned k = 0; k < ELEMENTSOF(downs); k++) {
+                struct sim s;
+                sim_init(&s);
+                started(&s);
+                sim_run(&s, 1234 * MS + k * 7 * MS); /* somewhere between two heartbeats */
+                usec_t until = s.n[0].e.lease_until;
+                assert_true(until > local(&s, 0));
+                unsigned beta_changes = s.n[1].role_changes;
+                s.n[0].down = true;
+                sim_run(&s, downs[k]);
+                s.n[0].down = false;
+                node_init(&s, 0);
+                unsigned a = election_resume(&s.n[0].e, local(&s, 0), s.n[0].disk_term, until);
+                if (local(&s, 0) < until) {
+                        assert_true(a & ELECTION_ROLE_CHANGED);
+                        assert_false(a & ELECTION_PERSIST_TERM);
+                        assert_int_equal(s.n[0].e.role, HA_ROLE_ACTIVE);
+                        assert_int_equal(s.n[0].e.term, 1);
+                } else
+                        assert_int_equal(a, 0);
+                handle(&s, 0, a);
+                sim_run(&s, 2 * USEC_PER_SEC);
+                print_message("down %u ms: %s\n", (unsigned) (downs[k] / MS), a ? "resumed" : "not resumed");
+                assert_int_equal(s.dual, 0);
+                assert_int_equal(n_active(&s), 1);
+                if (a) {
+                        /* resumed: beta never moved, the term stayed */
+                        assert_int_equal(active(&s), 0);
+                        assert_int_equal(s.n[1].role_changes, beta_changes);
+                        assert_int_equal(s.n[0].e.term, 1);
+                        assert_int_equal(s.n[2].e.term, 1);
+                } else /* a new term, won by whichever node got there first */
+                        assert_true(s.n[active(&s)].e.term > 1);
+        }
+}
+
+/* A hold from an older term, or one this node did not win, is refused. */
+static void test_resume_refuses_other_terms(void **state) {
+        struct sim s;
+
+        sim_init(&s);
+        started(&s);
+        usec_t until = s.n[1].e.lease_until + local(&s, 1) + DEAD;
+        s.n[1].down = true;
+        sim_run(&s, 10 * MS);
+        s.n[1].down = false;
+        node_init(&s, 1);
+        /* beta was standby in term 1: its vote went to alpha */
+        assert_int_equal(election_resume(&s.n[1].e, local(&s, 1), 1, until), 0);
+        assert_int_equal(election_resume(&s.n[1].e, local(&s, 1), 0, until), 0);
+        assert_int_equal(s.n[1].e.role, HA_ROLE_CANDIDATE);
+        sim_run(&s, USEC_PER_SEC);
+        assert_int_equal(active(&s), 0);
+        assert_int_equal(s.n[1].e.role, HA_ROLE_STANDBY);
+        assert_int_equal(s.dual, 0);
+}
+
 /* Clocks drifting apart at the margin (0.9% each way) keep it safe. */
 static void test_drift_at_margin(void **state) {
         struct sim s;
@@ -450,6 +519,8 @@ int main(void) {
                 cmocka_unit_test(test_switchover_with_witness),
                 cmocka_unit_test(test_reordered_old_heartbeat),
                 cmocka_unit_test(test_revert_vote),
+                cmocka_unit_test(test_active_restart_resumes),
+                cmocka_unit_test(test_resume_refuses_other_terms),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
