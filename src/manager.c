@@ -303,7 +303,7 @@ static void on_restart_checked(void *userdata, int r) {
         if (r <= 0) {
                 if (r < 0)
                         log_info_errno(r, "cannot ask systemd whether this is a restart (%m): taking it for a stop");
-                stop(m, "stopping");
+                stop(m, r < 0 ? "stopping" : "systemd is stopping had (not a restart)");
                 return;
         }
         /* Touch nothing: the next process takes the role, the VIPs and the
@@ -331,7 +331,9 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
                 log_info("received %s; asking systemd whether it is a restart", strsignal(si->ssi_signo));
                 return 0;
         }
-        stop(m, strsignal(si->ssi_signo));
+        char why[64];
+        snprintf(why, sizeof(why), "received %s", strsignal(si->ssi_signo));
+        stop(m, why);
         return 0;
 }
 

@@ -6,7 +6,9 @@
  *                                    TRY_MS (default 20), until a node
  *                                    (other than NOT_NAME) answers; print
  *                                    the ms
- *   probe watch ADDR PORT MS         connect every MS; print a timeline line
+ *   probe watch ADDR PORT MS [TRY_MS]
+ *                                    connect every MS, each try bounded by
+ *                                    TRY_MS (default MS); print a timeline line
  *                                    "+T ms NAME|down" at every change;
  *                                    on SIGTERM print "longest gap: N ms"
  *   probe flood ADDR PORT SECONDS    blast random datagrams (0-1500 bytes)
@@ -136,7 +138,7 @@ static void on_term(int sig) {
         stop = 1;
 }
 
-static int watch(const char *addr, const char *port, int interval_ms) {
+static int watch(const char *addr, const char *port, int interval_ms, int try_ms) {
         struct sockaddr_storage ss;
         socklen_t len = make_addr(addr, port, &ss);
         double start = now_ms(), last_ok = -1, gap = 0, down_since = -1;
@@ -147,7 +149,7 @@ static int watch(const char *addr, const char *port, int interval_ms) {
         setvbuf(stdout, NULL, _IOLBF, 0);
         while (!stop) {
                 double t = now_ms();
-                bool ok = try_connect(&ss, len, interval_ms, name, sizeof(name)) == 0;
+                bool ok = try_connect(&ss, len, try_ms, name, sizeof(name)) == 0;
                 const char *now = ok ? name : "down";
                 if (ok) {
                         if (last_ok >= 0 && t - last_ok > gap)
@@ -233,8 +235,8 @@ int main(int argc, char **argv) {
         if (argc >= 5 && strcmp(argv[1], "wait") == 0)
                 return wait_up(argv[2], argv[3], atoi(argv[4]), argc > 5 && *argv[5] ? argv[5] : NULL,
                                argc > 6 ? atoi(argv[6]) : 20);
-        if (argc == 5 && strcmp(argv[1], "watch") == 0)
-                return watch(argv[2], argv[3], atoi(argv[4]));
+        if ((argc == 5 || argc == 6) && strcmp(argv[1], "watch") == 0)
+                return watch(argv[2], argv[3], atoi(argv[4]), atoi(argv[argc == 6 ? 5 : 4]));
         if (argc == 5 && strcmp(argv[1], "flood") == 0)
                 return flood(argv[2], argv[3], atoi(argv[4]));
         if (argc == 8 && strcmp(argv[1], "forge") == 0)
