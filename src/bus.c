@@ -116,6 +116,18 @@ static int method_resource_cleanup(sd_bus_message *msg, void *userdata, sd_bus_e
         return method_resource(msg, userdata, error, true);
 }
 
+static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        _cleanup_free_ char *message = NULL;
+
+        log_notice("reload asked over D-Bus");
+        int r = manager_reload(m, &message);
+        if (r < 0)
+                return sd_bus_error_setf(error, r == -EBUSY ? "org.had1.Error.Busy" : "org.had1.Error.InvalidConfig",
+                                         "%s", message ? message : strerror(-r));
+        return sd_bus_reply_method_return(msg, "s", message ? message : "reloaded");
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Node", "s", prop_node, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -128,6 +140,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("SetMaintenance", "b", "", method_set_maintenance, 0),
         SD_BUS_METHOD("RestartResource", "s", "", method_resource_restart, 0),
         SD_BUS_METHOD("CleanupResource", "s", "", method_resource_cleanup, 0),
+        SD_BUS_METHOD("Reload", "", "s", method_reload, 0),
         SD_BUS_VTABLE_END,
 };
 

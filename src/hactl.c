@@ -34,6 +34,7 @@ static int usage(FILE *f) {
                    "  resource restart NAME  stop and start it again here (no failure counted)\n"
                    "  resource cleanup NAME  forget its failures here and probe it again\n"
                    "  metrics                the status in Prometheus text format\n"
+                   "  reload                 re-read had.conf: check it, then change only what changed\n"
                    "  config check [FILE]    check a configuration without starting anything\n"
                    "                         (default %s/had/had.conf)\n"
                    "  keygen FILE            write a new cluster key (mode 0600)\n"
@@ -74,6 +75,9 @@ int hactl_call(const char *method, sd_bus_message **reply, const char *sig, ...)
                                 HA_BUS_NAME, bus_address());
                 else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))
                         fprintf(stderr, "hactl: %s: permission denied (changes need root)\n", method);
+                else if (sd_bus_error_has_name(&error, "org.had1.Error.InvalidConfig"))
+                        fprintf(stderr, "%s%shactl: refused; the running configuration stays\n", error.message,
+                                error.message[0] && error.message[strlen(error.message) - 1] != '\n' ? "\n" : "");
                 else if (error.name && strncmp(error.name, "org.had1.Error.", 15) == 0)
                         fprintf(stderr, "hactl: %s\n", error.message);
                 else
@@ -462,6 +466,20 @@ static int cmd_config(int argc, char **argv) {
         return 0;
 }
 
+static int cmd_reload(int argc, char **argv) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *message;
+
+        if (argc != 1) {
+                fprintf(stderr, "Usage: hactl reload\n");
+                return 2;
+        }
+        if (hactl_call("Reload", &reply, "") < 0 || sd_bus_message_read(reply, "s", &message) < 0)
+                return 1;
+        printf("%s\n", message);
+        return 0;
+}
+
 static int cmd_keygen(int argc, char **argv) {
         int r;
 
@@ -513,6 +531,8 @@ int main(int argc, char **argv) {
                 return cmd_maintenance(argc - 1, argv + 1);
         if (strcmp(argv[1], "metrics") == 0)
                 return cmd_metrics(argc - 1, argv + 1);
+        if (strcmp(argv[1], "reload") == 0)
+                return cmd_reload(argc - 1, argv + 1);
         fprintf(stderr, "hactl: unknown command '%s'\n", argv[1]);
         return usage(stderr);
 }

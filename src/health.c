@@ -308,6 +308,35 @@ fail:
         return r;
 }
 
+static bool track_equal(const struct ha_track *a, const struct ha_track *b) {
+        return a->kind == b->kind && strcmp(a->target, b->target) == 0 && a->weight == b->weight &&
+               a->interval_usec == b->interval_usec && a->timeout_usec == b->timeout_usec && a->fall == b->fall &&
+               a->rise == b->rise;
+}
+
+bool health_tracks_equal(const struct ha_config *a, const struct ha_node *self_a, const struct ha_config *b,
+                         const struct ha_node *self_b) {
+        if (a->cluster.n_tracks != b->cluster.n_tracks || self_a->n_tracks != self_b->n_tracks)
+                return false;
+        for (unsigned i = 0; i < a->cluster.n_tracks; i++)
+                if (!track_equal(&a->cluster.tracks[i], &b->cluster.tracks[i]))
+                        return false;
+        for (unsigned i = 0; i < self_a->n_tracks; i++)
+                if (!track_equal(&self_a->tracks[i], &self_b->tracks[i]))
+                        return false;
+        return true;
+}
+
+void health_rebind(struct health *h, const struct ha_config *c, const struct ha_node *self) {
+        unsigned n = 0;
+        if (!h)
+                return;
+        for (unsigned i = 0; i < c->cluster.n_tracks && n < h->n; i++)
+                h->checks[n++].pub.track = &c->cluster.tracks[i];
+        for (unsigned i = 0; i < self->n_tracks && n < h->n; i++)
+                h->checks[n++].pub.track = &self->tracks[i];
+}
+
 struct health *health_free(struct health *h) {
         if (!h)
                 return NULL;

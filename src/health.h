@@ -29,6 +29,13 @@ int health_new(sd_event *event, const struct ha_config *c, const struct ha_node 
                void *userdata, struct health **ret);
 struct health *health_free(struct health *h);
 
+/* A reload kept the same checks (health_tracks_equal): points them at the
+ * new config, keeping their state. */
+void health_rebind(struct health *h, const struct ha_config *c, const struct ha_node *self);
+/* The checks of SELF in A and of SELF_B in B are the same. */
+bool health_tracks_equal(const struct ha_config *a, const struct ha_node *self_a, const struct ha_config *b,
+                         const struct ha_node *self_b);
+
 /* Checks the interfaces now (a link changed). */
 void health_poke(struct health *h);
 

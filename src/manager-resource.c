@@ -22,6 +22,10 @@ static void kick(struct manager *m) {
                 sd_event_source_set_enabled(m->res_kick, SD_EVENT_ONESHOT);
 }
 
+void manager_resources_kick(struct manager *m) {
+        kick(m);
+}
+
 static enum res_target target_of(const struct manager *m) {
         const struct election *e = &m->election;
 
@@ -178,6 +182,8 @@ static int on_kick(sd_event_source *src, void *userdata) {
         usec_t now = now_usec();
 
         sd_event_source_set_enabled(src, SD_EVENT_OFF);
+        if (m->reload_pending)
+                manager_reload_continue(m);
         if (res_group_next(&m->resources, now, &s)) {
                 run(m, &s);
                 return 0;
@@ -197,15 +203,12 @@ static int on_res_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         return 0;
 }
 
-int manager_resources_setup(struct manager *m) {
+/* The classes' connections and the loop's sources, for the group in
+ * m->resources (at start-up, and again after a reload). */
+static int resources_wire(struct manager *m) {
         const struct ha_config *c = m->config;
         int r;
 
-        if (m->self->witness || c->n_resources == 0)
-                return 0;
-        r = res_group_init(&m->resources, c);
-        if (r < 0)
-                return log_error_errno(r, "out of memory");
         for (unsigned i = 0; i < c->n_resources; i++) {
                 if (c->resources[i].cls == HA_AGENT_VIP)
                         m->vips[c->resources[i].vip].res_managed = true;
@@ -216,12 +219,39 @@ int manager_resources_setup(struct manager *m) {
                                 return log_error_errno(r, "out of memory");
                 }
         }
+        if (m->res_kick)
+                return 0;
         if ((r = sd_event_add_defer(m->event, &m->res_kick, on_kick, m)) < 0 ||
             (r = sd_event_add_time(m->event, &m->res_timer, CLOCK_MONOTONIC, USEC_INFINITY, 1000, on_res_timer, m)) < 0)
                 return log_error_errno(r, "cannot set up the resource timers: %m");
         sd_event_source_set_enabled(m->res_timer, SD_EVENT_OFF);
         /* The kick is armed (a new defer source fires once): the probes
          * run as soon as the loop starts, before the role is settled. */
+        return 0;
+}
+
+int manager_resources_setup(struct manager *m) {
+        int r;
+
+        if (m->self->witness || m->config->n_resources == 0)
+                return 0;
+        r = res_group_init(&m->resources, m->config);
+        if (r < 0)
+                return log_error_errno(r, "out of memory");
+        return resources_wire(m);
+}
+
+int manager_resources_reloaded(struct manager *m) {
+        if (m->self->witness || m->resources.n == 0)
+                return 0;
+        int r = resources_wire(m);
+        if (r < 0)
+                return r;
+        /* New resources are probed, then brought where the role wants. */
+        m->resources.target = RES_TARGET_NONE;
+        manager_resources_update(m);
+        after_result(m);
+        kick(m);
         return 0;
 }
 

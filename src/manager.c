@@ -338,8 +338,14 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        log_warning("SIGHUP: reloading the configuration is not supported by this version; "
-                    "restart had to apply changes");
+        struct manager *m = userdata;
+        _cleanup_free_ char *message = NULL;
+
+        log_notice("SIGHUP: reloading %s", m->config->path);
+        sd_notify(false, "RELOADING=1");
+        (void) manager_reload(m, &message);
+        sd_notify(false, "READY=1");
+        notify_status(m);
         return 0;
 }
 
@@ -591,6 +597,7 @@ struct manager *manager_free(struct manager *m) {
         sd_event_source_disable_unref(m->sighup);
         sd_event_unref(m->event);
         sodium_memzero(m->key, sizeof(m->key));
+        config_free(m->reload_pending);
         config_free(m->config);
         free(m->vips);
         free(m->state_dir);

@@ -88,6 +88,7 @@ struct manager {
         struct hold *hold;              /* the active role, for the next process */
         struct restart_check *restart_check; /* SIGTERM: is systemd restarting us? */
         bool resumed;                   /* took the role back after a restart */
+        struct ha_config *reload_pending; /* valid, waiting for retired resources to stop */
 
         struct res_group resources;
         struct systemd_units *units;
@@ -145,5 +146,15 @@ void manager_resources_free(struct manager *m);
 void manager_resources_update(struct manager *m);
 bool manager_resources_leave(struct manager *m);
 void manager_leave(struct manager *m);
+/* Reload the config file (SIGHUP, hactl reload). On success *MESSAGE says
+ * what happens; on failure it holds the FILE:LINE errors, and the running
+ * config stays. The caller frees *MESSAGE. */
+int manager_reload(struct manager *m, char **message);
+/* A reload waits for the resources it removes to stop: the resource loop
+ * calls this when it is idle. */
+void manager_reload_continue(struct manager *m);
+/* After a reload swapped the config: the resource group is new. */
+int manager_resources_reloaded(struct manager *m);
+void manager_resources_kick(struct manager *m);
 /* hactl resource restart|cleanup NAME */
 int manager_resource_action(struct manager *m, const char *name, bool cleanup, const char **error);

@@ -91,6 +91,8 @@ bool res_group_set_target(struct res_group *g, enum res_target t) {
 }
 
 static enum res_state desired(const struct res_group *g, const struct resource *r) {
+        if (r->retire)
+                return RES_STOPPED;
         switch (g->target) {
         case RES_TARGET_ACTIVE:
                 return r->cfg->promotable ? RES_PROMOTED : RES_STARTED;
@@ -175,6 +177,17 @@ bool res_group_next(struct res_group *g, usec_t now, struct res_step *s) {
         g->running = (int) s->index;
         g->op = s->op;
         g->cancel_requested = false;
+        return true;
+}
+
+bool res_group_retired(const struct res_group *g) {
+        if (g->running >= 0)
+                return false;
+        for (unsigned i = 0; i < g->n; i++) {
+                const struct resource *r = &g->r[i];
+                if (r->retire && r->state != RES_STOPPED && r->state != RES_UNKNOWN && !(r->failed && r->stop_tried))
+                        return false;
+        }
         return true;
 }
 

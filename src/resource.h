@@ -85,6 +85,7 @@ struct resource {
         bool failed;            /* gave up on this node until cleanup */
         bool recover;           /* failed in place: stop, then bring back */
         bool stop_tried;        /* failed: one stop attempted */
+        bool retire;            /* a reload removes or changes it: stop it, start nothing */
         usec_t next_monitor;
         unsigned n_failures;    /* within failure_window, oldest first */
         usec_t *failures;       /* max_restarts + 1 entries */
@@ -138,6 +139,10 @@ bool res_group_stuck(const struct res_group *g);
 
 /* A resource has failed here (the node is unfit for the active role). */
 bool res_group_failed(const struct res_group *g);
+
+/* Every resource marked retire is stopped (or was never started, or
+ * could not be stopped and was given up on) and no action runs. */
+bool res_group_retired(const struct res_group *g);
 
 /* Operator: forget failures and probe again. */
 int res_group_cleanup(struct res_group *g, unsigned index);

@@ -177,6 +177,11 @@ char *status_json(const struct manager *m) {
         json_object_object_add(root, "priority", json_object_new_int(m->self->priority));
         json_object_object_add(root, "takeovers", json_object_new_int64((int64_t) m->takeovers));
         json_object_object_add(root, "realtime", json_object_new_boolean(m->realtime));
+        json_object_object_add(root, "heartbeat_interval_ms",
+                               json_object_new_double((double) m->config->cluster.heartbeat_interval_usec / 1000.0));
+        json_object_object_add(root, "dead_time_ms",
+                               json_object_new_double((double) m->config->cluster.dead_time_usec / 1000.0));
+        json_object_object_add(root, "reload_pending", json_object_new_boolean(m->reload_pending != NULL));
         json_object_object_add(root, "reason", e->reason ? json_object_new_string(e->reason) : NULL);
         json_object_object_add(root, "standby", json_object_new_boolean(e->standby));
         json_object_object_add(root, "maintenance", json_object_new_boolean(e->maintenance));

@@ -1,0 +1,174 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Hitless reload (issue 6): 'hactl reload' and SIGHUP on a running pair,
+# one kind of change at a time. Every address change on n1 is recorded
+# (ip monitor) and every agent call is logged (ocf:test:flaky): after each
+# reload exactly the expected changes are there and nothing else - an
+# unchanged VIP is not removed or re-added, an unchanged resource is not
+# stopped or started, and nobody fails over. An invalid file and a change
+# that needs a restart are refused with FILE:LINE and change nothing.
+. "$(dirname "$0")/lib.sh"
+
+topology n1 n2 cl
+mkdir -p "$T/flaky"
+flaky() { # flaky NAME [after=...] [extra key lines]
+        printf '[resource %s]\nagent = ocf:test:flaky\nparam.dir = %s\nmonitor_interval = 300ms\n' "$1" "$T/flaky"
+        shift
+        local l
+        for l in "$@"; do echo "$l"; done
+}
+vip() { printf '[vip %s]\naddress = %s/24\ninterface = eth0\n' "$1" "$2"; }
+conf() { # conf HEARTBEAT SECTIONS...
+        local hb=$1; shift
+        RESOURCES=$(printf '%s\n' "$@")
+        write_config "heartbeat_interval = $hb" "dead_time = 600ms" "ocf_root = $(ocf_root)"
+}
+conf 100ms "$(vip keep 10.0.0.101)" "$(flaky a)" "$(flaky b 'after = a')" "$(flaky c)"
+start_pair
+res() { status "$1" ".resources[] | select(.name == \"$2\") | .state"; }
+wait_for 10 "a, b, c started on n1" eval '[ "$(res n1 a)$(res n1 b)$(res n1 c)" = startedstartedstarted ]'
+vip_on n1 10.0.0.101 || fail "vip keep not on n1"
+term=$(status n1 .term)
+
+ip -n "$(ns n1)" monitor address > "$T/addr.mon" 2>&1 &
+sleep 0.2
+# Agent calls other than monitors, per resource, since the last mark.
+declare -A seen=()
+calls() { # calls NAME: the new start/stop/... lines of n1's agent for NAME
+        local f="$T/flaky/n1.$1.log" all
+        all=$( [ -f "$f" ] && grep -v '^monitor' "$f" | cut -d' ' -f1 || true)
+        local n=${seen[$1]:-0}
+        echo "$all" | sed '/^$/d' | tail -n +$((n + 1)) | tr '\n' ' ' | sed 's/ $//'
+}
+mark() {
+        local r f
+        for r in a b c d; do
+                f="$T/flaky/n1.$r.log"
+                seen[$r]=$( [ -f "$f" ] && grep -vc '^monitor' "$f" || echo 0)
+        done
+        mon_lines=$(wc -l < "$T/addr.mon")
+}
+# The IPv4 addresses added or removed on n1 since the mark, then the
+# number of removals, on two lines.
+addr_changes() {
+        sleep 0.3
+        local new
+        new=$(tail -n +$((mon_lines + 1)) "$T/addr.mon")
+        echo "$(echo "$new" | grep -o 'inet [0-9./]*' | sort | tr '\n' ' ' | sed 's/ $//')"
+        echo "$new" | grep -c '^Deleted.* inet ' || true
+}
+reload_both() {
+        hactl_on n2 reload > "$T/reload-n2.out" 2>&1 || fail "reload on n2: $(cat "$T/reload-n2.out")"
+        hactl_on n1 reload > "$T/reload-n1.out" 2>&1 || fail "reload on n1: $(cat "$T/reload-n1.out")"
+        wait_for 10 "n1 settled" eval '[ "$(status n1 .reload_pending)" = false ]'
+}
+unchanged() { # NAMES...: no start or stop for these
+        local r
+        for r in "$@"; do [ -z "$(calls "$r")" ] || fail "$r was touched: $(calls "$r")"; done
+}
+no_failover() {
+        [ "$(role n1)" = active ] && [ "$(role n2)" = standby ] && [ "$(status n1 .term)" = "$term" ] ||
+                fail "roles moved: n1 $(role n1) n2 $(role n2), term $(status n1 .term) (was $term)"
+}
+mark
+
+log "an invalid file is refused with FILE:LINE; nothing changes"
+cp "$T/had.conf" "$T/good.conf"
+sed -i 's/^heartbeat_interval = .*/heartbeat_interval = fast/' "$T/had.conf"
+out=$(hactl_on n1 reload 2>&1) && fail "an invalid config was accepted: $out"
+echo "$out" | grep -q "had.conf:[0-9]*: heartbeat_interval" || fail "no FILE:LINE error: $out"
+echo "$out" | grep -q "the running configuration stays" || fail "no word on the running config: $out"
+kill -HUP "${PID[n1]}"
+sleep 0.3
+grep -q "reload refused" "$T/n1.log" || fail "SIGHUP with a bad file: no refusal logged"
+log "a change that needs a restart is refused"
+sed 's/^name = test/name = other/' "$T/good.conf" > "$T/had.conf"
+out=$(hactl_on n1 reload 2>&1) && fail "a cluster rename was accepted: $out"
+echo "$out" | grep -q "name changed (test -> other): that needs a restart" || fail "wrong error: $out"
+cp "$T/good.conf" "$T/had.conf"
+[ "$(status n1 .heartbeat_interval_ms)" = 100 ] || fail "heartbeat changed"
+unchanged a b c
+[ "$(addr_changes)" = "
+0" ] || fail "addresses changed: $(addr_changes)"
+no_failover
+
+log "VIP added"
+conf 100ms "$(vip keep 10.0.0.101)" "$(vip new 10.0.0.102)" "$(flaky a)" "$(flaky b 'after = a')" "$(flaky c)"
+reload_both
+wait_for 5 "10.0.0.102 on n1" vip_on n1 10.0.0.102
+vip_on n2 10.0.0.102 && fail "the new VIP is on n2"
+[ "$(addr_changes)" = "inet 10.0.0.102/24
+0" ] || fail "expected only 10.0.0.102 added: $(addr_changes)"
+unchanged a b c
+no_failover
+mark
+
+log "VIP changed (10.0.0.102 -> 10.0.0.103), by SIGHUP"
+conf 100ms "$(vip keep 10.0.0.101)" "$(vip new 10.0.0.103)" "$(flaky a)" "$(flaky b 'after = a')" "$(flaky c)"
+kill -HUP "${PID[n2]}"
+kill -HUP "${PID[n1]}"
+wait_for 5 "10.0.0.103 on n1" vip_on n1 10.0.0.103
+vip_on n1 10.0.0.102 && fail "10.0.0.102 still on n1"
+[ "$(addr_changes)" = "inet 10.0.0.102/24 inet 10.0.0.103/24
+1" ] || fail "expected 10.0.0.102 removed and 10.0.0.103 added: $(addr_changes)"
+unchanged a b c
+no_failover
+mark
+
+log "VIP removed"
+conf 100ms "$(vip keep 10.0.0.101)" "$(flaky a)" "$(flaky b 'after = a')" "$(flaky c)"
+reload_both
+[ "$(addr_changes)" = "inet 10.0.0.103/24
+1" ] || fail "expected only 10.0.0.103 removed: $(addr_changes)"
+vip_on n1 10.0.0.101 && vip_on n1 || fail "the kept VIPs went"
+unchanged a b c
+no_failover
+mark
+
+log "resource added"
+conf 100ms "$(vip keep 10.0.0.101)" "$(flaky a)" "$(flaky b 'after = a')" "$(flaky c)" "$(flaky d 'after = c')"
+reload_both
+wait_for 10 "d started on n1" eval '[ "$(res n1 d)" = started ]'
+[ "$(calls d)" = start ] || fail "d: $(calls d)"
+[ "$(res n2 d)" = stopped ] || fail "d on n2: $(res n2 d)"
+unchanged a b c
+[ "$(addr_changes)" = "
+0" ] || fail "addresses changed: $(addr_changes)"
+no_failover
+mark
+
+log "resource removed (c; d, ordered after it, is changed with it)"
+conf 100ms "$(vip keep 10.0.0.101)" "$(flaky a)" "$(flaky b 'after = a')" "$(flaky d)"
+reload_both
+wait_for 10 "d back" eval '[ "$(res n1 d)" = started ]'
+[ "$(calls c)" = stop ] || fail "c: $(calls c)"
+[ "$(calls d)" = "stop start" ] || fail "d: $(calls d)"
+[ "$(status n1 '.resources | length')" = 3 ] || fail "n1 resources: $(status n1 '[.resources[].name]')"
+unchanged a b
+[ "$(addr_changes)" = "
+0" ] || fail "addresses changed: $(addr_changes)"
+no_failover
+mark
+
+log "resource changed (a's parameters): a and b after it restart, in order; d is untouched"
+conf 100ms "$(vip keep 10.0.0.101)" "$(flaky a 'param.extra = 1')" "$(flaky b 'after = a')" "$(flaky d)"
+reload_both
+wait_for 10 "a and b back" eval '[ "$(res n1 a)$(res n1 b)" = startedstarted ]'
+[ "$(calls a)" = "stop start" ] && [ "$(calls b)" = "stop start" ] || fail "a: $(calls a); b: $(calls b)"
+order=$(grep -h "resource [ab]: \(start\|stop\)$" "$T/n1.log" | tail -n 4 | sed 's/.*resource //' | tr '\n' ' ')
+[ "$order" = "b: stop a: stop a: start b: start " ] || fail "wrong order: $order"
+unchanged d
+no_failover
+mark
+
+log "timers: heartbeat 100ms -> 50ms applies at once, nothing moves"
+conf 50ms "$(vip keep 10.0.0.101)" "$(flaky a 'param.extra = 1')" "$(flaky b 'after = a')" "$(flaky d)"
+reload_both
+[ "$(status n1 .heartbeat_interval_ms)" = 50 ] && [ "$(status n2 .heartbeat_interval_ms)" = 50 ] || fail "heartbeat not applied"
+r0=$(status n2 '.peers[0].links[0].received'); sleep 1; r1=$(status n2 '.peers[0].links[0].received')
+[ $((r1 - r0)) -gt 12 ] || fail "n2 heard $((r1 - r0)) heartbeats in 1 s at 50 ms"
+unchanged a b d
+[ "$(addr_changes)" = "
+0" ] || fail "addresses changed: $(addr_changes)"
+no_failover
+log "PASS"
