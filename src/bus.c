@@ -116,6 +116,20 @@ static int method_resource_cleanup(sd_bus_message *msg, void *userdata, sd_bus_e
         return method_resource(msg, userdata, error, true);
 }
 
+static int method_get_events(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        uint64_t since;
+        int r = sd_bus_message_read(msg, "t", &since);
+        if (r < 0)
+                return r;
+        json_object *a = events_to_json(&m->events, since);
+        if (!a)
+                return -ENOMEM;
+        r = sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+        json_object_put(a);
+        return r;
+}
+
 static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         struct manager *m = userdata;
         _cleanup_free_ char *message = NULL;
@@ -135,6 +149,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Term", "t", prop_term, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Leader", "s", prop_leader, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("GetStatus", "", "s", method_get_status, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("GetEvents", "t", "s", method_get_events, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL("Event", "s", 0),
         SD_BUS_METHOD("Switchover", "s", "", method_switchover, 0),
         SD_BUS_METHOD("SetStandby", "sb", "", method_set_standby, 0),
         SD_BUS_METHOD("SetMaintenance", "b", "", method_set_maintenance, 0),
@@ -238,4 +254,15 @@ void bus_emit_changed(struct bus *b) {
         if (!b || !b->bus)
                 return;
         (void) sd_bus_emit_properties_changed(b->bus, HA_BUS_PATH, HA_BUS_INTERFACE, "Role", "Term", "Leader", NULL);
+}
+
+void bus_emit_event(struct bus *b, const struct ha_event *e) {
+        if (!b || !b->bus)
+                return;
+        json_object *o = event_to_json(e);
+        if (!o)
+                return;
+        (void) sd_bus_emit_signal(b->bus, HA_BUS_PATH, HA_BUS_INTERFACE, "Event", "s",
+                                  json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
 }

@@ -12,6 +12,7 @@
 
 struct bus;
 struct manager;
+struct ha_event;
 
 /* Connects (or keeps trying to) on EVENT. Only fails when out of memory. */
 int bus_new(sd_event *event, struct manager *m, struct bus **ret);
@@ -19,3 +20,6 @@ struct bus *bus_free(struct bus *b);
 
 /* Emits PropertiesChanged for Role, Term and Leader. */
 void bus_emit_changed(struct bus *b);
+
+/* Emits the Event signal: the event as one JSON object. */
+void bus_emit_event(struct bus *b, const struct ha_event *e);

@@ -190,6 +190,14 @@ unsigned config_check_executables(const struct ha_config *c, char **errors) {
                         n++;
                 }
         }
+        if (c->cluster.notify[0]) {
+                int r = config_check_executable(c->cluster.notify);
+                if (r < 0) {
+                        config_add_error(errors, &len, c->path, c->cluster.notify_line, "notify: %s: %s",
+                                         c->cluster.notify, r == -EISDIR ? "not a regular file" : strerror(-r));
+                        n++;
+                }
+        }
         for (unsigned i = 0; i < c->cluster.n_tracks; i++)
                 check_track(c, &c->cluster.tracks[i], errors, &len, &n);
         for (unsigned i = 0; i < c->n_nodes; i++)

@@ -402,6 +402,7 @@ enum {
         K_CLUSTER_DEAD_TIME, K_CLUSTER_PREEMPT, K_CLUSTER_PREEMPT_DELAY,
         K_CLUSTER_GARP_COUNT, K_CLUSTER_GARP_INTERVAL, K_CLUSTER_QUORUM,
         K_CLUSTER_FENCE, K_CLUSTER_FENCE_TIMEOUT, K_CLUSTER_OCF_ROOT, K_CLUSTER_SYSTEMD_ADDRESS, K_CLUSTER_REALTIME,
+        K_CLUSTER_NOTIFY, K_CLUSTER_NOTIFY_TIMEOUT,
         /* Repeatable keys, shared by [cluster] and [node]. */
         K_TRACK_INTERFACE = 28, K_TRACK_PING, K_TRACK_SCRIPT,
         K_NODE_ADDRESS = 0, K_NODE_PRIORITY, K_NODE_ROLE, K_NODE_SYSTEMD_ADDRESS,
@@ -421,7 +422,8 @@ static const struct key cluster_keys[] = {
         { "garp_interval", K_CLUSTER_GARP_INTERVAL }, { "quorum", K_CLUSTER_QUORUM },
         { "fence", K_CLUSTER_FENCE }, { "fence_timeout", K_CLUSTER_FENCE_TIMEOUT },
         { "ocf_root", K_CLUSTER_OCF_ROOT }, { "systemd_address", K_CLUSTER_SYSTEMD_ADDRESS },
-        { "realtime", K_CLUSTER_REALTIME },
+        { "realtime", K_CLUSTER_REALTIME }, { "notify", K_CLUSTER_NOTIFY },
+        { "notify_timeout", K_CLUSTER_NOTIFY_TIMEOUT },
         { "track_interface", K_TRACK_INTERFACE }, { "track_ping", K_TRACK_PING },
         { "track_script", K_TRACK_SCRIPT }, { NULL, 0 },
 };
@@ -545,6 +547,20 @@ static void handle_cluster(struct parser *p, int id, const char *key, const char
                 break;
         case K_CLUSTER_FENCE_TIMEOUT:
                 parse_duration_key(p, key, value, &c->fence_timeout_usec);
+                break;
+        case K_CLUSTER_NOTIFY:
+                if (value[0] != '/' || strchr(value, ' ') || strchr(value, '\t'))
+                        parser_error(p, p->line, "notify: '%s' is not an absolute path (arguments are not taken: "
+                                     "the event is in the environment)", value);
+                else if (strlen(value) >= sizeof(c->notify))
+                        parser_error(p, p->line, "notify: path is too long");
+                else {
+                        strcpy(c->notify, value);
+                        c->notify_line = p->line;
+                }
+                break;
+        case K_CLUSTER_NOTIFY_TIMEOUT:
+                parse_duration_key(p, key, value, &c->notify_timeout_usec);
                 break;
         case K_CLUSTER_OCF_ROOT:
                 if (value[0] != '/')
@@ -758,6 +774,8 @@ static void validate_nodes(struct parser *p, unsigned cline) {
                              "keeps a cut-off node from acting");
         if (cl->fence_timeout_usec < USEC_PER_SEC || cl->fence_timeout_usec > 3600 * USEC_PER_SEC)
                 parser_error(p, cline, "fence_timeout must be between 1s and 1h");
+        if (cl->notify_timeout_usec < 100 * USEC_PER_MSEC || cl->notify_timeout_usec > 3600 * USEC_PER_SEC)
+                parser_error(p, cline, "notify_timeout must be between 100ms and 1h");
 
         for (unsigned i = 0; i < c->n_nodes; i++) {
                 struct ha_node *n = &c->nodes[i];
@@ -864,6 +882,7 @@ int config_parse_string(const char *text, size_t len, const char *filename,
                 .garp_count = 3,
                 .garp_interval_usec = 100 * USEC_PER_MSEC,
                 .fence_timeout_usec = 60 * USEC_PER_SEC,
+                .notify_timeout_usec = 10 * USEC_PER_SEC,
                 .ocf_root = HA_DEFAULT_OCF_ROOT,
                 .systemd_address = HA_DEFAULT_SYSTEMD_ADDRESS,
         };

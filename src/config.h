@@ -150,6 +150,9 @@ struct ha_cluster {
         char ocf_root[4096];    /* where ocf:PROVIDER:TYPE agents live */
         char systemd_address[512]; /* systemd's bus for systemd: resources */
         unsigned realtime_priority; /* SCHED_FIFO priority + mlockall; 0: off */
+        char notify[4096];      /* a hook run once per event, in order; "" none */
+        unsigned notify_line;
+        usec_t notify_timeout_usec;
 };
 
 /* realtime = yes: below the kernel's threaded interrupt handlers (50),

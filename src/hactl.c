@@ -35,6 +35,9 @@ static int usage(FILE *f) {
                    "  resource cleanup NAME  forget its failures here and probe it again\n"
                    "  metrics                the status in Prometheus text format\n"
                    "  reload                 re-read had.conf: check it, then change only what changed\n"
+                   "  events [--follow] [--json]\n"
+                   "                         role changes, elections, resource actions, operator\n"
+                   "                         commands... oldest first; --follow waits for more\n"
                    "  config check [FILE]    check a configuration without starting anything\n"
                    "                         (default %s/had/had.conf)\n"
                    "  keygen FILE            write a new cluster key (mode 0600)\n"
@@ -533,6 +536,8 @@ int main(int argc, char **argv) {
                 return cmd_metrics(argc - 1, argv + 1);
         if (strcmp(argv[1], "reload") == 0)
                 return cmd_reload(argc - 1, argv + 1);
+        if (strcmp(argv[1], "events") == 0)
+                return cmd_events(argc - 1, argv + 1);
         fprintf(stderr, "hactl: unknown command '%s'\n", argv[1]);
         return usage(stderr);
 }

@@ -18,6 +18,7 @@ const char *hactl_str(json_object *o, const char *key);
 
 int cmd_resource(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 void print_resources(json_object *s);
 /* config check: what systemd says of the units of systemd: resources. */
 void check_units(const struct ha_config *c, unsigned *warnings, unsigned *errors);

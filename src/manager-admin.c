@@ -98,6 +98,14 @@ void manager_apply_admin(struct manager *m, const struct ha_msg *msg, const stru
         (void) save_admin(m, standby, maintenance);
 }
 
+static void admin_event(struct manager *m, const char *action, const char *node, const char *message) {
+        struct ha_event e = event_new("admin");
+        snprintf(e.action, sizeof(e.action), "%s", action);
+        snprintf(e.peer, sizeof(e.peer), "%s", node);
+        snprintf(e.message, sizeof(e.message), "%s", message);
+        manager_event(m, &e);
+}
+
 int manager_switchover(struct manager *m, const char *target, const char **error) {
         const struct election_peer *p = election_partner(&m->election);
         struct election_before s = election_before(&m->election);
@@ -131,6 +139,7 @@ int manager_switchover(struct manager *m, const char *target, const char **error
                 return r;
         log_notice("switchover requested by the operator: %s", m->election.role == HA_ROLE_ACTIVE ?
                    "handing over" : "asking the active node to hand over");
+        admin_event(m, "switchover", target && target[0] ? target : p->name, "switchover asked by the operator");
         manager_handle(m, actions, &s);
         return 0;
 }
@@ -144,6 +153,8 @@ int manager_set_standby(struct manager *m, const char *node, bool on, const char
                         return -EINVAL;
                 }
                 log_notice("operator: %s", on ? "standby" : "online");
+                admin_event(m, on ? "standby" : "online", "", on ? "this node put in standby by the operator" :
+                            "this node put online by the operator");
                 int r = save_admin(m, on, m->state.maintenance);
                 if (r < 0)
                         *error = "cannot write the state dir (see the log)";
@@ -158,6 +169,8 @@ int manager_set_standby(struct manager *m, const char *node, bool on, const char
                 return -EHOSTDOWN;
         }
         request(m, on ? HA_ADMIN_STANDBY : HA_ADMIN_ONLINE, node);
+        admin_event(m, on ? "standby" : "online", node, on ? "the other node put in standby by the operator" :
+                    "the other node put online by the operator");
         return 0;
 }
 
@@ -169,6 +182,8 @@ int manager_set_maintenance(struct manager *m, bool on, const char **error) {
                 return -EINVAL;
         }
         log_notice("operator: maintenance %s", on ? "on" : "off");
+        admin_event(m, on ? "maintenance-on" : "maintenance-off", "",
+                    on ? "maintenance on: touching nothing" : "maintenance off");
         int r = save_admin(m, m->state.standby, on);
         if (r < 0) {
                 *error = "cannot write the state dir (see the log)";
@@ -199,6 +214,15 @@ static void on_fenced(void *userdata, int status, usec_t duration) {
                 log_error("fence: could not fence %s (%s after %" PRIu64 " ms); not taking over, retrying",
                           p->name, agent_status_to_string(status, buf, sizeof(buf)),
                           (uint64_t) (duration / USEC_PER_MSEC));
+        struct ha_event e = event_new("fence");
+        snprintf(e.peer, sizeof(e.peer), "%s", p->name);
+        snprintf(e.action, sizeof(e.action), "off");
+        e.has_rc = true;
+        e.rc = status;
+        e.duration_ms = (int64_t) (duration / USEC_PER_MSEC);
+        snprintf(e.message, sizeof(e.message), "%s %s", p->name,
+                 status == 0 ? "is off" : agent_status_to_string(status, buf, sizeof(buf)));
+        manager_event(m, &e);
         manager_handle(m, election_fenced(&m->election, now_usec(), status == 0), &s);
 }
 

@@ -184,6 +184,14 @@ static int build_resources(struct manager *m, const struct ha_config *nc, struct
         return 0;
 }
 
+static void reload_event(struct manager *m, const char *action, const char *message) {
+        struct ha_event e = event_new("reload");
+        snprintf(e.action, sizeof(e.action), "%s", action);
+        /* The first line: the whole text is in the log. */
+        snprintf(e.message, sizeof(e.message), "%.*s", (int) strcspn(message, "\n"), message);
+        manager_event(m, &e);
+}
+
 /* Swaps in NC: everything that points into the old config is pointed
  * into the new one, and the old one is freed. */
 static void apply(struct manager *m, struct ha_config *nc) {
@@ -282,6 +290,11 @@ static void apply(struct manager *m, struct ha_config *nc) {
         config_free(oc);
         apply_election(m);
 
+        char summary[256];
+        snprintf(summary, sizeof(summary), "vips %u kept, %u added, %u removed; resources %u kept, %u added, "
+                 "%u removed or changed", vips_kept, vips_added, vips_removed, nc->n_resources - res_added,
+                 res_added, res_removed);
+        reload_event(m, "applied", summary);
         log_notice("reloaded %s: vips %u kept, %u added, %u removed; resources %u kept, %u added, %u removed or "
                    "changed; heartbeat %" PRIu64 " ms, dead_time %" PRIu64 " ms", nc->path, vips_kept, vips_added,
                    vips_removed, nc->n_resources - res_added, res_added, res_removed,
@@ -320,6 +333,7 @@ int manager_reload(struct manager *m, char **message) {
         }
         r = config_load(m->config->path, &nc, &errors);
         if (r < 0) {
+                reload_event(m, "refused", errors ? errors : "");
                 log_error("reload refused, the running configuration stays:\n%s", errors ? errors : "");
                 *message = errors;
                 return r;
@@ -330,11 +344,13 @@ int manager_reload(struct manager *m, char **message) {
                 check_restart_needed(m->config, nc, m->self->name, &e);
         if (e.n == 0 && config_check_executables(nc, &errors) > 0) {
                 *message = errors;
+                reload_event(m, "refused", errors);
                 log_error("reload refused, the running configuration stays:\n%s", errors);
                 return -EINVAL;
         }
         free(errors);
         if (e.n > 0) {
+                reload_event(m, "refused", e.buf ? e.buf : "");
                 log_error("reload refused, the running configuration stays:\n%s", e.buf ? e.buf : "");
                 *message = e.buf ? e.buf : strdup("refused");
                 return -EINVAL;

@@ -110,6 +110,17 @@ static void result(struct manager *m, int rc, usec_t duration) {
                 log_warning("resource %s: %s failed after %" PRIu64 " ms: %s (%d)%s", r->cfg->name,
                             res_op_to_string(op), (uint64_t) (duration / USEC_PER_MSEC), ocf_rc_to_string(rc), rc,
                             r->failed ? "; giving up on this node" : r->recover ? "; recovering it in place" : "");
+        if (rc != OCF_CANCELLED && op != RES_OP_PROBE && (op != RES_OP_MONITOR || rc != expect)) {
+                struct ha_event e = event_new("resource");
+                snprintf(e.resource, sizeof(e.resource), "%s", r->cfg->name);
+                snprintf(e.action, sizeof(e.action), "%s", res_op_to_string(op));
+                e.has_rc = true;
+                e.rc = rc;
+                e.duration_ms = (int64_t) (duration / USEC_PER_MSEC);
+                snprintf(e.message, sizeof(e.message), "%s %s: %s%s", r->cfg->name, res_op_to_string(op),
+                         ocf_rc_to_string(rc), r->failed && !was_failed ? "; failed on this node" : "");
+                manager_event(m, &e);
+        }
         if (r->failed && !was_failed)
                 log_error("resource %s: failed on this node (%s; %u failure%s): this node can no longer be "
                           "active until 'hactl resource cleanup %s'", r->cfg->name, r->last_error, r->fail_count,
@@ -281,6 +292,12 @@ int manager_resource_action(struct manager *m, const char *name, bool cleanup, c
         if (r < 0)
                 return r;
         log_notice("resource %s: %s asked by the operator", name, cleanup ? "cleanup" : "restart");
+        struct ha_event e = event_new("admin");
+        snprintf(e.resource, sizeof(e.resource), "%s", name);
+        snprintf(e.action, sizeof(e.action), "resource-%s", cleanup ? "cleanup" : "restart");
+        snprintf(e.message, sizeof(e.message), "resource %s: %s asked by the operator", name,
+                 cleanup ? "cleanup" : "restart");
+        manager_event(m, &e);
         after_result(m);
         return 0;
 }

@@ -144,6 +144,12 @@ static void log_peers(struct manager *m) {
                         continue;
                 pi->logged_state = p->state;
                 pi->logged_role = p->role;
+                struct ha_event ev = event_new("peer");
+                snprintf(ev.peer, sizeof(ev.peer), "%s", p->name);
+                snprintf(ev.action, sizeof(ev.action), "%s", peer_state_to_string(p->state));
+                snprintf(ev.message, sizeof(ev.message), "%s %s: %s, %s, term %" PRIu64, p->witness ? "witness" : "peer",
+                         p->name, peer_state_to_string(p->state), role_to_string(p->role), p->term);
+                manager_event(m, &ev);
                 if (p->state == PEER_ALIVE || p->state == PEER_LEFT)
                         log_info("%s %s: %s, %s, term %" PRIu64, p->witness ? "witness" : "peer", p->name,
                                  peer_state_to_string(p->state), role_to_string(p->role), p->term);
@@ -176,11 +182,26 @@ void manager_handle(struct manager *m, unsigned actions, const struct election_b
         if (actions & ELECTION_PEER_CHANGED)
                 log_peers(m);
         if ((actions & ELECTION_QUORUM_CHANGED) && e->cfg.quorum == HA_QUORUM_MAJORITY) {
+                struct ha_event ev = event_new("quorum");
                 if (e->quorum)
                         log_notice("quorum: %u of %u voters reachable", election_voters_alive(e), e->n_peers + 1);
                 else
                         log_warning("quorum lost: %u of %u voters reachable, %u needed", election_voters_alive(e),
                                     e->n_peers + 1, election_majority(e));
+                snprintf(ev.action, sizeof(ev.action), "%s", e->quorum ? "gained" : "lost");
+                snprintf(ev.message, sizeof(ev.message), "%s: %u of %u voters reachable, %u needed",
+                         e->quorum ? "quorum" : "quorum lost", election_voters_alive(e), e->n_peers + 1,
+                         election_majority(e));
+                manager_event(m, &ev);
+        }
+        if ((actions & ELECTION_PERSIST_TERM) && !(actions & ELECTION_ROLE_CHANGED) &&
+            (e->term != before->term || strcmp(e->voted_for, before->voted) != 0)) {
+                struct ha_event ev = event_new("election");
+                snprintf(ev.peer, sizeof(ev.peer), "%s", e->voted_for);
+                snprintf(ev.action, sizeof(ev.action), "%s", e->voted_for[0] ? "vote" : "term");
+                snprintf(ev.message, sizeof(ev.message), "term %" PRIu64 "%s%s", e->term,
+                         e->voted_for[0] ? ", voted for " : "", e->voted_for);
+                manager_event(m, &ev);
         }
         if (actions & ELECTION_FENCE)
                 manager_fence(m);
@@ -191,6 +212,11 @@ void manager_handle(struct manager *m, unsigned actions, const struct election_b
                            role_to_string(before->role), (uint64_t) since_ms(m->role_since, now));
                 m->role_since = now;
                 m->role_since_realtime = realtime_usec();
+                struct ha_event ev = event_new("role");
+                snprintf(ev.action, sizeof(ev.action), "%s", role_to_string(e->role));
+                snprintf(ev.message, sizeof(ev.message), "%s -> %s: %s", role_to_string(before->role),
+                         role_to_string(e->role), e->reason ? e->reason : "");
+                manager_event(m, &ev);
                 /* Before the VIPs go: a crash from here on leaves nothing
                  * the next process could take for its own. */
                 if (e->role != HA_ROLE_ACTIVE)
@@ -411,6 +437,8 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
         }
         free(errors);
         m->fence_status = -2;
+        events_init(&m->events);
+        m->notify_next = 1;
 
         r = key_load(config->cluster.key_file, m->key);
         if (r < 0) {
@@ -595,6 +623,7 @@ struct manager *manager_free(struct manager *m) {
         sd_event_source_disable_unref(m->sigterm);
         sd_event_source_disable_unref(m->sigint);
         sd_event_source_disable_unref(m->sighup);
+        agent_cancel(m->notify_job);
         sd_event_unref(m->event);
         sodium_memzero(m->key, sizeof(m->key));
         config_free(m->reload_pending);

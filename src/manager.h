@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "election.h"
+#include "events.h"
 #include "proto.h"
 #include "resource.h"
 #include "store.h"
@@ -89,6 +90,9 @@ struct manager {
         struct restart_check *restart_check; /* SIGTERM: is systemd restarting us? */
         bool resumed;                   /* took the role back after a restart */
         struct ha_config *reload_pending; /* valid, waiting for retired resources to stop */
+        struct events events;           /* the history */
+        struct agent_job *notify_job;   /* the notify hook running */
+        uint64_t notify_next;           /* the next event for it */
 
         struct res_group resources;
         struct systemd_units *units;
@@ -146,6 +150,11 @@ void manager_resources_free(struct manager *m);
 void manager_resources_update(struct manager *m);
 bool manager_resources_leave(struct manager *m);
 void manager_leave(struct manager *m);
+/* A new event of TYPE (fill in what applies, then manager_event). */
+struct ha_event event_new(const char *type);
+/* Numbers it, keeps it, journals it, signals it, hands it to the hook. */
+void manager_event(struct manager *m, struct ha_event *e);
+
 /* Reload the config file (SIGHUP, hactl reload). On success *MESSAGE says
  * what happens; on failure it holds the FILE:LINE errors, and the running
  * config stays. The caller frees *MESSAGE. */

@@ -257,11 +257,23 @@ ocf_root() {
 # /run/resource-agents is made as resource-agents' tmpfiles.d does at boot.
 # With NODE_DIR=PATH, PATH-NODE is mounted on PATH there: one config names
 # the same path on both nodes (a data directory), each node sees its own.
+# With JOURNAL=1 (implies PRIVATE_RUN), journald's socket there is
+# tests/tools/jsink, which writes what had sends it to $T/journal-NODE.log.
 start_had() {
         local node=$1; shift
         local wrap=() setup=""
         [ -n "${PID[dbus-$node]:-}" ] || start_dbus "$node"
-        [ "${PRIVATE_RUN:-}" = 1 ] && setup="mount -t tmpfs -o mode=755 tmpfs /run && mkdir -m 1755 /run/resource-agents && "
+        [ "${PRIVATE_RUN:-}" = 1 ] || [ "${JOURNAL:-}" = 1 ] &&
+                setup="mount -t tmpfs -o mode=755 tmpfs /run && mkdir -m 1755 /run/resource-agents && "
+        if [ "${JOURNAL:-}" = 1 ]; then
+                mkdir -p "$T/journal-$node"
+                if [ -z "${PID[jsink-$node]:-}" ]; then
+                        "$HAD_BUILDDIR/tests/tools/jsink" "$T/journal-$node/socket" > "$T/journal-$node.log" 2>&1 &
+                        PID[jsink-$node]=$!
+                        wait_for 5 "the journal sink for $node" test -S "$T/journal-$node/socket"
+                fi
+                setup+="mkdir -p /run/systemd/journal && mount --bind '$T/journal-$node' /run/systemd/journal && "
+        fi
         [ -n "${NODE_DIR:-}" ] && setup+="mount --bind '$NODE_DIR-$node' '$NODE_DIR' && "
         [ -n "$setup" ] && wrap=(unshare --mount --propagation private sh -c "${setup}exec \"\$@\"" sh)
         ip netns exec "$(ns "$node")" env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/$node.bus" "${wrap[@]}" \
