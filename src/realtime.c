@@ -24,11 +24,18 @@ int realtime_apply(unsigned priority) {
         struct sched_param sp = { .sched_priority = (int) priority };
         int r = 0;
 
+#ifdef __SANITIZE_ADDRESS__
+        /* AddressSanitizer maps terabytes of shadow memory: locking it all
+         * would take the machine's memory. A debug build runs unlocked. */
+        const char *locked = "memory not locked (an AddressSanitizer build)";
+#else
+        const char *locked = "memory locked";
         if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0) {
                 r = -errno;
                 log_warning_errno(errno, "realtime: cannot lock memory (mlockall): %m; "
                                   "pages may be swapped or evicted (needs CAP_IPC_LOCK)");
         }
+#endif
         if (setrlimit(RLIMIT_RTTIME, &rt) < 0) {
                 r = -errno;
                 log_warning_errno(errno, "realtime: cannot set RLIMIT_RTTIME: %m; not switching to SCHED_FIFO");
@@ -42,6 +49,6 @@ int realtime_apply(unsigned priority) {
                 return r;
         }
         if (r == 0)
-                log_info("realtime: memory locked, SCHED_FIFO priority %u", priority);
+                log_info("realtime: %s, SCHED_FIFO priority %u", locked, priority);
         return r;
 }
