@@ -139,5 +139,7 @@ int main(int argc, char **argv) {
         }
         printf("samples=%lu dual_samples=%lu dual_ms=%.1f max_holders=%d moves=%lu\n", samples, dual, dual_ms,
                max_holders, moves);
+        for (int i = 0; i < n; i++)
+                mnl_socket_close(nl[i]);
         return 0;
 }
