@@ -9,7 +9,9 @@ trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 cd "$HAD_BUILDDIR"
 make -s install DESTDIR="$T/root" >"$T/install.log" 2>&1 || { cat "$T/install.log"; fail "make install"; }
-var() { make -s --no-print-directory print-var VAR="$1"; }
+# (Without the flags of the make that runs the tests: -w would add
+# "Entering directory" lines.)
+var() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory print-var VAR="$1"; }
 prefix=$(var prefix) sbindir=$(var sbindir) bindir=$(var bindir) sysconfdir=$(var sysconfdir)
 unitdir=$(var systemdsystemunitdir) completions=$(var bashcompletiondir) datadir=$(var datadir) mandir=$(var mandir)
 for f in "$sbindir/had" "$bindir/hactl" "$unitdir/had.service" "$datadir/dbus-1/system.d/org.had1.conf" \
