@@ -524,6 +524,16 @@ unsigned election_receive(struct election *e, usec_t now, const struct election_
         return a | evaluate(e, now);
 }
 
+usec_t election_assured_until(const struct election *e, usec_t now) {
+        if (e->role != HA_ROLE_ACTIVE)
+                return 0;
+        if (majority(e))
+                return e->lease_until;
+        /* The lease guard, taken of dead_time (the lease is dead_time). */
+        usec_t dead = e->cfg.dead_time_usec, guard = MAX(dead / LEASE_GUARD_DIV, (usec_t) LEASE_GUARD_MIN_USEC);
+        return usec_add(now, dead > guard ? dead - guard : 0);
+}
+
 unsigned election_resume(struct election *e, usec_t now, uint64_t term, usec_t until) {
         if (e->cfg.witness || e->role != HA_ROLE_CANDIDATE || term == 0 || term != e->term ||
             strcmp(e->voted_for, e->cfg.self) != 0 || now >= until)

@@ -186,6 +186,12 @@ void election_init(struct election *e, const struct election_config *cfg, const 
  * for itself in, or when UNTIL has passed. */
 unsigned election_resume(struct election *e, usec_t now, uint64_t term, usec_t until);
 
+/* Active and sending a heartbeat at NOW: until when the role is assured
+ * if this process dies now (what the manager keeps for election_resume).
+ * With a witness, the lease; in two_node, until the peer could call this
+ * node dead, less the lease guard. 0 when not active. */
+usec_t election_assured_until(const struct election *e, usec_t now);
+
 /* An authenticated heartbeat from a peer arrived at NOW. */
 unsigned election_receive(struct election *e, usec_t now, const struct election_heartbeat *hb);
 

@@ -21,6 +21,7 @@ struct hold_record {
 struct hold {
         struct hold_record *rec;
         char boot_id[40];
+        bool stamped;           /* the record names this boot (after the first hold_set) */
 };
 
 static int read_boot_id(char buf[40]) {
@@ -87,10 +88,12 @@ void hold_set(struct hold *h, uint64_t term, usec_t until) {
         if (!h)
                 return;
         struct hold_record *r = h->rec;
-        if (r->magic != HOLD_MAGIC || strcmp(r->boot_id, h->boot_id) != 0) {
+        /* Once, before the first store: hold_get read the old record. */
+        if (!h->stamped) {
                 r->term = 0;
                 memcpy(r->boot_id, h->boot_id, sizeof(r->boot_id));
                 r->magic = HOLD_MAGIC;
+                h->stamped = true;
         }
         /* Term last when taking, first when giving up: a process killed
          * between the two stores leaves no hold it did not have. */

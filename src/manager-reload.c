@@ -146,19 +146,6 @@ static unsigned mark_retiring(struct manager *m, const struct ha_config *nc) {
         return n;
 }
 
-static void apply_election(struct manager *m) {
-        const struct ha_cluster *c = &m->config->cluster;
-        struct election_config *ec = &m->election.cfg;
-
-        ec->priority = m->self->priority;
-        ec->fence = c->fence[0] != '\0';
-        ec->fence_retry_usec = MAX(c->dead_time_usec, 5 * USEC_PER_SEC);
-        ec->preempt = c->preempt;
-        ec->preempt_delay_usec = c->preempt_delay_usec;
-        ec->dead_time_usec = c->dead_time_usec;
-        ec->lease_usec = c->dead_time_usec;
-}
-
 /* The new resource group: unchanged resources keep their state. */
 static int build_resources(struct manager *m, const struct ha_config *nc, struct res_group *ng) {
         struct res_group *g = &m->resources;
@@ -197,7 +184,6 @@ static void reload_event(struct manager *m, const char *action, const char *mess
 static void apply(struct manager *m, struct ha_config *nc) {
         struct ha_config *oc = m->config;
         unsigned vips_added = 0, vips_removed = 0, vips_kept = 0, res_added = 0, res_removed = 0;
-        char a[INET6_ADDRSTRLEN];
 
         struct vip_state *nv = calloc(nc->n_vips + 1, sizeof(*nv));
         struct res_group ng = {};
@@ -236,17 +222,8 @@ static void apply(struct manager *m, struct ha_config *nc) {
                 int r = vip_apply(m->nl, ops, n_ops);
                 if (r < 0)
                         log_error_errno(r, "reload: netlink request failed: %m");
-                for (unsigned k = 0; k < n_ops; k++) {
-                        if (ops[k].error < 0)
-                                log_error_errno(ops[k].error, "vip %s: cannot remove %s/%u from %s: %m",
-                                                ops[k].vip->name,
-                                                ha_addr_to_string(&ops[k].vip->address, a, sizeof(a)),
-                                                ops[k].vip->prefixlen, ops[k].vip->interface);
-                        else
-                                log_info("vip %s: removed %s/%u from %s (reload: no longer configured)",
-                                         ops[k].vip->name, ha_addr_to_string(&ops[k].vip->address, a, sizeof(a)),
-                                         ops[k].vip->prefixlen, ops[k].vip->interface);
-                }
+                for (unsigned k = 0; k < n_ops; k++)
+                        manager_log_vip_op(&ops[k], "reload: no longer configured");
         }
         for (unsigned i = 0; i < nc->n_resources; i++)
                 if (nc->resources[i].cls == HA_AGENT_VIP)
@@ -288,7 +265,8 @@ static void apply(struct manager *m, struct ha_config *nc) {
                 log_notice("reload: health checks changed; they start afresh");
         }
         config_free(oc);
-        apply_election(m);
+        /* The node's witness role and the quorum mode did not change. */
+        m->election.cfg = manager_election_config(m);
 
         char summary[256];
         snprintf(summary, sizeof(summary), "vips %u kept, %u added, %u removed; resources %u kept, %u added, "

@@ -43,6 +43,32 @@ void manager_start_announcing(struct manager *m) {
         manager_on_announce_timer(m->announce_timer, now_usec(), m);
 }
 
+void manager_log_vip_op(const struct vip_op *op, const char *why) {
+        char a[INET6_ADDRSTRLEN];
+        ha_addr_to_string(&op->vip->address, a, sizeof(a));
+        if (op->error < 0)
+                log_error_errno(op->error, "vip %s: cannot %s %s/%u %s %s: %m", op->vip->name,
+                                op->add ? "add" : "remove", a, op->vip->prefixlen, op->add ? "to" : "from",
+                                op->vip->interface);
+        else
+                log_info("vip %s: %s %s/%u %s %s (%s)", op->vip->name, op->add ? "added" : "removed", a,
+                         op->vip->prefixlen, op->add ? "to" : "from", op->vip->interface, why);
+}
+
+/* The VIPs' interfaces (warning about one that went away) and which VIPs
+ * are on them now. */
+static int scan(struct manager *m, int *ifindex, bool *present) {
+        unsigned n = m->config->n_vips;
+        for (unsigned i = 0; i < n; i++) {
+                struct vip_state *v = &m->vips[i];
+                int idx = (int) if_nametoindex(v->vip->interface);
+                if (idx == 0 && v->ifindex != 0)
+                        log_warning("vip %s: interface %s is gone", v->vip->name, v->vip->interface);
+                v->ifindex = ifindex[i] = idx;
+        }
+        return vip_scan(m->nl, m->config->vips, n, ifindex, present);
+}
+
 /* Makes the kernel match the role: the VIPs on this node exactly when it
  * is active. Returns the number of VIPs added. */
 unsigned manager_reconcile(struct manager *m, const char *why) {
@@ -68,14 +94,7 @@ unsigned manager_reconcile(struct manager *m, const char *why) {
                 log_error("reconcile: out of memory");
                 return 0;
         }
-        for (unsigned i = 0; i < n; i++) {
-                struct vip_state *v = &m->vips[i];
-                int idx = (int) if_nametoindex(v->vip->interface);
-                if (idx == 0 && v->ifindex != 0)
-                        log_warning("vip %s: interface %s is gone", v->vip->name, v->vip->interface);
-                v->ifindex = ifindex[i] = idx;
-        }
-        r = vip_scan(m->nl, m->config->vips, n, ifindex, present);
+        r = scan(m, ifindex, present);
         if (r < 0) {
                 log_error_errno(r, "cannot list addresses: %m");
                 return 0;
@@ -108,18 +127,12 @@ unsigned manager_reconcile(struct manager *m, const char *why) {
                 log_error_errno(r, "netlink request failed: %m");
         for (unsigned k = 0; k < n_ops; k++) {
                 struct vip_state *v = &m->vips[ops[k].vip - m->config->vips];
-                ha_addr_to_string(&v->vip->address, a, sizeof(a));
                 v->error = ops[k].error;
-                if (ops[k].error < 0) {
-                        log_error_errno(ops[k].error, "vip %s: cannot %s %s/%u %s %s: %m", v->vip->name,
-                                        ops[k].add ? "add" : "remove", a, v->vip->prefixlen,
-                                        ops[k].add ? "to" : "from", v->vip->interface);
+                manager_log_vip_op(&ops[k], why);
+                if (ops[k].error < 0)
                         continue;
-                }
                 v->held = ops[k].add;
                 added += ops[k].add;
-                log_info("vip %s: %s %s/%u %s %s (%s)", v->vip->name, ops[k].add ? "added" : "removed", a,
-                         v->vip->prefixlen, ops[k].add ? "to" : "from", v->vip->interface, why);
         }
         return added;
 }
@@ -129,11 +142,7 @@ void manager_vips_adopt(struct manager *m) {
         _cleanup_free_ bool *present = calloc(n + 1, sizeof(*present));
         _cleanup_free_ int *ifindex = calloc(n + 1, sizeof(*ifindex));
 
-        if (n == 0 || !present || !ifindex)
-                return;
-        for (unsigned i = 0; i < n; i++)
-                ifindex[i] = m->vips[i].ifindex = (int) if_nametoindex(m->vips[i].vip->interface);
-        if (vip_scan(m->nl, m->config->vips, n, ifindex, present) < 0)
+        if (n == 0 || !present || !ifindex || scan(m, ifindex, present) < 0)
                 return;
         for (unsigned i = 0; i < n; i++) {
                 m->vips[i].held = present[i];

@@ -96,12 +96,8 @@ static void send_heartbeat(struct manager *m) {
         }
         /* What the next process may take back after a restart: the lease,
          * or (two_node) until the peer would call this node dead. */
-        if (m->election.role == HA_ROLE_ACTIVE && !m->stopping) {
-                usec_t dead = m->config->cluster.dead_time_usec;
-                hold_set(m->hold, m->election.term,
-                         m->election.cfg.quorum == HA_QUORUM_MAJORITY ? m->election.lease_until :
-                         now + dead - MAX(dead / LEASE_GUARD_DIV, (usec_t) LEASE_GUARD_MIN_USEC));
-        }
+        if (m->election.role == HA_ROLE_ACTIVE && !m->stopping)
+                hold_set(m->hold, m->election.term, election_assured_until(&m->election, now));
 }
 
 static int on_heartbeat_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -400,6 +396,23 @@ static int setup_state(struct manager *m) {
         return 0;
 }
 
+struct election_config manager_election_config(const struct manager *m) {
+        const struct ha_cluster *c = &m->config->cluster;
+        struct election_config ec = {
+                .priority = m->self->priority,
+                .witness = m->self->witness,
+                .quorum = c->quorum,
+                .fence = c->fence[0] != '\0',
+                .fence_retry_usec = MAX(c->dead_time_usec, FENCE_RETRY_USEC),
+                .preempt = c->preempt,
+                .preempt_delay_usec = c->preempt_delay_usec,
+                .dead_time_usec = c->dead_time_usec,
+                .lease_usec = c->dead_time_usec,
+        };
+        snprintf(ec.self, sizeof(ec.self), "%s", m->self->name);
+        return ec;
+}
+
 int manager_new(struct ha_config *config, const char *self_name, const char *state_dir, struct manager **ret) {
         struct manager *m;
         int r;
@@ -506,23 +519,12 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
         if (r < 0)
                 goto fail;
 
-        struct election_config ec = {
-                .priority = m->self->priority,
-                .witness = m->self->witness,
-                .quorum = config->cluster.quorum,
-                .fence = config->cluster.fence[0] != '\0',
-                .fence_retry_usec = MAX(config->cluster.dead_time_usec, FENCE_RETRY_USEC),
-                .preempt = config->cluster.preempt,
-                .preempt_delay_usec = config->cluster.preempt_delay_usec,
-                .dead_time_usec = config->cluster.dead_time_usec,
-                .lease_usec = config->cluster.dead_time_usec,
-        };
+        struct election_config ec = manager_election_config(m);
         struct election_member members[ELECTION_MAX_PEERS] = {};
         for (unsigned i = 0; i < m->n_peers; i++) {
                 snprintf(members[i].name, sizeof(members[i].name), "%s", m->peers[i].node->name);
                 members[i].witness = m->peers[i].node->witness;
         }
-        snprintf(ec.self, sizeof(ec.self), "%s", m->self->name);
         election_init(&m->election, &ec, members, m->n_peers, m->state.term, m->state.voted_for, now);
         m->election.standby = m->state.standby;
         m->election.maintenance = m->state.maintenance;

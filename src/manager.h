@@ -128,6 +128,11 @@ void manager_on_netmon(void *userdata, const struct ha_addr *addr, int ifindex, 
 /* Resuming after a restart: the VIPs of vip: resources found on the
  * interfaces count as started (their probe confirms it). */
 void manager_vips_adopt(struct manager *m);
+struct vip_op;
+/* Logs what a VIP add or removal did, and WHY it was made. */
+void manager_log_vip_op(const struct vip_op *op, const char *why);
+/* The election's settings from m->config and m->self. */
+struct election_config manager_election_config(const struct manager *m);
 /* What the election had persisted before an input: manager_handle puts it
  * back when the new term or vote cannot be written. Take it just before
  * the election call whose actions are handled. */

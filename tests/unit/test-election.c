@@ -110,8 +110,9 @@ static void test_active_restart_resumes(void **state) {
                 sim_init(&s, 200, 100, false, 0);
                 sim_run(&s, USEC_PER_SEC + 10 * MS);
                 assert_int_equal(s.n[0].role, HA_ROLE_ACTIVE);
-                usec_t last_send = s.now - s.now % INTERVAL;
-                usec_t until = last_send + DEAD - MAX(DEAD / LEASE_GUARD_DIV, (usec_t) LEASE_GUARD_MIN_USEC);
+                /* What the manager kept at alpha's last heartbeat. */
+                usec_t until = election_assured_until(&s.n[0], s.now - s.now % INTERVAL);
+                assert_int_equal(until, s.now - s.now % INTERVAL + DEAD - DEAD / LEASE_GUARD_DIV);
                 unsigned beta_changes = s.role_changes[1];
                 uint64_t term = s.n[0].term;
                 s.stopped[0] = true;

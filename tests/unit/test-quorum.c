@@ -346,7 +346,8 @@ static void test_active_restart_resumes(void **state) {
                 sim_init(&s);
                 started(&s);
                 sim_run(&s, 1234 * MS + k * 7 * MS); /* somewhere between two heartbeats */
-                usec_t until = s.n[0].e.lease_until;
+                usec_t until = election_assured_until(&s.n[0].e, local(&s, 0));
+                assert_int_equal(until, s.n[0].e.lease_until);
                 assert_true(until > local(&s, 0));
                 unsigned beta_changes = s.n[1].role_changes;
                 s.n[0].down = true;
