@@ -61,7 +61,7 @@ void config_resource_init(struct ha_resource *r, const char *name, unsigned line
                 r->timeout_usec[a] = DEFAULT_ACTION_TIMEOUT_USEC;
 }
 
-static bool word_is_valid(const char *s, const char *extra) {
+bool config_word_is_valid(const char *s, const char *extra) {
         if (!*s)
                 return false;
         for (; *s; s++)
@@ -87,7 +87,7 @@ static int parse_agent(struct ha_resource *r, const char *value, char *err, size
                 }
                 snprintf(r->provider, sizeof(r->provider), "%.*s", (int) (c2 - rest), rest);
                 snprintf(r->type, sizeof(r->type), "%s", c2 + 1);
-                if (!word_is_valid(r->provider, "_-.") || !word_is_valid(r->type, "_-.") || r->type[0] == '.' ||
+                if (!config_word_is_valid(r->provider, "_-.") || !config_word_is_valid(r->type, "_-.") || r->type[0] == '.' ||
                     r->provider[0] == '.') {
                         snprintf(err, errlen, "agent: '%s': provider and type are letters, digits, '.', '_' or '-'",
                                  value);
@@ -98,7 +98,7 @@ static int parse_agent(struct ha_resource *r, const char *value, char *err, size
         }
         if (colon && k == 7 && strncmp(value, "systemd", 7) == 0) {
                 const char *unit = colon + 1;
-                if (!word_is_valid(unit, "_-.@:\\") || strlen(unit) >= sizeof(r->unit)) {
+                if (!config_word_is_valid(unit, "_-.@:\\") || strlen(unit) >= sizeof(r->unit)) {
                         snprintf(err, errlen, "agent: '%s' is not a systemd unit name", unit);
                         return -EINVAL;
                 }
@@ -125,8 +125,8 @@ static int parse_agent(struct ha_resource *r, const char *value, char *err, size
         return -EINVAL;
 }
 
-static int parse_duration(const char *key, const char *value, usec_t min, usec_t max, usec_t *ret, char *err,
-                          size_t errlen) {
+int config_duration_key(const char *key, const char *value, usec_t min, usec_t max, usec_t *ret, char *err,
+                        size_t errlen) {
         usec_t u;
         if (strcmp(value, "0") == 0 && min == 0)
                 u = 0;
@@ -142,33 +142,38 @@ static int parse_duration(const char *key, const char *value, usec_t min, usec_t
         return 0;
 }
 
+int config_param_add(struct ha_param *params, unsigned *n, const char *key, const char *value, char *err,
+                     size_t errlen) {
+        const char *name = key + 6;
+
+        if (!config_word_is_valid(name, "_") || strlen(name) >= sizeof(params[0].key)) {
+                snprintf(err, errlen, "%s: a parameter name is letters, digits and '_'", key);
+                return -EINVAL;
+        }
+        for (unsigned i = 0; i < *n; i++)
+                if (strcmp(params[i].key, name) == 0) {
+                        snprintf(err, errlen, "duplicate key '%s'", key);
+                        return -EINVAL;
+                }
+        if (*n >= HA_MAX_PARAMS) {
+                snprintf(err, errlen, "too many parameters (at most %d)", HA_MAX_PARAMS);
+                return -EINVAL;
+        }
+        if (strlen(value) >= sizeof(params[0].value)) {
+                snprintf(err, errlen, "%s: value is too long", key);
+                return -EINVAL;
+        }
+        snprintf(params[*n].key, sizeof(params[0].key), "%s", name);
+        snprintf(params[*n].value, sizeof(params[0].value), "%s", value);
+        (*n)++;
+        return 0;
+}
+
 int config_resource_key(struct ha_resource *r, const char *key, const char *value, char *err, size_t errlen) {
         int id;
 
-        if (strncmp(key, "param.", 6) == 0) {
-                const char *name = key + 6;
-                if (!word_is_valid(name, "_") || strlen(name) >= sizeof(r->params[0].key)) {
-                        snprintf(err, errlen, "%s: a parameter name is letters, digits and '_'", key);
-                        return -EINVAL;
-                }
-                for (unsigned i = 0; i < r->n_params; i++)
-                        if (strcmp(r->params[i].key, name) == 0) {
-                                snprintf(err, errlen, "duplicate key '%s'", key);
-                                return -EINVAL;
-                        }
-                if (r->n_params >= HA_MAX_PARAMS) {
-                        snprintf(err, errlen, "too many parameters (at most %d)", HA_MAX_PARAMS);
-                        return -EINVAL;
-                }
-                if (strlen(value) >= sizeof(r->params[0].value)) {
-                        snprintf(err, errlen, "%s: value is too long", key);
-                        return -EINVAL;
-                }
-                snprintf(r->params[r->n_params].key, sizeof(r->params[0].key), "%s", name);
-                snprintf(r->params[r->n_params].value, sizeof(r->params[0].value), "%s", value);
-                r->n_params++;
-                return 0;
-        }
+        if (strncmp(key, "param.", 6) == 0)
+                return config_param_add(r->params, &r->n_params, key, value, err, errlen);
         if (strcmp(key, "agent") == 0)
                 id = R_AGENT;
         else if (strcmp(key, "promotable") == 0)
@@ -218,7 +223,7 @@ int config_resource_key(struct ha_resource *r, const char *key, const char *valu
                 snprintf(r->after, sizeof(r->after), "%s", value);
                 return 0;
         case R_MONITOR_INTERVAL:
-                if (parse_duration(key, value, 0, 24 * 3600 * USEC_PER_SEC, &r->monitor_interval_usec, err, errlen) < 0)
+                if (config_duration_key(key, value, 0, 24 * 3600 * USEC_PER_SEC, &r->monitor_interval_usec, err, errlen) < 0)
                         return -EINVAL;
                 if (r->monitor_interval_usec != 0 && r->monitor_interval_usec < 100 * USEC_PER_MSEC) {
                         snprintf(err, errlen, "monitor_interval: at least 100ms (or 0: never)");
@@ -233,10 +238,10 @@ int config_resource_key(struct ha_resource *r, const char *key, const char *valu
                 r->max_restarts = (unsigned) u;
                 return 0;
         case R_FAILURE_WINDOW:
-                return parse_duration(key, value, USEC_PER_SEC, 30 * 24 * 3600 * USEC_PER_SEC,
+                return config_duration_key(key, value, USEC_PER_SEC, 30 * 24 * 3600 * USEC_PER_SEC,
                                       &r->failure_window_usec, err, errlen);
         default:
-                return parse_duration(key, value, USEC_PER_SEC, 3600 * USEC_PER_SEC,
+                return config_duration_key(key, value, USEC_PER_SEC, 3600 * USEC_PER_SEC,
                                       &r->timeout_usec[id - R_TIMEOUT], err, errlen);
         }
 }

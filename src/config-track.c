@@ -204,5 +204,6 @@ unsigned config_check_executables(const struct ha_config *c, char **errors) {
                 for (unsigned j = 0; j < c->nodes[i].n_tracks; j++)
                         check_track(c, &c->nodes[i].tracks[j], errors, &len, &n);
         config_check_resources(c, errors, &len, &n);
+        config_check_backups(c, errors, &len, &n);
         return n;
 }

@@ -23,7 +23,8 @@
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MAX_ERRORS 50
 
-enum section_kind { SECTION_NONE, SECTION_INVALID, SECTION_CLUSTER, SECTION_NODE, SECTION_VIP, SECTION_RESOURCE };
+enum section_kind { SECTION_NONE, SECTION_INVALID, SECTION_CLUSTER, SECTION_NODE, SECTION_VIP, SECTION_RESOURCE,
+                   SECTION_BACKUP };
 
 struct parser {
         const char *p, *end;
@@ -66,106 +67,6 @@ _printf_(3, 4) static void parser_error(struct parser *p, unsigned line, const c
         p->errors_len += n;
 }
 
-int config_parse_duration(const char *s, usec_t *ret) {
-        static const struct {
-                const char *suffix;
-                double usec;
-        } units[] = {
-                { "us", 1 }, { "ms", 1e3 }, { "s", 1e6 }, { "min", 60e6 },
-                { "m", 60e6 }, { "h", 3600e6 }, { "d", 86400e6 },
-        };
-        char *end;
-        double v;
-
-        if (!s || !isdigit((unsigned char) *s))
-                return -EINVAL;
-        errno = 0;
-        v = strtod(s, &end);
-        if (errno != 0 || end == s || !isfinite(v))
-                return -EINVAL;
-        for (size_t i = 0; i < ELEMENTSOF(units); i++)
-                if (strcmp(end, units[i].suffix) == 0) {
-                        double u = v * units[i].usec;
-                        if (u >= 1e18)
-                                return -ERANGE;
-                        *ret = (usec_t) (u + 0.5); /* u >= 0: rounds to nearest */
-                        return 0;
-                }
-        return -EINVAL;
-}
-
-int config_parse_bool(const char *s, bool *ret) {
-        static const char *const yes[] = { "yes", "true", "on", "1" };
-        static const char *const no[] = { "no", "false", "off", "0" };
-
-        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
-                if (strcasecmp(s, yes[i]) == 0)
-                        return *ret = true, 0;
-                if (strcasecmp(s, no[i]) == 0)
-                        return *ret = false, 0;
-        }
-        return -EINVAL;
-}
-
-int config_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *ret) {
-        char *end;
-        unsigned long v;
-
-        if (!isdigit((unsigned char) *s))
-                return -EINVAL;
-        errno = 0;
-        v = strtoul(s, &end, 10);
-        if (errno != 0 || *end != '\0')
-                return -EINVAL;
-        if (v < min || v > max)
-                return -ERANGE;
-        *ret = v;
-        return 0;
-}
-
-int ha_addr_from_string(const char *s, struct ha_addr *ret) {
-        struct ha_addr a = {};
-
-        if (inet_pton(AF_INET, s, &a.addr.in) == 1)
-                a.family = AF_INET;
-        else if (inet_pton(AF_INET6, s, &a.addr.in6) == 1)
-                a.family = AF_INET6;
-        else
-                return -EINVAL;
-        *ret = a;
-        return 0;
-}
-
-const char *ha_addr_to_string(const struct ha_addr *a, char *buf, size_t len) {
-        if (!inet_ntop(a->family, &a->addr, buf, len))
-                snprintf(buf, len, "?");
-        return buf;
-}
-
-socklen_t ha_addr_to_sockaddr(const struct ha_addr *a, uint16_t port, struct sockaddr_storage *ss) {
-        memset(ss, 0, sizeof(*ss));
-        if (a->family == AF_INET) {
-                struct sockaddr_in *sin = (struct sockaddr_in *) ss;
-                sin->sin_family = AF_INET;
-                sin->sin_port = htons(port);
-                sin->sin_addr = a->addr.in;
-                return sizeof(*sin);
-        }
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) ss;
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(port);
-        sin6->sin6_addr = a->addr.in6;
-        return sizeof(*sin6);
-}
-
-bool ha_addr_equal(const struct ha_addr *a, const struct ha_addr *b) {
-        if (a->family != b->family)
-                return false;
-        if (a->family == AF_INET)
-                return a->addr.in.s_addr == b->addr.in.s_addr;
-        return memcmp(&a->addr.in6, &b->addr.in6, sizeof(a->addr.in6)) == 0;
-}
-
 /* Names end up in packets, JSON and file names: keep them plain. */
 static bool name_is_valid(const char *s) {
         size_t n = strlen(s);
@@ -189,31 +90,46 @@ static bool ifname_is_valid(const char *s) {
         return true;
 }
 
-static void begin_resource(struct parser *p, const char *name) {
-        struct ha_config *c = p->config;
+/* Room for one more element in an array grown STEP at a time. */
+static void *grow(void *array, unsigned n, unsigned step, size_t size) {
+        if (n % step != 0)
+                return array;
+        return realloc(array, (n + step) * size);
+}
 
-        for (unsigned i = 0; i < c->n_resources; i++)
-                if (strcmp(c->resources[i].name, name) == 0) {
-                        parser_error(p, p->line, "duplicate [resource %s] (first at line %u)", name,
-                                     c->resources[i].line);
+/* [resource NAME] and [backup NAME]: a new element of their array. */
+static void begin_listed(struct parser *p, const char *kind, const char *name) {
+        struct ha_config *c = p->config;
+        bool res = strcmp(kind, "resource") == 0;
+        unsigned n = res ? c->n_resources : c->n_backups, max = res ? HA_MAX_RESOURCES : HA_MAX_BACKUPS;
+
+        for (unsigned i = 0; i < n; i++)
+                if (strcmp(res ? c->resources[i].name : c->backups[i].name, name) == 0) {
+                        parser_error(p, p->line, "duplicate [%s %s] (first at line %u)", kind, name,
+                                     res ? c->resources[i].line : c->backups[i].line);
                         return;
                 }
-        if (c->n_resources >= HA_MAX_RESOURCES) {
-                parser_error(p, p->line, "too many [resource] sections (at most %d)", HA_MAX_RESOURCES);
+        if (n >= max) {
+                parser_error(p, p->line, "too many [%s] sections (at most %u)", kind, max);
                 return;
         }
-        if (c->n_resources % 4 == 0) {
-                struct ha_resource *r = realloc(c->resources, (c->n_resources + 4) * sizeof(*r));
-                if (!r) {
-                        parser_error(p, p->line, "out of memory");
-                        return;
-                }
-                c->resources = r;
+        void *a = grow(res ? (void *) c->resources : (void *) c->backups, n, 4,
+                       res ? sizeof(*c->resources) : sizeof(*c->backups));
+        if (!a) {
+                parser_error(p, p->line, "out of memory");
+                return;
         }
-        struct ha_resource *r = &c->resources[c->n_resources++];
-        config_resource_init(r, name, p->line);
-        p->object = r;
-        p->kind = SECTION_RESOURCE;
+        if (res) {
+                c->resources = a;
+                config_resource_init(&c->resources[c->n_resources], name, p->line);
+                p->object = &c->resources[c->n_resources++];
+                p->kind = SECTION_RESOURCE;
+        } else {
+                c->backups = a;
+                config_backup_init(&c->backups[c->n_backups], name, p->line);
+                p->object = &c->backups[c->n_backups++];
+                p->kind = SECTION_BACKUP;
+        }
 }
 
 /* A section header, "[cluster]", "[node NAME]", "[vip NAME]" or
@@ -248,8 +164,10 @@ static void parser_begin_section(struct parser *p, const char *header) {
                 }
                 return;
         }
-        if (strcmp(kind, "node") != 0 && strcmp(kind, "vip") != 0 && strcmp(kind, "resource") != 0) {
-                parser_error(p, p->line, "unknown section type '%s' (expected cluster, node, vip or resource)", kind);
+        if (strcmp(kind, "node") != 0 && strcmp(kind, "vip") != 0 && strcmp(kind, "resource") != 0 &&
+            strcmp(kind, "backup") != 0) {
+                parser_error(p, p->line, "unknown section type '%s' (expected cluster, node, vip, resource or "
+                             "backup)", kind);
                 return;
         }
         if (n != 2) {
@@ -281,8 +199,8 @@ static void parser_begin_section(struct parser *p, const char *header) {
                 return;
         }
 
-        if (strcmp(kind, "resource") == 0) {
-                begin_resource(p, name);
+        if (strcmp(kind, "resource") == 0 || strcmp(kind, "backup") == 0) {
+                begin_listed(p, kind, name);
                 return;
         }
         for (unsigned i = 0; i < c->n_vips; i++)
@@ -294,14 +212,12 @@ static void parser_begin_section(struct parser *p, const char *header) {
                 parser_error(p, p->line, "too many [vip] sections (at most %d)", HA_MAX_VIPS);
                 return;
         }
-        if (c->n_vips % 16 == 0) {
-                struct ha_vip *v = realloc(c->vips, (c->n_vips + 16) * sizeof(*v));
-                if (!v) {
-                        parser_error(p, p->line, "out of memory");
-                        return;
-                }
-                c->vips = v;
+        struct ha_vip *v = grow(c->vips, c->n_vips, 16, sizeof(*v));
+        if (!v) {
+                parser_error(p, p->line, "out of memory");
+                return;
         }
+        c->vips = v;
         struct ha_vip *vip = &c->vips[c->n_vips++];
         *vip = (struct ha_vip) { .line = p->line };
         strcpy(vip->name, name);
@@ -402,7 +318,7 @@ enum {
         K_CLUSTER_DEAD_TIME, K_CLUSTER_PREEMPT, K_CLUSTER_PREEMPT_DELAY,
         K_CLUSTER_GARP_COUNT, K_CLUSTER_GARP_INTERVAL, K_CLUSTER_QUORUM,
         K_CLUSTER_FENCE, K_CLUSTER_FENCE_TIMEOUT, K_CLUSTER_OCF_ROOT, K_CLUSTER_SYSTEMD_ADDRESS, K_CLUSTER_REALTIME,
-        K_CLUSTER_NOTIFY, K_CLUSTER_NOTIFY_TIMEOUT,
+        K_CLUSTER_NOTIFY, K_CLUSTER_NOTIFY_TIMEOUT, K_CLUSTER_BACKUP_AGENT_DIR,
         /* Repeatable keys, shared by [cluster] and [node]. */
         K_TRACK_INTERFACE = 28, K_TRACK_PING, K_TRACK_SCRIPT,
         K_NODE_ADDRESS = 0, K_NODE_PRIORITY, K_NODE_ROLE, K_NODE_SYSTEMD_ADDRESS,
@@ -423,7 +339,7 @@ static const struct key cluster_keys[] = {
         { "fence", K_CLUSTER_FENCE }, { "fence_timeout", K_CLUSTER_FENCE_TIMEOUT },
         { "ocf_root", K_CLUSTER_OCF_ROOT }, { "systemd_address", K_CLUSTER_SYSTEMD_ADDRESS },
         { "realtime", K_CLUSTER_REALTIME }, { "notify", K_CLUSTER_NOTIFY },
-        { "notify_timeout", K_CLUSTER_NOTIFY_TIMEOUT },
+        { "notify_timeout", K_CLUSTER_NOTIFY_TIMEOUT }, { "backup_agent_dir", K_CLUSTER_BACKUP_AGENT_DIR },
         { "track_interface", K_TRACK_INTERFACE }, { "track_ping", K_TRACK_PING },
         { "track_script", K_TRACK_SCRIPT }, { NULL, 0 },
 };
@@ -563,13 +479,16 @@ static void handle_cluster(struct parser *p, int id, const char *key, const char
                 parse_duration_key(p, key, value, &c->notify_timeout_usec);
                 break;
         case K_CLUSTER_OCF_ROOT:
+        case K_CLUSTER_BACKUP_AGENT_DIR: {
+                char *dst = id == K_CLUSTER_OCF_ROOT ? c->ocf_root : c->backup_agent_dir;
                 if (value[0] != '/')
-                        parser_error(p, p->line, "ocf_root: '%s' is not an absolute path", value);
+                        parser_error(p, p->line, "%s: '%s' is not an absolute path", key, value);
                 else if (strlen(value) >= sizeof(c->ocf_root))
-                        parser_error(p, p->line, "ocf_root: path is too long");
+                        parser_error(p, p->line, "%s: path is too long", key);
                 else
-                        strcpy(c->ocf_root, value);
+                        strcpy(dst, value);
                 break;
+        }
         case K_CLUSTER_SYSTEMD_ADDRESS:
                 parse_bus_address(p, value, c->systemd_address, sizeof(c->systemd_address));
                 break;
@@ -699,6 +618,21 @@ static int parser_handle(void *user, const char *section, const char *key, const
                         r->agent_line = p->line;
                 else if (strcmp(key, "after") == 0)
                         r->after_line = p->line;
+                return 1;
+        }
+        case SECTION_BACKUP: {
+                struct ha_backup *b = p->object;
+                char err[600];
+                if (value[0] == '\0')
+                        parser_error(p, p->line, "%s: empty value", key);
+                else if (config_backup_key(b, key, value, err, sizeof(err)) < 0)
+                        parser_error(p, p->line, "%s", err);
+                else if (strcmp(key, "agent") == 0)
+                        b->agent_line = p->line;
+                else if (strcmp(key, "interval") == 0 || strcmp(key, "at") == 0)
+                        b->schedule_line = p->line;
+                else if (strcmp(key, "after_resource") == 0)
+                        b->after_resource_line = p->line;
                 return 1;
         }
         default:
@@ -831,6 +765,7 @@ static void parser_validate(struct parser *p) {
 
         validate_nodes(p, cline);
         config_resources_validate(c, resource_error, p);
+        config_backups_validate(c, resource_error, p);
         for (unsigned i = 0; i < c->n_vips; i++) {
                 struct ha_vip *v = &c->vips[i];
                 if (v->address.family == 0)
@@ -884,6 +819,7 @@ int config_parse_string(const char *text, size_t len, const char *filename,
                 .fence_timeout_usec = 60 * USEC_PER_SEC,
                 .notify_timeout_usec = 10 * USEC_PER_SEC,
                 .ocf_root = HA_DEFAULT_OCF_ROOT,
+                .backup_agent_dir = HA_DEFAULT_BACKUP_AGENT_DIR,
                 .systemd_address = HA_DEFAULT_SYSTEMD_ADDRESS,
         };
         p.config = c;
@@ -963,6 +899,7 @@ struct ha_config *config_free(struct ha_config *c) {
                 return NULL;
         free(c->vips);
         free(c->resources);
+        free(c->backups);
         free(c->path);
         free(c);
         return NULL;

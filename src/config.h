@@ -20,6 +20,11 @@
 #define HA_MAX_TRACKS 16      /* health checks per section */
 #define HA_MAX_RESOURCES 64   /* [resource] sections */
 #define HA_MAX_PARAMS 32      /* param.KEY lines per resource */
+#define HA_MAX_BACKUPS 32     /* [backup] sections */
+#define HA_BACKUP_ID_MAX 128  /* a backup's id, with NUL */
+#ifndef HA_DEFAULT_BACKUP_AGENT_DIR
+#define HA_DEFAULT_BACKUP_AGENT_DIR "/usr/lib/had/backup"
+#endif
 #define HA_DEFAULT_OCF_ROOT "/usr/lib/ocf"
 #define HA_DEFAULT_SYSTEMD_ADDRESS "unix:path=/run/systemd/private"
 #define HA_DEFAULT_PORT 694   /* IANA "ha-cluster" */
@@ -129,6 +134,39 @@ struct ha_resource {
         uint32_t seen;                  /* keys given, for duplicates */
 };
 
+enum ha_backup_kind {
+        HA_BACKUP_FULL,
+        HA_BACKUP_INCREMENTAL,  /* changes since the previous backup of its chain */
+        HA_BACKUP_DIFFERENTIAL, /* changes since the chain's full backup */
+        _HA_BACKUP_KIND_MAX,
+};
+
+enum ha_run_on {
+        HA_RUN_ON_ACTIVE,
+        HA_RUN_ON_STANDBY,      /* agents that back up from a replica */
+};
+
+/* "[backup nightly]": a backup agent run on schedule on one node. */
+struct ha_backup {
+        char name[HA_NAME_MAX];
+        unsigned line;
+        char agent[512];        /* as written: a path or a shipped agent's name */
+        unsigned agent_line;    /* 0: no agent = line */
+        unsigned n_params;
+        struct ha_param params[HA_MAX_PARAMS];
+        uint64_t interval_sec;  /* 0: none */
+        int at_sec;             /* local time of day, seconds; -1: none */
+        unsigned schedule_line;
+        enum ha_backup_kind kind;
+        unsigned full_every;    /* backups per chain, the full one included */
+        unsigned keep_last, keep_daily, keep_weekly; /* all 0: keep everything */
+        usec_t timeout_usec;
+        enum ha_run_on run_on;
+        char after_resource[HA_NAME_MAX]; /* "": none */
+        unsigned after_resource_line;
+        uint32_t seen;          /* keys given, for duplicates */
+};
+
 struct ha_cluster {
         char name[HA_NAME_MAX];
         uint16_t port;
@@ -153,6 +191,7 @@ struct ha_cluster {
         char notify[4096];      /* a hook run once per event, in order; "" none */
         unsigned notify_line;
         usec_t notify_timeout_usec;
+        char backup_agent_dir[4096]; /* where agent = NAME of a [backup] is looked for */
 };
 
 /* realtime = yes: below the kernel's threaded interrupt handlers (50),
@@ -169,6 +208,8 @@ struct ha_config {
         unsigned n_resources;
         struct ha_resource *resources;
         unsigned order[HA_MAX_RESOURCES]; /* resources, each after its deps */
+        unsigned n_backups;
+        struct ha_backup *backups;
 };
 
 /* Parses a config held in memory; FILENAME is only used in messages. On
@@ -209,6 +250,20 @@ void config_resources_validate(struct ha_config *c,
 
 /* The path of an OCF agent, "ROOT/resource.d/PROVIDER/TYPE". */
 int config_ocf_path(const struct ha_config *c, const struct ha_resource *r, char *buf, size_t len);
+
+/* One key of a [backup] section, its defaults, and the checks once the
+ * file is read (config-backup.c). */
+int config_backup_key(struct ha_backup *b, const char *key, const char *value, char *err, size_t errlen);
+void config_backup_init(struct ha_backup *b, const char *name, unsigned line);
+void config_backups_validate(struct ha_config *c, void (*error)(void *ctx, unsigned line, const char *msg), void *ctx);
+
+/* The executable of a [backup]: its agent if a path, else the shipped
+ * agent of that name in backup_agent_dir. */
+int config_backup_agent_path(const struct ha_config *c, const struct ha_backup *b, char *buf, size_t len);
+
+const struct ha_backup *config_find_backup(const struct ha_config *c, const char *name);
+
+const char *backup_kind_to_string(enum ha_backup_kind k);
 
 const char *ha_action_to_string(enum ha_action a);
 const char *agent_class_to_string(enum ha_agent_class c);

@@ -58,6 +58,32 @@ static void test_full(void **state) {
         assert_int_equal(c->vips[2].prefixlen, 32);
         assert_ptr_equal(config_find_node(c, "beta"), &c->nodes[1]);
         assert_null(config_find_node(c, "gamma"));
+
+        assert_int_equal(c->n_backups, 2);
+        const struct ha_backup *b = config_find_backup(c, "nightly");
+        assert_non_null(b);
+        assert_int_equal(b->at_sec, 2 * 3600 + 30 * 60);
+        assert_int_equal(b->interval_sec, 6 * 3600);
+        assert_int_equal(b->kind, HA_BACKUP_INCREMENTAL);
+        assert_int_equal(b->full_every, 7);     /* the default */
+        assert_int_equal(b->keep_last, 3);
+        assert_int_equal(b->keep_daily, 7);
+        assert_int_equal(b->keep_weekly, 4);
+        assert_int_equal(b->timeout_usec, 2 * 3600 * USEC_PER_SEC);
+        assert_string_equal(b->after_resource, "db");
+        assert_int_equal(b->n_params, 1);
+        assert_string_equal(b->params[0].key, "pgdata");
+        assert_int_equal(b->run_on, HA_RUN_ON_ACTIVE);
+        assert_string_equal(config_backup_agent_path(c, b, path, sizeof(path)) == 0 ? path : "",
+                            HA_DEFAULT_BACKUP_AGENT_DIR "/pg-basebackup");
+        b = config_find_backup(c, "often");
+        assert_non_null(b);
+        assert_int_equal(b->at_sec, -1);
+        assert_int_equal(b->interval_sec, 900);
+        assert_int_equal(b->kind, HA_BACKUP_FULL);
+        assert_int_equal(b->run_on, HA_RUN_ON_STANDBY);
+        assert_int_equal(b->timeout_usec, 3600 * USEC_PER_SEC);
+        assert_string_equal(config_backup_agent_path(c, b, path, sizeof(path)) == 0 ? path : "", "/usr/local/bin/snap");
 }
 
 static void test_defaults(void **state) {
