@@ -10,7 +10,6 @@
 #include "store.h"
 
 #define STATE_FILE "state"
-#define STATE_TMP "state.tmp"
 
 int store_load(const char *dir, struct ha_state *ret) {
         char path[4096], buf[512], extra;
@@ -66,30 +65,37 @@ static int write_all(int fd, const char *buf, size_t len) {
         return 0;
 }
 
-int store_save(const char *dir, const struct ha_state *s) {
+int store_write_file(const char *dir, const char *name, const char *buf, size_t len) {
         _cleanup_close_ int dfd = -1, fd = -1;
-        char buf[256];
-        int r, len;
+        char tmp[256];
+        int r;
 
+        if (snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int) sizeof(tmp))
+                return -ENAMETOOLONG;
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return -errno;
-        fd = openat(dfd, STATE_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
-        len = snprintf(buf, sizeof(buf),
-                       "term=%" PRIu64 "\nincarnation=%" PRIu64 "\nvoted_for=%s\nstandby=%d\nmaintenance=%d\n",
-                       s->term, s->incarnation, s->voted_for, s->standby, s->maintenance);
         r = write_all(fd, buf, len);
         if (r == 0 && fdatasync(fd) < 0)
                 r = -errno;
-        if (r == 0 && renameat(dfd, STATE_TMP, dfd, STATE_FILE) < 0)
+        if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
                 r = -errno;
         if (r < 0) {
-                unlinkat(dfd, STATE_TMP, 0);
+                unlinkat(dfd, tmp, 0);
                 return r;
         }
         if (fsync(dfd) < 0)
                 return -errno;
         return 0;
+}
+
+int store_save(const char *dir, const struct ha_state *s) {
+        char buf[256];
+        int len = snprintf(buf, sizeof(buf),
+                           "term=%" PRIu64 "\nincarnation=%" PRIu64 "\nvoted_for=%s\nstandby=%d\nmaintenance=%d\n",
+                           s->term, s->incarnation, s->voted_for, s->standby, s->maintenance);
+        return store_write_file(dir, STATE_FILE, buf, len);
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -24,3 +25,6 @@ int store_load(const char *dir, struct ha_state *ret);
 
 /* Replaces DIR/state atomically and durably. */
 int store_save(const char *dir, const struct ha_state *s);
+
+/* Replaces DIR/NAME with LEN bytes of BUF, the same way. */
+int store_write_file(const char *dir, const char *name, const char *buf, size_t len);

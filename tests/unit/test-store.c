@@ -30,7 +30,7 @@ static void test_store(void **state) {
         assert_int_equal(t.term, s.term);
         assert_int_equal(t.incarnation, 3);
 
-        snprintf(path, sizeof(path), "%s/state.tmp", dir);
+        snprintf(path, sizeof(path), "%s/.state.tmp", dir);
         assert_int_equal(access(path, F_OK), -1); /* nothing left behind */
 
         snprintf(path, sizeof(path), "%s/state", dir);
