@@ -27,6 +27,12 @@ enum tlv_type {
         TLV_GRANT = 12,         /* u64 term, u64 echo, then the holder's name */
         TLV_ADMIN = 13,         /* u8 operation, then the node's name */
         TLV_RESOURCES = 14,     /* a byte per resource (HA_RES_*) */
+        TLV_CATALOG = 15,       /* u64 epoch, u64 seq, u64 ack epoch, u64 ack */
+        TLV_BACKUP_REQ = 16,    /* u8 op, u8 name length, name, id */
+        TLV_BACKUP_DONE = 17,   /* the id of the last request done */
+        TLV_RANGE = 18,         /* HA_MSG_CATALOG: u64 epoch, u64 lo, u64 hi */
+        /* Repeatable (32 and up): */
+        TLV_ENTRY = 32,         /* HA_MSG_CATALOG: one entry */
 };
 
 const char *drop_to_string(enum ha_drop d) {
@@ -146,6 +152,34 @@ int proto_encode(const struct ha_msg *m, const uint8_t key[HA_KEY_LEN], uint8_t 
         }
         if (m->n_resources > 0)
                 put_tlv(&w, TLV_RESOURCES, m->resources, MIN(m->n_resources, HA_MSG_MAX_RESOURCES));
+        if (m->has_catalog) {
+                uint8_t c[32];
+                put64(c, m->cat_epoch);
+                put64(c + 8, m->cat_seq);
+                put64(c + 16, m->cat_ack_epoch);
+                put64(c + 24, m->cat_ack);
+                put_tlv(&w, TLV_CATALOG, c, 32);
+        }
+        if (m->breq_op) {
+                uint8_t q[2 + HA_NAME_MAX + HA_BACKUP_ID_MAX];
+                size_t nn = strnlen(m->breq_name, HA_NAME_MAX - 1), ni = strnlen(m->breq_id, HA_BACKUP_ID_MAX - 1);
+                q[0] = m->breq_op;
+                q[1] = (uint8_t) nn;
+                memcpy(q + 2, m->breq_name, nn);
+                memcpy(q + 2 + nn, m->breq_id, ni);
+                put_tlv(&w, TLV_BACKUP_REQ, q, 2 + nn + ni);
+        }
+        if (m->breq_done[0])
+                put_tlv(&w, TLV_BACKUP_DONE, m->breq_done, strnlen(m->breq_done, HA_BACKUP_ID_MAX - 1));
+        if (m->type == HA_MSG_CATALOG) {
+                uint8_t r[24];
+                put64(r, m->range_epoch);
+                put64(r + 8, m->range_lo);
+                put64(r + 16, m->range_hi);
+                put_tlv(&w, TLV_RANGE, r, 24);
+                for (unsigned i = 0; i < m->n_entries && i < HA_MSG_MAX_ENTRIES; i++)
+                        put_tlv(&w, TLV_ENTRY, m->entries[i], m->entry_len[i]);
+        }
         if (w.overflow)
                 return -ENOBUFS;
 
@@ -164,6 +198,18 @@ int proto_encode(const struct ha_msg *m, const uint8_t key[HA_KEY_LEN], uint8_t 
 /* A name TLV: 1..HA_NAME_MAX-1 printable bytes, no NUL. */
 static bool get_name(const uint8_t *v, uint16_t n, char *out, bool allow_empty) {
         if (n >= HA_NAME_MAX || (n == 0 && !allow_empty))
+                return false;
+        for (uint16_t i = 0; i < n; i++)
+                if (v[i] < 0x21 || v[i] > 0x7e)
+                        return false;
+        memcpy(out, v, n);
+        out[n] = '\0';
+        return true;
+}
+
+/* A backup id: 1..HA_BACKUP_ID_MAX-1 printable bytes. */
+static bool get_id(const uint8_t *v, uint16_t n, char *out) {
+        if (n == 0 || n >= HA_BACKUP_ID_MAX)
                 return false;
         for (uint16_t i = 0; i < n; i++)
                 if (v[i] < 0x21 || v[i] > 0x7e)
@@ -196,7 +242,7 @@ enum ha_drop proto_decode(const uint8_t *buf, size_t len, const uint8_t key[HA_K
         m.type = buf[3];
         m.incarnation = get64(buf + 8);
         m.seq = get64(buf + 16);
-        if (m.type != HA_MSG_HEARTBEAT)
+        if (m.type != HA_MSG_HEARTBEAT && m.type != HA_MSG_CATALOG)
                 return HA_DROP_MALFORMED;
 
         for (size_t pos = HA_HEADER_LEN; pos < body;) {
@@ -283,6 +329,42 @@ enum ha_drop proto_decode(const uint8_t *buf, size_t len, const uint8_t key[HA_K
                                 memcpy(m.resources, v, n);
                         }
                         break;
+                case TLV_CATALOG:
+                        ok = n == 32;
+                        if (ok) {
+                                m.has_catalog = true;
+                                m.cat_epoch = get64(v);
+                                m.cat_seq = get64(v + 8);
+                                m.cat_ack_epoch = get64(v + 16);
+                                m.cat_ack = get64(v + 24);
+                        }
+                        break;
+                case TLV_BACKUP_REQ:
+                        ok = n >= 2 && v[0] > 0 && v[0] < _HA_BACKUP_OP_MAX && v[1] <= n - 2 &&
+                             get_name(v + 2, v[1], m.breq_name, false) &&
+                             get_id(v + 2 + v[1], n - 2 - v[1], m.breq_id);
+                        if (ok)
+                                m.breq_op = v[0];
+                        break;
+                case TLV_BACKUP_DONE:
+                        ok = get_id(v, n, m.breq_done);
+                        break;
+                case TLV_RANGE:
+                        ok = n == 24 && m.type == HA_MSG_CATALOG;
+                        if (ok) {
+                                m.range_epoch = get64(v);
+                                m.range_lo = get64(v + 8);
+                                m.range_hi = get64(v + 16);
+                                ok = m.range_lo <= m.range_hi;
+                        }
+                        break;
+                case TLV_ENTRY:
+                        ok = m.type == HA_MSG_CATALOG && m.n_entries < HA_MSG_MAX_ENTRIES && n > 0;
+                        if (ok) {
+                                m.entries[m.n_entries] = v;
+                                m.entry_len[m.n_entries++] = n;
+                        }
+                        break;
                 default:
                         /* Unknown fields are skipped: newer senders may add some. */
                         break;
@@ -291,8 +373,9 @@ enum ha_drop proto_decode(const uint8_t *buf, size_t len, const uint8_t key[HA_K
                         return HA_DROP_MALFORMED;
         }
 
-        const uint32_t required = 1u << TLV_CLUSTER | 1u << TLV_NODE | 1u << TLV_TERM |
-                                  1u << TLV_ROLE | 1u << TLV_PRIORITY;
+        const uint32_t required = m.type == HA_MSG_CATALOG ? 1u << TLV_CLUSTER | 1u << TLV_NODE | 1u << TLV_RANGE :
+                                  1u << TLV_CLUSTER | 1u << TLV_NODE | 1u << TLV_TERM | 1u << TLV_ROLE |
+                                  1u << TLV_PRIORITY;
         if ((seen & required) != required)
                 return HA_DROP_MALFORMED;
         *ret = m;
@@ -316,5 +399,87 @@ bool replay_accept(struct ha_replay *r, uint64_t inc, uint64_t seq) {
         if (age >= 64 || (r->bitmap & (1ULL << age)))
                 return false;
         r->bitmap |= 1ULL << age;
+        return true;
+}
+
+/* A catalog entry: u8 kind, u8 status, u32 rev, u64 term, slot, start,
+ * end, size, then id, name, parent, node, by, location, reason, each a u8
+ * length and the bytes. */
+#define ENTRY_FIXED 46
+
+static void put_str8(uint8_t *buf, size_t *pos, const char *s, size_t max) {
+        size_t n = strnlen(s, max - 1);
+        if (n > 255)
+                n = 255;
+        buf[(*pos)++] = (uint8_t) n;
+        memcpy(buf + *pos, s, n);
+        *pos += n;
+}
+
+int proto_entry_encode(const struct backup_entry *e, uint8_t *buf, size_t len) {
+        size_t pos = ENTRY_FIXED;
+
+        if (len < HA_ENTRY_MAX)
+                return -ENOBUFS;
+        buf[0] = e->kind;
+        buf[1] = e->status;
+        put32(buf + 2, e->rev);
+        put64(buf + 6, e->term);
+        put64(buf + 14, (uint64_t) e->slot);
+        put64(buf + 22, (uint64_t) e->start_us);
+        put64(buf + 30, (uint64_t) e->end_us);
+        put64(buf + 38, e->size);
+        put_str8(buf, &pos, e->id, sizeof(e->id));
+        put_str8(buf, &pos, e->name, sizeof(e->name));
+        put_str8(buf, &pos, e->parent, sizeof(e->parent));
+        put_str8(buf, &pos, e->node, sizeof(e->node));
+        put_str8(buf, &pos, e->by, sizeof(e->by));
+        put_str8(buf, &pos, e->location, sizeof(e->location));
+        put_str8(buf, &pos, e->reason, sizeof(e->reason));
+        return (int) pos;
+}
+
+/* TEXT allows spaces and bytes above 0x7e (UTF-8); never control bytes. */
+static bool get_str8(const uint8_t *buf, size_t len, size_t *pos, char *out, size_t max, bool text,
+                     bool allow_empty) {
+        if (*pos >= len)
+                return false;
+        size_t n = buf[(*pos)++];
+        if (n > len - *pos || n >= max || (n == 0 && !allow_empty))
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                uint8_t c = buf[*pos + i];
+                if (c < 0x20 || c == 0x7f || (!text && (c == 0x20 || c > 0x7e)))
+                        return false;
+        }
+        memcpy(out, buf + *pos, n);
+        out[n] = '\0';
+        *pos += n;
+        return true;
+}
+
+bool proto_entry_decode(const uint8_t *buf, size_t len, struct backup_entry *ret) {
+        struct backup_entry e = {};
+        size_t pos = ENTRY_FIXED;
+
+        if (len < ENTRY_FIXED || buf[0] >= _HA_BACKUP_KIND_MAX || buf[1] >= _BACKUP_STATUS_MAX)
+                return false;
+        e.kind = buf[0];
+        e.status = buf[1];
+        e.rev = get32(buf + 2);
+        e.term = get64(buf + 6);
+        e.slot = (int64_t) get64(buf + 14);
+        e.start_us = (int64_t) get64(buf + 22);
+        e.end_us = (int64_t) get64(buf + 30);
+        e.size = get64(buf + 38);
+        if (!get_str8(buf, len, &pos, e.id, sizeof(e.id), false, false) ||
+            !get_str8(buf, len, &pos, e.name, sizeof(e.name), false, false) ||
+            !get_str8(buf, len, &pos, e.parent, sizeof(e.parent), false, true) ||
+            !get_str8(buf, len, &pos, e.node, sizeof(e.node), false, false) ||
+            !get_str8(buf, len, &pos, e.by, sizeof(e.by), false, false) ||
+            !get_str8(buf, len, &pos, e.location, sizeof(e.location), true, true) ||
+            !get_str8(buf, len, &pos, e.reason, sizeof(e.reason), true, true) || pos != len)
+                return false;
+        *ret = e;
         return true;
 }

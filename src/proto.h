@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backup-catalog.h"
 #include "config.h"
 
 #define HA_PROTO_MAGIC 0x4841  /* "HA" */
@@ -20,7 +21,19 @@
 
 enum ha_msg_type {
         HA_MSG_HEARTBEAT = 1,
+        HA_MSG_CATALOG = 2,     /* backup catalog entries (doc/protocol.md) */
 };
+
+/* A backup request carried to the active node (hactl backup run|prune on
+ * another node), repeated until the active node echoes its id. */
+enum ha_backup_op {
+        HA_BACKUP_OP_NONE = 0,
+        HA_BACKUP_OP_RUN = 1,
+        HA_BACKUP_OP_PRUNE = 2,
+        _HA_BACKUP_OP_MAX,
+};
+
+#define HA_MSG_MAX_ENTRIES 8
 
 enum ha_msg_flag {
         HA_FLAG_LEAVING = 1u << 0, /* the sender is shutting down: take over now */
@@ -74,7 +87,28 @@ struct ha_msg {
          * HA_RES_* below. Optional; n_resources 0 when absent. */
         uint8_t n_resources;
         uint8_t resources[HA_MSG_MAX_RESOURCES];
+        /* The sender's backup catalog, and how much of ours it has. */
+        bool has_catalog;
+        uint64_t cat_epoch, cat_seq;
+        uint64_t cat_ack_epoch, cat_ack;
+        uint8_t breq_op;        /* enum ha_backup_op */
+        char breq_name[HA_NAME_MAX];
+        char breq_id[HA_BACKUP_ID_MAX];
+        char breq_done[HA_BACKUP_ID_MAX]; /* the last request done for the receiver */
+        /* HA_MSG_CATALOG: the changes numbered in (lo, hi] of the sender's
+         * catalog EPOCH, all of them, encoded (proto_entry_*); the pointers
+         * are into the packet. */
+        uint64_t range_epoch, range_lo, range_hi;
+        uint8_t n_entries;
+        const uint8_t *entries[HA_MSG_MAX_ENTRIES];
+        uint16_t entry_len[HA_MSG_MAX_ENTRIES];
 };
+
+/* A catalog entry on the wire; at most HA_ENTRY_MAX bytes. */
+#define HA_ENTRY_MAX 1000
+int proto_entry_encode(const struct backup_entry *e, uint8_t *buf, size_t len);
+/* false when it does not parse (lengths, characters, enums). */
+bool proto_entry_decode(const uint8_t *buf, size_t len, struct backup_entry *ret);
 
 /* Why a packet was dropped; HA_DROP_NONE means it was accepted. */
 enum ha_drop {

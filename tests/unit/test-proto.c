@@ -215,6 +215,100 @@ static void test_malformed(void **state) {
         assert_int_equal(proto_decode(buf, n, key, &d), HA_DROP_MALFORMED);
 }
 
+static void test_catalog(void **state) {
+        struct ha_msg m = sample(), r;
+        uint8_t buf[HA_PACKET_MAX], e1[HA_ENTRY_MAX], e2[HA_ENTRY_MAX];
+        struct backup_entry a = { .id = "nightly-20261121T023000Z", .name = "nightly", .kind = HA_BACKUP_INCREMENTAL,
+                                  .parent = "nightly-20261120T023000Z", .node = "alpha", .by = "beta",
+                                  .term = 12, .slot = 1763692200, .start_us = 1763692200000001LL,
+                                  .end_us = 1763692260000002LL, .status = BACKUP_OK, .size = 1ULL << 40,
+                                  .location = "/srv/backup/nightly 2026 \xc3\xa9", .reason = "", .rev = 3 }, b;
+
+        /* A heartbeat's catalog fields and a forwarded request. */
+        m.has_catalog = true;
+        m.cat_epoch = 1, m.cat_seq = 2, m.cat_ack_epoch = 3, m.cat_ack = 4;
+        m.breq_op = HA_BACKUP_OP_RUN;
+        snprintf(m.breq_name, sizeof(m.breq_name), "nightly");
+        snprintf(m.breq_id, sizeof(m.breq_id), "nightly-20261121T100640Z");
+        snprintf(m.breq_done, sizeof(m.breq_done), "nightly-x");
+        int n = proto_encode(&m, key, buf, sizeof(buf));
+        assert_true(n > 0);
+        assert_int_equal(proto_decode(buf, n, key, &r), HA_DROP_NONE);
+        assert_true(r.has_catalog);
+        assert_int_equal(r.cat_seq, 2);
+        assert_int_equal(r.cat_ack, 4);
+        assert_int_equal(r.breq_op, HA_BACKUP_OP_RUN);
+        assert_string_equal(r.breq_name, "nightly");
+        assert_string_equal(r.breq_id, m.breq_id);
+        assert_string_equal(r.breq_done, "nightly-x");
+
+        /* A catalog message: two entries, the largest possible one fits. */
+        memset(a.reason, 'r', sizeof(a.reason) - 1);
+        memset(a.location + strlen(a.location), 'l', sizeof(a.location) - 1 - strlen(a.location));
+        m = sample();
+        m.type = HA_MSG_CATALOG;
+        m.range_epoch = 9, m.range_lo = 5, m.range_hi = 7;
+        int n1 = proto_entry_encode(&a, e1, sizeof(e1));
+        assert_true(n1 > 0 && n1 <= HA_ENTRY_MAX);
+        b = a;
+        b.status = BACKUP_RUNNING;
+        b.reason[0] = b.location[0] = b.parent[0] = '\0';
+        int n2 = proto_entry_encode(&b, e2, sizeof(e2));
+        m.n_entries = 1;
+        m.entries[0] = e1, m.entry_len[0] = (uint16_t) n1;
+        n = proto_encode(&m, key, buf, sizeof(buf));
+        assert_true(n > 0);
+        m.n_entries = 2;
+        m.entries[1] = e1, m.entry_len[1] = (uint16_t) n1;
+        assert_int_equal(proto_encode(&m, key, buf, sizeof(buf)), -ENOBUFS);
+        m.entries[0] = e2, m.entry_len[0] = (uint16_t) n2;
+        m.entries[1] = e2, m.entry_len[1] = (uint16_t) n2;
+        n = proto_encode(&m, key, buf, sizeof(buf));
+        assert_true(n > 0);
+        assert_int_equal(proto_decode(buf, n, key, &r), HA_DROP_NONE);
+        assert_int_equal(r.type, HA_MSG_CATALOG);
+        assert_int_equal(r.range_lo, 5);
+        assert_int_equal(r.range_hi, 7);
+        assert_int_equal(r.n_entries, 2);
+        struct backup_entry d;
+        assert_true(proto_entry_decode(e1, n1, &d));
+        assert_int_equal(backup_entry_compare(&d, &a), 0);
+        assert_string_equal(d.id, a.id);
+        assert_string_equal(d.parent, a.parent);
+        assert_int_equal(d.slot, a.slot);
+        assert_true(proto_entry_decode(r.entries[1], r.entry_len[1], &d));
+        assert_int_equal(d.status, BACKUP_RUNNING);
+
+        /* Hostile entries: bad enums, an id with a space or a control
+         * byte, a length past the end, a byte too many. */
+        uint8_t bad[HA_ENTRY_MAX];
+        memcpy(bad, e2, n2);
+        bad[1] = _BACKUP_STATUS_MAX;
+        assert_false(proto_entry_decode(bad, n2, &d));
+        memcpy(bad, e2, n2);
+        bad[0] = _HA_BACKUP_KIND_MAX;
+        assert_false(proto_entry_decode(bad, n2, &d));
+        memcpy(bad, e2, n2);
+        bad[47] = ' ';
+        assert_false(proto_entry_decode(bad, n2, &d));
+        bad[47] = '\n';
+        assert_false(proto_entry_decode(bad, n2, &d));
+        memcpy(bad, e2, n2);
+        bad[46] = 200;
+        assert_false(proto_entry_decode(bad, n2, &d));
+        assert_false(proto_entry_decode(e2, n2 + 1, &d));
+        assert_false(proto_entry_decode(e2, n2 - 1, &d));
+        assert_false(proto_entry_decode(e2, 10, &d));
+
+        /* A catalog message needs its range; a heartbeat may not carry one. */
+        m = sample();
+        m.type = HA_MSG_HEARTBEAT;
+        n = proto_encode(&m, key, buf, sizeof(buf));
+        buf[3] = HA_MSG_CATALOG;
+        crypto_auth_hmacsha256(buf + n - HA_MAC_LEN, buf, n - HA_MAC_LEN, key);
+        assert_int_equal(proto_decode(buf, n, key, &r), HA_DROP_MALFORMED);
+}
+
 static void test_replay(void **state) {
         struct ha_replay r = {};
 
@@ -244,6 +338,7 @@ int main(void) {
                 cmocka_unit_test(test_mac),
                 cmocka_unit_test(test_malformed),
                 cmocka_unit_test(test_replay),
+                cmocka_unit_test(test_catalog),
         };
 
         if (sodium_init() < 0)
