@@ -23,6 +23,7 @@ struct agent_job {
         agent_done_t done;
         void *userdata;
         char prefix[128];
+        agent_line_t on_line;
         char line[LINE_MAX_BYTES];
         size_t line_len;
 };
@@ -42,6 +43,8 @@ static void flush_line(struct agent_job *j) {
                 return;
         j->line[j->line_len] = '\0';
         log_info("%s: %s", j->prefix, j->line);
+        if (j->on_line)
+                j->on_line(j->userdata, j->line);
         j->line_len = 0;
 }
 
@@ -187,6 +190,10 @@ int agent_run(sd_event *event, char *const *argv, char *const *envp, usec_t time
         if (ret)
                 *ret = j;
         return 0;
+}
+
+void agent_on_line(struct agent_job *j, agent_line_t cb) {
+        j->on_line = cb;
 }
 
 struct agent_job *agent_cancel(struct agent_job *j) {

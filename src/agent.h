@@ -27,6 +27,11 @@ typedef void (*agent_done_t)(void *userdata, int status, usec_t duration);
 int agent_run(sd_event *event, char *const *argv, char *const *envp, usec_t timeout, const char *log_prefix,
               agent_done_t done, void *userdata, struct agent_job **ret);
 
+/* Also hands each line of its output (stdout and stderr) to CB, with the
+ * job's userdata. */
+typedef void (*agent_line_t)(void *userdata, const char *line);
+void agent_on_line(struct agent_job *j, agent_line_t cb);
+
 /* Kills the job's process group (SIGKILL) and frees it; DONE is not called. */
 struct agent_job *agent_cancel(struct agent_job *j);
 

@@ -195,6 +195,8 @@ static int bus_connect(struct bus *b) {
                 return r;
         (void) sd_bus_set_exit_on_disconnect(bus, false);
         if ((r = sd_bus_add_object_vtable(bus, NULL, HA_BUS_PATH, HA_BUS_INTERFACE, manager_vtable, b->m)) < 0 ||
+            (r = sd_bus_add_object_vtable(bus, NULL, HA_BUS_PATH, HA_BUS_BACKUP_INTERFACE, bus_backup_vtable,
+                                          b->m)) < 0 ||
             (r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
                                      "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, b)) < 0 ||
             (r = sd_bus_request_name_async(bus, NULL, HA_BUS_NAME, 0, on_name_acquired, b)) < 0 ||

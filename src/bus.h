@@ -4,11 +4,13 @@
  * failover: the daemon keeps running and reconnects every second. */
 #pragma once
 
+#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #define HA_BUS_NAME "org.had1"
 #define HA_BUS_PATH "/org/had1"
 #define HA_BUS_INTERFACE "org.had1.Manager"
+#define HA_BUS_BACKUP_INTERFACE "org.had1.Backup"
 
 struct bus;
 struct manager;
@@ -23,3 +25,6 @@ void bus_emit_changed(struct bus *b);
 
 /* Emits the Event signal: the event as one JSON object. */
 void bus_emit_event(struct bus *b, const struct ha_event *e);
+
+/* org.had1.Backup (bus-backup.c). */
+extern const sd_bus_vtable bus_backup_vtable[];

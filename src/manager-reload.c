@@ -24,6 +24,7 @@
 #include "bus.h"
 #include "health.h"
 #include "log.h"
+#include "manager-backup.h"
 #include "manager.h"
 #include "vip.h"
 
@@ -264,6 +265,8 @@ static void apply(struct manager *m, struct ha_config *nc) {
                         log_error("reload: cannot start the new health checks; running without them");
                 log_notice("reload: health checks changed; they start afresh");
         }
+        if (m->backups)
+                manager_backups_reloaded(m, oc);
         config_free(oc);
         /* The node's witness role and the quorum mode did not change. */
         m->election.cfg = manager_election_config(m);

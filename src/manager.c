@@ -15,6 +15,7 @@
 #include "hold.h"
 #include "key.h"
 #include "log.h"
+#include "manager-backup.h"
 #include "manager.h"
 #include "netmon.h"
 #include "realtime.h"
@@ -74,6 +75,7 @@ static void send_heartbeat(struct manager *m) {
                         if (i >= m->peers[k].node->n_links)
                                 continue;
                         msg.seq = ++m->seq;
+                        manager_backups_fill(m, k, &msg);
                         int n = proto_encode(&msg, m->key, buf, sizeof(buf));
                         if (n < 0) {
                                 log_error_errno(n, "cannot encode a heartbeat: %m");
@@ -231,6 +233,8 @@ void manager_handle(struct manager *m, unsigned actions, const struct election_b
                 manager_reconcile(m, "still active");
                 manager_start_announcing(m);
         }
+        if (actions & (ELECTION_ROLE_CHANGED | ELECTION_PEER_CHANGED))
+                manager_backups_evaluate(m);
         if (actions & ELECTION_SEND_NOW)
                 send_heartbeat(m);
         arm_election_timer(m);
@@ -292,18 +296,25 @@ static void on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t 
         l->last_heard = now;
         l->received++;
         m->received++;
+        if (msg.type == HA_MSG_CATALOG) {
+                manager_backups_on_catalog(m, (unsigned) (pi - m->peers), &msg);
+                return;
+        }
         pi->n_resources = msg.n_resources;
         memcpy(pi->resources, msg.resources, msg.n_resources);
 
         struct election_before b = election_before(&m->election);
         manager_handle(m, election_receive(&m->election, now, &hb), &b);
         manager_apply_admin(m, &msg, pi);
+        manager_backups_on_heartbeat(m, (unsigned) (pi - m->peers), link, &msg);
 }
 
 void manager_leave(struct manager *m) {
         struct election_before b = election_before(&m->election);
 
         m->stopping = true;
+        /* A backup running here is aborted and recorded so. */
+        manager_backups_evaluate(m);
         /* Drops the VIPs first (the role change reconciles), then tells the
          * peer, which takes over at once. */
         manager_handle(m, election_leave(&m->election, now_usec()), &b);
@@ -518,6 +529,8 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
         r = manager_resources_setup(m);
         if (r < 0)
                 goto fail;
+        if (!m->self->witness && (r = manager_backups_setup(m)) < 0)
+                goto fail;
 
         struct election_config ec = manager_election_config(m);
         struct election_member members[ELECTION_MAX_PEERS] = {};
@@ -595,6 +608,7 @@ int manager_run(struct manager *m) {
         if (!m->resumed)
                 manager_reconcile(m, "starting as candidate");
         arm_election_timer(m);
+        manager_backups_evaluate(m);
         notify_status(m);
         sd_notify(false, "READY=1");
 
@@ -608,6 +622,7 @@ int manager_run(struct manager *m) {
 struct manager *manager_free(struct manager *m) {
         if (!m)
                 return NULL;
+        manager_backups_free(m);
         bus_free(m->bus);
         restart_check_free(m->restart_check);
         hold_close(m->hold);

@@ -101,6 +101,7 @@ struct manager {
         sd_event_source *res_kick, *res_timer;
         bool res_failed;                /* a resource failed here */
         bool leaving;                   /* SIGTERM: stopping resources first */
+        struct backups *backups;        /* the backup orchestrator; NULL on a witness */
 };
 
 /* Builds the daemon for node SELF_NAME of CONFIG (taking ownership of it):

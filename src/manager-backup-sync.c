@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The backup catalog kept in step with the other data node, and backup
+ * requests carried to the active node (doc/protocol.md, "Backup catalog").
+ *
+ * Each heartbeat to the peer says how far our catalog goes (epoch, seq) and
+ * how much of the peer's we have merged (its epoch, ack). A node that hears
+ * the peer is behind sends it the entries changed since, in HA_MSG_CATALOG
+ * packets of the same authenticated format; each packet covers a range of
+ * change numbers whole, so the receiver can tell it missed nothing. Lost
+ * packets are simply sent again: the next heartbeat shows the ack did not
+ * move. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "manager-backup.h"
+#include "transport.h"
+
+/* Per heartbeat heard, at most this many catalog packets go out, and the
+ * same range is not sent again before this long. */
+#define MAX_PACKETS_PER_BEAT 4
+#define RESEND_USEC (200 * USEC_PER_MSEC)
+/* A forwarded request is given up after this long without an answer. */
+#define REQUEST_USEC (10 * USEC_PER_SEC)
+
+void manager_backups_fill(struct manager *m, unsigned peer, struct ha_msg *msg) {
+        struct backups *bk = m->backups;
+        usec_t now = now_usec();
+
+        msg->has_catalog = false;
+        msg->breq_op = 0;
+        msg->breq_done[0] = '\0';
+        if (!bk || (int) peer != bk->peer)
+                return;
+        msg->has_catalog = true;
+        msg->cat_epoch = bk->cat.epoch;
+        msg->cat_seq = bk->cat.seq;
+        msg->cat_ack_epoch = bk->have_epoch;
+        msg->cat_ack = bk->have;
+        if (bk->req_op && now < bk->req_until) {
+                msg->breq_op = bk->req_op;
+                snprintf(msg->breq_name, sizeof(msg->breq_name), "%s", bk->req_name);
+                snprintf(msg->breq_id, sizeof(msg->breq_id), "%s", bk->req_id);
+        } else if (bk->req_op) {
+                log_warning("backup %s: %s did not take the request %s; is it active?", bk->req_name,
+                            m->peers[peer].node->name, bk->req_id);
+                bk->req_op = 0;
+        }
+        snprintf(msg->breq_done, sizeof(msg->breq_done), "%s", bk->done_id);
+}
+
+static int send_catalog(struct manager *m, unsigned peer, unsigned link, uint64_t lo, uint64_t hi,
+                        const struct backup_entry *const *e, unsigned n) {
+        static uint8_t enc[HA_MSG_MAX_ENTRIES][HA_ENTRY_MAX];
+        struct ha_msg msg = {
+                .type = HA_MSG_CATALOG,
+                .incarnation = m->state.incarnation,
+                .seq = ++m->seq,
+                .term = m->election.term,
+                .role = m->election.role,
+                .link = (uint8_t) link,
+                .range_epoch = m->backups->cat.epoch,
+                .range_lo = lo,
+                .range_hi = hi,
+        };
+        uint8_t buf[HA_PACKET_MAX];
+
+        snprintf(msg.cluster, sizeof(msg.cluster), "%s", m->config->cluster.name);
+        snprintf(msg.node, sizeof(msg.node), "%s", m->self->name);
+        for (unsigned i = 0; i < n; i++) {
+                int len = proto_entry_encode(e[i], enc[i], sizeof(enc[i]));
+                if (len < 0)
+                        return len;
+                msg.entries[i] = enc[i];
+                msg.entry_len[i] = (uint16_t) len;
+        }
+        msg.n_entries = (uint8_t) n;
+        int len = proto_encode(&msg, m->key, buf, sizeof(buf));
+        if (len < 0)
+                return len;
+        return transport_send(m->transport, link, &m->peers[peer].node->links[link], buf, (size_t) len);
+}
+
+/* Sends the changes after ACK, a packet at a time, each as full as fits. */
+static void send_changes(struct manager *m, unsigned peer, unsigned link, uint64_t ack) {
+        enum { CAP = MAX_PACKETS_PER_BEAT * HA_MSG_MAX_ENTRIES };
+        struct backups *bk = m->backups;
+        const struct backup_entry *ch[CAP];
+        unsigned n = catalog_changes_after(&bk->cat, ack, ch, CAP), i = 0;
+        bool more = n == CAP;   /* more may follow: the last packet says only this far */
+        uint64_t lo = ack;
+
+        for (unsigned p = 0; p < MAX_PACKETS_PER_BEAT; p++) {
+                unsigned k = MIN(n - i, (unsigned) HA_MSG_MAX_ENTRIES);
+                uint64_t hi;
+                int r;
+                for (;;) {
+                        /* The last packet also covers the numbers after the
+                         * last change (entries since dropped). */
+                        hi = i + k == n && !more ? bk->cat.seq : ch[i + k - 1]->local_seq;
+                        r = send_catalog(m, peer, link, lo, hi, ch + i, k);
+                        if (r != -ENOBUFS || k <= 1)
+                                break;
+                        k--;
+                }
+                if (r < 0) {
+                        log_debug("backup catalog: cannot send to %s: %s", m->peers[peer].node->name, strerror(-r));
+                        return;
+                }
+                lo = hi;
+                i += k;
+                if (i >= n)
+                        break;
+        }
+        bk->sent_to = bk->cat.seq;
+        bk->sent_at = now_usec();
+}
+
+void manager_backups_on_heartbeat(struct manager *m, unsigned peer, unsigned link, const struct ha_msg *msg) {
+        struct backups *bk = m->backups;
+
+        if (!bk || (int) peer != bk->peer || !msg->has_catalog)
+                return;
+        uint64_t ack = msg->cat_ack_epoch == bk->cat.epoch ? msg->cat_ack : 0;
+        if (ack < bk->cat.seq && (bk->sent_to != bk->cat.seq || now_usec() - bk->sent_at >= RESEND_USEC))
+                send_changes(m, peer, link, ack);
+
+        /* A request for us, once. */
+        if (msg->breq_op && strcmp(msg->breq_id, bk->done_id) != 0) {
+                const struct ha_backup *b = config_find_backup(m->config, msg->breq_name);
+                const char *why = NULL;
+                if (!b)
+                        log_warning("backup: %s asked for [backup %s], which is not configured here", msg->node,
+                                    msg->breq_name);
+                else if (!manager_backup_may_run(m, b, &why))
+                        return; /* not for us: the node that may run it answers */
+                else if (msg->breq_op == HA_BACKUP_OP_RUN) {
+                        int r = manager_backup_start_now(m, b, msg->breq_id);
+                        log_notice("backup %s: %s asked for a backup now: %s", b->name, msg->node,
+                                   r == -EBUSY ? "one is running already" : r < 0 ? strerror(-r) : msg->breq_id);
+                } else {
+                        int r = manager_backup_retention(m, b);
+                        log_notice("backup %s: %s asked for a prune: %s", b->name, msg->node,
+                                   r == -EBUSY ? "busy" : r < 0 ? strerror(-r) : "started");
+                }
+                snprintf(bk->done_id, sizeof(bk->done_id), "%s", msg->breq_id);
+        }
+        if (bk->req_op && strcmp(msg->breq_done, bk->req_id) == 0) {
+                log_info("backup %s: %s took the request %s", bk->req_name, msg->node, bk->req_id);
+                bk->req_op = 0;
+        }
+}
+
+void manager_backups_on_catalog(struct manager *m, unsigned peer, const struct ha_msg *msg) {
+        struct backups *bk = m->backups;
+        unsigned changed = 0, bad = 0;
+
+        if (!bk || (int) peer != bk->peer)
+                return;
+        if (msg->range_epoch != bk->have_epoch) {
+                if (msg->range_lo != 0)
+                        return; /* from a catalog we have nothing of: wait for the start */
+                bk->have_epoch = msg->range_epoch;
+                bk->have = 0;
+        }
+        if (msg->range_lo > bk->have || msg->range_hi <= bk->have)
+                return; /* a gap before it, or nothing new */
+        for (unsigned i = 0; i < msg->n_entries; i++) {
+                struct backup_entry e;
+                if (!proto_entry_decode(msg->entries[i], msg->entry_len[i], &e)) {
+                        bad++;
+                        continue;
+                }
+                changed += catalog_merge(&bk->cat, &e);
+        }
+        if (bad > 0) {
+                log_warning("backup catalog: %u entr%s from %s did not parse; ignored", bad, bad == 1 ? "y" : "ies",
+                            msg->node);
+                return; /* not acknowledged: it comes again, and is counted again */
+        }
+        bk->have = msg->range_hi;
+        if (changed > 0) {
+                manager_backups_save(m);
+                manager_backups_evaluate(m);
+        }
+}
+
+int manager_backup_run(struct manager *m, const char *name, char *id, const char **message, char *errbuf,
+                       size_t len) {
+        const struct ha_backup *b = config_find_backup(m->config, name);
+        const char *why = NULL;
+
+        if (!b) {
+                snprintf(errbuf, len, "no [backup %s] in the configuration", name);
+                return -ENOENT;
+        }
+        backup_make_id(&m->backups->cat, name, 0, (int64_t) realtime_usec(), id);
+        if (manager_backup_may_run(m, b, &why)) {
+                int r = manager_backup_start_now(m, b, id);
+                if (r == -EBUSY)
+                        snprintf(errbuf, len, "a backup of %s is running already", name);
+                else if (r < 0)
+                        snprintf(errbuf, len, "cannot start it: %s", strerror(-r));
+                *message = "started here";
+                return r;
+        }
+        return manager_backup_forward(m, HA_BACKUP_OP_RUN, b, id, message, errbuf, len);
+}
+
+int manager_backup_forward(struct manager *m, uint8_t op, const struct ha_backup *b, const char *id,
+                           const char **message, char *errbuf, size_t len) {
+        struct backups *bk = m->backups;
+
+        if (bk->peer < 0 || m->election.peers[bk->peer].state != PEER_ALIVE) {
+                snprintf(errbuf, len, "backups of %s run on the %s node, which is not this one, and the peer is "
+                         "not reachable", b->name, b->run_on == HA_RUN_ON_ACTIVE ? "active" : "standby");
+                return -EHOSTDOWN;
+        }
+        bk->req_op = op;
+        snprintf(bk->req_name, sizeof(bk->req_name), "%s", b->name);
+        snprintf(bk->req_id, sizeof(bk->req_id), "%s", id);
+        bk->req_until = now_usec() + REQUEST_USEC;
+        *message = "forwarded to the peer";
+        return 0;
+}
+
+int manager_backup_prune(struct manager *m, const char *name, const char **message, char *errbuf, size_t len) {
+        const struct ha_backup *b = config_find_backup(m->config, name);
+        const char *why = NULL;
+        char id[HA_BACKUP_ID_MAX];
+
+        if (!b) {
+                snprintf(errbuf, len, "no [backup %s] in the configuration", name);
+                return -ENOENT;
+        }
+        if (!manager_backup_may_run(m, b, &why)) {
+                snprintf(id, sizeof(id), "prune-%s-%" PRIu64, name, (uint64_t) realtime_usec());
+                return manager_backup_forward(m, HA_BACKUP_OP_PRUNE, b, id, message, errbuf, len);
+        }
+        int r = manager_backup_retention(m, b);
+        if (r == -EBUSY)
+                snprintf(errbuf, len, "a prune, verify or restore of %s is running; try again", name);
+        else if (r < 0)
+                snprintf(errbuf, len, "cannot run the agent: %s", strerror(-r));
+        *message = r == 0 ? "nothing to delete" : "deleting";
+        return r < 0 ? r : 0;
+}
