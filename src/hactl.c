@@ -33,6 +33,14 @@ static int usage(FILE *f) {
                    "  resource status NAME   one resource in detail\n"
                    "  resource restart NAME  stop and start it again here (no failure counted)\n"
                    "  resource cleanup NAME  forget its failures here and probe it again\n"
+                   "  backup list [NAME] [--json]\n"
+                   "                         the backup catalog, newest first\n"
+                   "  backup run NAME [--wait]\n"
+                   "                         a backup now, on the node that runs NAME's backups\n"
+                   "  backup prune NAME      apply NAME's retention now\n"
+                   "  backup verify ID       check a backup with its agent, on this node\n"
+                   "  backup restore NAME (--id ID | --before TIME) --target DIR\n"
+                   "                         restore a backup and its chain into DIR, on this node\n"
                    "  metrics                the status in Prometheus text format\n"
                    "  reload                 re-read had.conf: check it, then change only what changed\n"
                    "  events [--follow] [--json]\n"
@@ -54,23 +62,20 @@ static const char *bus_address(void) {
 
 /* Calls METHOD (SIG, one or two arguments) on had. Says why in one line on
  * failure. */
-int hactl_call(const char *method, sd_bus_message **reply, const char *sig, ...) {
+static int vcall(const char *iface, uint64_t timeout, const char *method, sd_bus_message **reply, const char *sig,
+                 va_list ap) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
-        va_list ap;
         int r;
 
         r = sd_bus_open_system(&bus);
         if (r >= 0)
-                r = sd_bus_message_new_method_call(bus, &m, HA_BUS_NAME, HA_BUS_PATH, HA_BUS_INTERFACE, method);
-        if (r >= 0 && sig[0]) {
-                va_start(ap, sig);
+                r = sd_bus_message_new_method_call(bus, &m, HA_BUS_NAME, HA_BUS_PATH, iface, method);
+        if (r >= 0 && sig[0])
                 r = sd_bus_message_appendv(m, sig, ap);
-                va_end(ap);
-        }
         if (r >= 0)
-                r = sd_bus_call(bus, m, CALL_TIMEOUT_USEC, &error, reply);
+                r = sd_bus_call(bus, m, timeout, &error, reply);
         if (r < 0) {
                 if (sd_bus_error_has_name(&error, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
                     sd_bus_error_has_name(&error, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
@@ -90,6 +95,23 @@ int hactl_call(const char *method, sd_bus_message **reply, const char *sig, ...)
                 return r;
         }
         return 0;
+}
+
+int hactl_call(const char *method, sd_bus_message **reply, const char *sig, ...) {
+        va_list ap;
+        va_start(ap, sig);
+        int r = vcall(HA_BUS_INTERFACE, CALL_TIMEOUT_USEC, method, reply, sig, ap);
+        va_end(ap);
+        return r;
+}
+
+int hactl_call_on(const char *iface, uint64_t timeout, const char *method, sd_bus_message **reply, const char *sig,
+                  ...) {
+        va_list ap;
+        va_start(ap, sig);
+        int r = vcall(iface, timeout, method, reply, sig, ap);
+        va_end(ap);
+        return r;
 }
 
 /* Calls GetStatus and parses the answer. */
@@ -212,6 +234,7 @@ static void print_status(json_object *s) {
                 }
         }
         print_resources(s);
+        print_backups(s);
 }
 
 /* One status: text, pretty JSON, or (when watching) one JSON object per
@@ -538,6 +561,8 @@ int main(int argc, char **argv) {
                 return cmd_reload(argc - 1, argv + 1);
         if (strcmp(argv[1], "events") == 0)
                 return cmd_events(argc - 1, argv + 1);
+        if (strcmp(argv[1], "backup") == 0)
+                return cmd_backup(argc - 1, argv + 1);
         fprintf(stderr, "hactl: unknown command '%s'\n", argv[1]);
         return usage(stderr);
 }
