@@ -281,15 +281,19 @@ unsigned backup_retention(const struct ha_backup *b, const struct catalog *c, co
         for (unsigned i = 0; i < c->n; i++)
                 if (c->e[i].status == BACKUP_RUNNING && strcmp(c->e[i].name, b->name) == 0)
                         keep_ancestors(oks, n, keep, c->e[i].parent);
+        int64_t oldest_kept = oks[0]->start_us;
         for (unsigned i = 0; i < n && k < max; i++)
                 if (!keep[i])
                         out[k++] = oks[i];
-        /* Leftovers of attempts that did not make it, once a newer one did. */
+                else
+                        oldest_kept = oks[i]->start_us;
+        /* Leftovers of attempts that did not make it go with the good
+         * backups of their time: their record stays as long as those. */
         unsigned first_failed = k;
         for (unsigned i = 0; i < c->n && k < max; i++) {
                 const struct backup_entry *e = &c->e[i];
                 if ((e->status == BACKUP_FAILED || e->status == BACKUP_ABORTED) && strcmp(e->name, b->name) == 0 &&
-                    e->start_us < oks[0]->start_us)
+                    e->start_us < oldest_kept)
                         out[k++] = e;
         }
         qsort(out + first_failed, k - first_failed, sizeof(*out), newest_first);

@@ -101,7 +101,8 @@ const struct backup_entry *catalog_last(const struct catalog *c, const char *nam
  * parents). It keeps keep_last newest, the newest of each of the last
  * keep_daily days and keep_weekly ISO weeks (local time), always the
  * newest good backup, and every ancestor of what it keeps; it deletes the
- * failed and aborted attempts older than the newest good one. With no keep_
+ * failed and aborted attempts older than the oldest good one it keeps (so
+ * their records last as long as those). With no keep_
  * key it deletes nothing. Returns how many ids it wrote (at most MAX). */
 unsigned backup_retention(const struct ha_backup *b, const struct catalog *c, const struct backup_entry **out,
                           unsigned max);

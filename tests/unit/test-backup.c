@@ -248,9 +248,12 @@ static void test_retention(void **state) {
         b.keep_last = 2;
         assert_int_equal(backup_retention(&b, &c, del, 32), 4);
 
-        /* A failed attempt older than the newest good one goes too; one
-         * newer than it stays (nothing newer succeeded yet). */
-        struct backup_entry f = entry("b-failed-old", "b", 1, BACKUP_FAILED, HA_BACKUP_FULL, "", t - 2 * DAY);
+        /* A failed attempt older than the oldest good one kept goes too;
+         * one within what is kept stays, and so does one newer than the
+         * newest good one (nothing newer succeeded yet). */
+        struct backup_entry f = entry("b-failed-old", "b", 1, BACKUP_FAILED, HA_BACKUP_FULL, "", t - 3 * DAY);
+        catalog_put(&c, &f, "n1");
+        f = entry("b-failed-kept", "b", 4, BACKUP_FAILED, HA_BACKUP_FULL, "", t - DAY + 10);
         catalog_put(&c, &f, "n1");
         f = entry("b-failed-new", "b", 2, BACKUP_ABORTED, HA_BACKUP_FULL, "", t + 10);
         catalog_put(&c, &f, "n1");
