@@ -83,35 +83,51 @@ static int64_t local_instant(struct date d, int tod) {
         return hi;
 }
 
-/* The times of day of B's slots, ascending; returns how many. */
-static unsigned day_slots(const struct ha_backup *b, int tods[], unsigned max) {
-        unsigned n = 0;
-
-        for (int64_t t = b->at_sec; t < DAY_SEC && n < max; t += b->interval_sec) {
-                tods[n++] = (int) t;
-                if (b->interval_sec == 0)
-                        break;
-        }
-        return n;
+/* Slots per day, and the time of day of the Ith (at, at + interval, ...). */
+static int day_count(const struct ha_backup *b) {
+        return b->interval_sec == 0 ? 1 : (int) ((DAY_SEC - 1 - b->at_sec) / (int64_t) b->interval_sec) + 1;
 }
 
-#define MAX_DAY_SLOTS (DAY_SEC / 60)
+static int day_tod(const struct ha_backup *b, int i) {
+        return b->at_sec + i * (int) b->interval_sec;
+}
+
+static int tod_of(int64_t t) {
+        time_t tt = (time_t) t;
+        struct tm tm;
+
+        localtime_r(&tt, &tm);
+        return tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+}
+
+/* The index of the last slot at or before local time of day TOD, -1 when
+ * TOD is before the first. A few mktime calls, not one per slot: the
+ * daemon asks often. */
+static int index_at_or_before(const struct ha_backup *b, int tod) {
+        if (tod < b->at_sec)
+                return -1;
+        if (b->interval_sec == 0)
+                return 0;
+        int i = (tod - b->at_sec) / (int) b->interval_sec, n = day_count(b);
+        return i < n ? i : n - 1;
+}
 
 int64_t schedule_slot_at_or_before(const struct ha_backup *b, int64_t t) {
         if (b->at_sec < 0) {
                 int64_t i = (int64_t) b->interval_sec;
                 return i > 0 ? t - ((t % i) + i) % i : -1;
         }
-        int tods[MAX_DAY_SLOTS];
-        unsigned n = day_slots(b, tods, MAX_DAY_SLOTS);
-        struct date today = date_of(t);
-        for (int k = 0; k >= -2; k--) {
-                struct date d = date_add(today, k);
-                for (unsigned i = n; i-- > 0;) {
-                        int64_t s = local_instant(d, tods[i]);
-                        if (s <= t)
-                                return s;
+        struct date d = date_of(t);
+        int n = day_count(b), i = index_at_or_before(b, tod_of(t));
+        /* Usually the first guess; a clock change moves it a little. */
+        for (int step = 0; step < n + 2; step++, i--) {
+                if (i < 0) {
+                        d = date_add(d, -1);
+                        i = n - 1;
                 }
+                int64_t s = local_instant(d, day_tod(b, i));
+                if (s <= t)
+                        return s;
         }
         return -1;
 }
@@ -121,16 +137,16 @@ int64_t schedule_slot_after(const struct ha_backup *b, int64_t t) {
                 int64_t i = (int64_t) b->interval_sec;
                 return i > 0 ? schedule_slot_at_or_before(b, t) + i : -1;
         }
-        int tods[MAX_DAY_SLOTS];
-        unsigned n = day_slots(b, tods, MAX_DAY_SLOTS);
-        struct date today = date_of(t);
-        for (int k = -1; k <= 2; k++) {
-                struct date d = date_add(today, k);
-                for (unsigned i = 0; i < n; i++) {
-                        int64_t s = local_instant(d, tods[i]);
-                        if (s > t)
-                                return s;
+        struct date d = date_of(t);
+        int n = day_count(b), i = index_at_or_before(b, tod_of(t)) + 1;
+        for (int step = 0; step < n + 2; step++, i++) {
+                if (i >= n) {
+                        d = date_add(d, 1);
+                        i = 0;
                 }
+                int64_t s = local_instant(d, day_tod(b, i));
+                if (s > t)
+                        return s;
         }
         return -1;
 }

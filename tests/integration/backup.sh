@@ -65,7 +65,7 @@ cut_link n1
 wait_for 10 "n2 active" eval '[ "$(role n2)" = active ]'
 wait_for 5 "n1 no longer active" eval '[ "$(role n1)" != active ]'
 active_at=$(date +%s%N)
-wait_for 5 "the hung backup's processes gone on n1" eval '! kill -0 $hung_pid 2>/dev/null'
+wait_for 5 "the hung backup's processes gone on n1" eval '! alive $hung_pid'
 wait_for 10 "$hung retried on n2" eval '[ "$(catalog n2 | jq -r ".[] | select(.id == \"$hung.2\") | .status")" = ok ]'
 wait_for 10 "2 more good backups on n2" eval '[ "$(catalog n2 | jq "map(select(.status == \"ok\" and .node == \"n2\")) | length")" -ge 3 ]'
 heal_link n1

@@ -437,6 +437,10 @@ vip_holder() {
         echo "${on[0]}"
 }
 
+# alive PID: it runs and is not a zombie (an orphan killed with its group
+# waits for a PID 1 that may never reap it).
+alive() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # The node that answered, from the output of 'probe wait'.

@@ -62,6 +62,17 @@ static void test_time_of_day(void **state) {
         assert_int_equal(schedule_slot_at_or_before(&b, utc(2026, 11, 21, 13, 0, 0)), utc(2026, 11, 21, 7, 30, 0));
         assert_int_equal(schedule_slot_after(&b, utc(2026, 11, 21, 19, 30, 0)), utc(2026, 11, 22, 1, 30, 0));
         assert_int_equal(schedule_slot_after(&b, utc(2026, 11, 21, 19, 29, 59)), utc(2026, 11, 21, 19, 30, 0));
+
+        /* Every minute from midnight: 1440 slots a day. */
+        b = sched(60, 0);
+        assert_int_equal(schedule_slot_at_or_before(&b, utc(2026, 11, 21, 9, 7, 30)), utc(2026, 11, 21, 9, 7, 0));
+        assert_int_equal(schedule_slot_after(&b, utc(2026, 11, 21, 22, 59, 30)), utc(2026, 11, 21, 23, 0, 0));
+        /* 23:59 local, then 00:00 of the next day. */
+        assert_int_equal(schedule_slot_after(&b, utc(2026, 11, 21, 22, 59, 0)), utc(2026, 11, 21, 23, 0, 0));
+        assert_int_equal(schedule_slot_at_or_before(&b, utc(2026, 11, 21, 22, 59, 59)), utc(2026, 11, 21, 22, 59, 0));
+        /* Across the autumn change: 02:59 CEST, then 02:00 CET is a time
+         * already had, so the next new one is 03:00 CET. */
+        assert_int_equal(schedule_slot_after(&b, utc(2026, 10, 25, 0, 59, 0)), utc(2026, 10, 25, 2, 0, 0));
 }
 
 static void test_dst_spring(void **state) {
