@@ -184,6 +184,33 @@ static void vip_resource_metrics(json_object *s) {
         }
 }
 
+/* The age of the last good backup is what an alert wants: "no good
+ * backup of nightly for 26 hours" whatever the node. */
+static void backup_metrics(json_object *s) {
+        json_object *a = get(s, "backups");
+
+        family("had_backup_last_success_age_seconds", "gauge",
+               "Time since the last good backup of the schedule ended (absent: none yet).");
+        for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+                json_object *b = json_object_array_get_idx(a, i), *ok = get(b, "last_ok");
+                if (ok && get(ok, "age_s"))
+                        sample("had_backup_last_success_age_seconds", num(ok, "age_s"), "backup",
+                               hactl_str(b, "name"), NULL);
+        }
+        family("had_backup_last_status", "gauge", "1 for the status of the schedule's last attempt.");
+        for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+                json_object *b = json_object_array_get_idx(a, i), *last = get(b, "last");
+                if (last)
+                        sample("had_backup_last_status", 1, "backup", hactl_str(b, "name"), "status",
+                               hactl_str(last, "status"), NULL);
+        }
+        family("had_backup_running", "gauge", "1 while a backup of the schedule runs on this node.");
+        for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+                json_object *b = json_object_array_get_idx(a, i);
+                sample("had_backup_running", get(b, "running") != NULL, "backup", hactl_str(b, "name"), NULL);
+        }
+}
+
 int cmd_metrics(int argc, char **argv) {
         json_object *s = NULL;
 
@@ -200,6 +227,7 @@ int cmd_metrics(int argc, char **argv) {
         peer_metrics(s);
         packet_metrics(s);
         vip_resource_metrics(s);
+        backup_metrics(s);
         json_object_put(s);
         return fflush(stdout) == 0 ? 0 : 1;
 }

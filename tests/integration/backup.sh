@@ -52,6 +52,9 @@ count() { catalog "$1" | jq "map(select(.status == \"$2\")) | length"; }
 wait_for 15 "3 good backups on n1" eval '[ "$(count n1 ok)" -ge 3 ]'
 hactl_on n1 status | grep -q "^snap " || fail "hactl status shows no backup row: $(hactl_on n1 status)"
 [ "$(status n1 '.backups[0].last_ok.status')" = ok ] || fail "status --json: $(status n1 .backups)"
+m=$(hactl_on n1 metrics)
+echo "$m" | grep -qE '^had_backup_last_success_age_seconds\{backup="snap"\} [0-9]+$' || fail "metrics: $m"
+echo "$m" | grep -q '^had_backup_last_status{backup="snap",status="ok"} 1$' || fail "metrics: $m"
 
 log "a slow backup on n1, then isolate n1"
 touch "$SLOW"
