@@ -17,11 +17,16 @@ unitdir=$(var systemdsystemunitdir) completions=$(var bashcompletiondir) datadir
 for f in "$sbindir/had" "$bindir/hactl" "$unitdir/had.service" "$datadir/dbus-1/system.d/org.had1.conf" \
          "$sysconfdir/had/had.conf.example" "$prefix/lib/ocf/resource.d/had/pgsql" "$completions/hactl" \
          "$mandir/man8/had.8" "$mandir/man8/hactl.8" "$mandir/man5/had.conf.5" "$mandir/man7/had-agents.7" \
-         "$datadir/doc/had/operations.md"; do
+         "$datadir/doc/had/operations.md" "$datadir/doc/had/backups.md" "$prefix/lib/had/backup/dir-snapshot" \
+         "$prefix/lib/had/backup/pg-basebackup" "$prefix/lib/had/backup/btrfs-snapshot" \
+         "$prefix/lib/had/backup/lvm-snapshot"; do
         [ -e "$T/root$f" ] || fail "not installed: $f"
         echo "installed: $f"
 done
-[ -x "$T/root$sbindir/had" ] && [ -x "$T/root$prefix/lib/ocf/resource.d/had/pgsql" ] || fail "not executable"
+[ -x "$T/root$sbindir/had" ] && [ -x "$T/root$prefix/lib/ocf/resource.d/had/pgsql" ] &&
+        [ -x "$T/root$prefix/lib/had/backup/dir-snapshot" ] || fail "not executable"
+# had looks for agent = NAME where they are installed.
+strings "$T/root$sbindir/had" | grep -qx "$prefix/lib/had/backup" || fail "had does not look in $prefix/lib/had/backup"
 grep -q "^ExecStart=$sbindir/had " "$T/root$unitdir/had.service" || fail "the unit does not start $sbindir/had"
 grep -q "^ExecReload=" "$T/root$unitdir/had.service" || fail "the unit has no ExecReload"
 # The completion loads and completes a command.
