@@ -108,6 +108,30 @@ bool catalog_merge(struct catalog *c, const struct backup_entry *e) {
         return true;
 }
 
+unsigned catalog_compact(struct catalog *c, unsigned max) {
+        unsigned deleted = 0, forget, kept = 0;
+
+        for (unsigned i = 0; i < c->n; i++)
+                deleted += c->e[i].status == BACKUP_DELETED;
+        if (deleted <= max)
+                return 0;
+        forget = deleted - max;
+        /* The oldest: those that started first. */
+        for (unsigned round = 0; round < forget; round++) {
+                int oldest = -1;
+                for (unsigned i = 0; i < c->n; i++)
+                        if (c->e[i].status == BACKUP_DELETED &&
+                            (oldest < 0 || c->e[i].start_us < c->e[oldest].start_us))
+                                oldest = (int) i;
+                c->e[oldest].status = _BACKUP_STATUS_MAX; /* marked */
+        }
+        for (unsigned i = 0; i < c->n; i++)
+                if (c->e[i].status != _BACKUP_STATUS_MAX)
+                        c->e[kept++] = c->e[i];
+        c->n = kept;
+        return forget;
+}
+
 static int by_seq(const void *a, const void *b) {
         const struct backup_entry *x = *(const struct backup_entry *const *) a,
                                   *y = *(const struct backup_entry *const *) b;

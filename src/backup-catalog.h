@@ -71,6 +71,12 @@ bool catalog_merge(struct catalog *c, const struct backup_entry *e);
 /* Which of two versions of one entry both nodes keep: >0 A, <0 B, 0 same. */
 int backup_entry_compare(const struct backup_entry *a, const struct backup_entry *b);
 
+/* Forgets the oldest deleted entries beyond MAX (the catalog would grow
+ * forever). A peer's stale copy of one may come back as good: retention
+ * then deletes it again, and agents take a delete of what is gone as done.
+ * Returns how many it forgot. Pointers into the catalog are invalid after. */
+unsigned catalog_compact(struct catalog *c, unsigned max);
+
 /* Pointers to the entries changed after sequence number AFTER, in the
  * order of their changes; returns how many (at most MAX). */
 unsigned catalog_changes_after(const struct catalog *c, uint64_t after, const struct backup_entry **out,

@@ -17,6 +17,14 @@ static int fail(sd_bus_error *error, int r, const char *msg) {
                                         "org.had1.Error.Failed", "%s", msg[0] ? msg : strerror(-r));
 }
 
+/* A witness keeps no catalog and runs no backup. */
+static bool witness(struct manager *m, sd_bus_error *error) {
+        if (m->backups)
+                return false;
+        sd_bus_error_setf(error, "org.had1.Error.NotPossible", "%s is a witness: it keeps no backups", m->self->name);
+        return true;
+}
+
 static int method_list(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         struct manager *m = userdata;
         const char *name;
@@ -24,6 +32,8 @@ static int method_list(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 
         if (r < 0)
                 return r;
+        if (witness(m, error))
+                return -EPERM;
         json_object *a = manager_backups_list_json(m, name);
         r = sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
         json_object_put(a);
@@ -38,6 +48,8 @@ static int method_run(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
 
         if (r < 0)
                 return r;
+        if (witness(m, error))
+                return -EPERM;
         log_notice("backup %s: run asked over D-Bus", name);
         r = manager_backup_run(m, name, id, &message, err, sizeof(err));
         if (r < 0)
@@ -53,6 +65,8 @@ static int method_prune(sd_bus_message *msg, void *userdata, sd_bus_error *error
 
         if (r < 0)
                 return r;
+        if (witness(m, error))
+                return -EPERM;
         log_notice("backup %s: prune asked over D-Bus", name);
         r = manager_backup_prune(m, name, &message, err, sizeof(err));
         if (r < 0)
@@ -68,6 +82,8 @@ static int method_verify(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 
         if (r < 0)
                 return r;
+        if (witness(m, error))
+                return -EPERM;
         r = manager_backup_verify(m, id, msg, err, sizeof(err));
         return r < 0 ? fail(error, r, err) : 1;
 }
@@ -81,6 +97,8 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
         if (r < 0)
                 return r;
+        if (witness(m, error))
+                return -EPERM;
         log_notice("backup %s: restore asked over D-Bus into %s", name, target);
         r = manager_backup_restore(m, name, id, before, target, msg, err, sizeof(err));
         return r < 0 ? fail(error, r, err) : 1;

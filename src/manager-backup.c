@@ -97,6 +97,9 @@ static bool entry_from_json(json_object *o, struct backup_entry *e) {
 
 void manager_backups_save(struct manager *m) {
         struct backups *bk = m->backups;
+        unsigned dropped = catalog_compact(&bk->cat, BACKUP_MAX_DELETED);
+        if (dropped > 0)
+                log_debug("backup catalog: forgot the %u oldest deleted entries", dropped);
         json_object *root = json_object_new_object(), *a = json_object_new_array();
 
         json_object_object_add(root, "epoch", json_object_new_int64((int64_t) bk->cat.epoch));
@@ -445,6 +448,7 @@ static void abort_task(struct manager *m, struct backup_task *t, const char *why
 static void close_orphans(struct manager *m, const struct ha_backup *b) {
         struct catalog *c = &m->backups->cat;
         struct backup_task *t = task_find(m, b->name, true);
+        bool changed = false;
 
         for (unsigned i = 0; i < c->n; i++) {
                 if (c->e[i].status != BACKUP_RUNNING || strcmp(c->e[i].name, b->name) != 0 ||
@@ -459,9 +463,12 @@ static void close_orphans(struct manager *m, const struct ha_backup *b) {
                         snprintf(e.reason, sizeof(e.reason), "%s lost the role while it ran", e.node);
                 log_warning("backup %s: %s; recorded aborted", e.id, e.reason);
                 catalog_put(c, &e, m->self->name);
-                manager_backups_save(m);
                 backup_event(m, &e, "aborted", -1);
+                changed = true;
         }
+        /* After the loop: saving may forget old entries, moving the rest. */
+        if (changed)
+                manager_backups_save(m);
 }
 
 static int start_backup(struct manager *m, const struct ha_backup *b, int64_t slot, const char *id) {
@@ -699,11 +706,25 @@ void manager_backups_free(struct manager *m) {
         m->backups = NULL;
 }
 
+/* The same backup, whatever the lines it is written on. */
+static bool backup_equal(const struct ha_backup *a, const struct ha_backup *b) {
+        if (strcmp(a->agent, b->agent) != 0 || a->n_params != b->n_params || a->interval_sec != b->interval_sec ||
+            a->at_sec != b->at_sec || a->kind != b->kind || a->full_every != b->full_every ||
+            a->keep_last != b->keep_last || a->keep_daily != b->keep_daily || a->keep_weekly != b->keep_weekly ||
+            a->timeout_usec != b->timeout_usec || a->run_on != b->run_on ||
+            strcmp(a->after_resource, b->after_resource) != 0)
+                return false;
+        for (unsigned i = 0; i < a->n_params; i++)
+                if (strcmp(a->params[i].key, b->params[i].key) != 0 || strcmp(a->params[i].value, b->params[i].value) != 0)
+                        return false;
+        return true;
+}
+
 void manager_backups_reloaded(struct manager *m, const struct ha_config *old) {
         for (struct backup_task *t = m->backups->tasks, *next; t; t = next) {
                 const struct ha_backup *b = config_find_backup(m->config, t->name), *o = config_find_backup(old, t->name);
                 next = t->next;
-                if (b && o && memcmp(b, o, sizeof(*b)) == 0)
+                if (b && o && backup_equal(b, o))
                         continue;
                 if (t->kind == TASK_BACKUP)
                         abort_task(m, t, "its [backup] section changed");

@@ -12,6 +12,9 @@
 #include "proto.h"
 
 #define BACKUP_CATALOG_FILE "backups.json"
+/* Records of deleted backups kept (so a merge does not bring them back);
+ * older ones are forgotten. */
+#define BACKUP_MAX_DELETED 1000
 
 enum backup_task_kind {
         TASK_BACKUP,

@@ -26,7 +26,8 @@ done
 [ -x "$T/root$sbindir/had" ] && [ -x "$T/root$prefix/lib/ocf/resource.d/had/pgsql" ] &&
         [ -x "$T/root$prefix/lib/had/backup/dir-snapshot" ] || fail "not executable"
 # had looks for agent = NAME where they are installed.
-strings "$T/root$sbindir/had" | grep -qx "$prefix/lib/had/backup" || fail "had does not look in $prefix/lib/had/backup"
+s=$(strings "$T/root$sbindir/had")
+[[ $s == *"$prefix/lib/had/backup"* ]] || fail "had does not look in $prefix/lib/had/backup"
 grep -q "^ExecStart=$sbindir/had " "$T/root$unitdir/had.service" || fail "the unit does not start $sbindir/had"
 grep -q "^ExecReload=" "$T/root$unitdir/had.service" || fail "the unit has no ExecReload"
 # The completion loads and completes a command.

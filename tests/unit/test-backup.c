@@ -418,6 +418,24 @@ static void test_merge(void **state) {
         for (unsigned i = 1; i < n; i++)
                 assert_true(out[i - 1]->local_seq < out[i]->local_seq);
         assert_int_equal(catalog_changes_after(&a, a.seq, out, 8), 0);
+
+        /* Deleted records beyond a limit are forgotten, oldest first; the
+         * rest stays, in order. */
+        for (int i = 0; i < 6; i++) {
+                char id[32];
+                snprintf(id, sizeof(id), "d-%d", i);
+                e = entry(id, "d", t + 100 + i, BACKUP_DELETED, HA_BACKUP_FULL, "", t + 100 + i);
+                catalog_put(&a, &e, "n1");
+        }
+        unsigned before = a.n;
+        assert_int_equal(catalog_compact(&a, 10), 0);
+        assert_int_equal(catalog_compact(&a, 3), 4); /* b-1 and d-0..d-2 */
+        assert_int_equal(a.n, before - 4);
+        assert_null(catalog_find(&a, "b-1"));
+        assert_null(catalog_find(&a, "d-2"));
+        assert_non_null(catalog_find(&a, "d-3"));
+        assert_non_null(catalog_find(&a, "b-2"));
+        assert_non_null(catalog_find(&a, "b-3"));
         catalog_done(&a);
         catalog_done(&b);
 }
