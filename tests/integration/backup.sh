@@ -46,6 +46,9 @@ WITNESS=1 write_config "heartbeat_interval = 50ms" "dead_time = 300ms" "backup_a
 start_had w
 start_pair
 
+out=$(hactl_on w backup list 2>&1) && fail "the witness listed backups: $out"
+[ "$out" = "hactl: w is a witness: it keeps no backups" ] || fail "the witness said: $out"
+
 catalog() { hactl_on "$1" backup list snap --json | jq -c 'map(del(.age_s))'; }
 count() { catalog "$1" | jq "map(select(.status == \"$2\")) | length"; }
 
