@@ -195,9 +195,9 @@ int proto_encode(const struct ha_msg *m, const uint8_t key[HA_KEY_LEN], uint8_t 
         return (int) total;
 }
 
-/* A name TLV: 1..HA_NAME_MAX-1 printable bytes, no NUL. */
-static bool get_name(const uint8_t *v, uint16_t n, char *out, bool allow_empty) {
-        if (n >= HA_NAME_MAX || (n == 0 && !allow_empty))
+/* A word: 1..MAX-1 printable bytes without spaces (0 with ALLOW_EMPTY). */
+static bool get_word(const uint8_t *v, uint16_t n, char *out, size_t max, bool allow_empty) {
+        if (n >= max || (n == 0 && !allow_empty))
                 return false;
         for (uint16_t i = 0; i < n; i++)
                 if (v[i] < 0x21 || v[i] > 0x7e)
@@ -207,16 +207,13 @@ static bool get_name(const uint8_t *v, uint16_t n, char *out, bool allow_empty) 
         return true;
 }
 
-/* A backup id: 1..HA_BACKUP_ID_MAX-1 printable bytes. */
+/* A name TLV (node, cluster, backup), or a backup's id. */
+static bool get_name(const uint8_t *v, uint16_t n, char *out, bool allow_empty) {
+        return get_word(v, n, out, HA_NAME_MAX, allow_empty);
+}
+
 static bool get_id(const uint8_t *v, uint16_t n, char *out) {
-        if (n == 0 || n >= HA_BACKUP_ID_MAX)
-                return false;
-        for (uint16_t i = 0; i < n; i++)
-                if (v[i] < 0x21 || v[i] > 0x7e)
-                        return false;
-        memcpy(out, v, n);
-        out[n] = '\0';
-        return true;
+        return get_word(v, n, out, HA_BACKUP_ID_MAX, false);
 }
 
 enum ha_drop proto_decode(const uint8_t *buf, size_t len, const uint8_t key[HA_KEY_LEN], struct ha_msg *ret) {
