@@ -231,7 +231,7 @@ static void test_chains(void **state) {
 static void test_retention(void **state) {
         struct ha_backup b = sched(DAY, -1);
         struct catalog c;
-        const struct backup_entry *del[32];
+        const struct backup_entry *del[64];
         int64_t t = utc(2026, 11, 1, 0, 0, 0);
         char kinds[32];
 
