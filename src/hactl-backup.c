@@ -18,13 +18,6 @@
 /* backup run --wait: how long a forwarded request may take to show up. */
 #define WAIT_APPEAR_USEC (15 * USEC_PER_SEC)
 
-static json_object *get(json_object *o, const char *key) {
-        json_object *v = NULL;
-        if (!o || !json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-                return NULL;
-        return v;
-}
-
 static const char *when(int64_t us, char *buf, size_t len) {
         time_t t = (time_t) (us / 1000000);
         struct tm tm;
@@ -37,7 +30,7 @@ static const char *when(int64_t us, char *buf, size_t len) {
 }
 
 static const char *age(json_object *e, char *buf, size_t len) {
-        json_object *a = get(e, "age_s");
+        json_object *a = hactl_get(e, "age_s");
         int64_t s = a ? json_object_get_int64(a) : -1;
 
         if (s < 0)
@@ -65,7 +58,7 @@ static const char *size(uint64_t n, char *buf, size_t len) {
 }
 
 void print_backups(json_object *s) {
-        json_object *a = get(s, "backups");
+        json_object *a = hactl_get(s, "backups");
         char b1[32], b2[32], b3[32];
 
         if (!a || json_object_array_length(a) == 0)
@@ -73,8 +66,8 @@ void print_backups(json_object *s) {
         printf("\n%-16s %-8s %-32s %-8s %-6s %-32s %-6s %s\n", "BACKUP", "RUNS ON", "LAST", "STATUS", "AGE",
                "LAST GOOD", "AGE", "NEXT");
         for (size_t i = 0; i < json_object_array_length(a); i++) {
-                json_object *o = json_object_array_get_idx(a, i), *last = get(o, "last"), *ok = get(o, "last_ok"),
-                            *next = get(o, "next_slot"), *running = get(o, "running");
+                json_object *o = json_object_array_get_idx(a, i), *last = hactl_get(o, "last"), *ok = hactl_get(o, "last_ok"),
+                            *next = hactl_get(o, "next_slot"), *running = hactl_get(o, "running");
                 printf("%-16s %-8s %-32s %-8s %-6s %-32s %-6s %s\n", hactl_str(o, "name"), hactl_str(o, "run_on"),
                        last ? hactl_str(last, "id") : "-", running ? "running" : last ? hactl_str(last, "status") : "-",
                        last ? age(last, b1, sizeof(b1)) : "-", ok ? hactl_str(ok, "id") : "-",
@@ -124,14 +117,14 @@ static int cmd_list(int argc, char **argv) {
                "TOOK", "SIZE", "PARENT / REASON");
         for (size_t i = 0; i < json_object_array_length(a); i++) {
                 json_object *e = json_object_array_get_idx(a, i);
-                int64_t start = json_object_get_int64(get(e, "start_us")), end = json_object_get_int64(get(e, "end_us"));
+                int64_t start = json_object_get_int64(hactl_get(e, "start_us")), end = json_object_get_int64(hactl_get(e, "end_us"));
                 const char *reason = hactl_str(e, "reason");
                 char took[32] = "-";
                 if (end > 0)
                         snprintf(took, sizeof(took), "%.1fs", (double) (end - start) / 1e6);
                 printf("%-36s %-12s %-8s %-10s %-5s %-19s %8s %10s  %s\n", hactl_str(e, "id"), hactl_str(e, "kind"),
                        hactl_str(e, "status"), hactl_str(e, "node"), hactl_str(e, "term"), when(start, b1, sizeof(b1)),
-                       took, size((uint64_t) json_object_get_int64(get(e, "size")), b2, sizeof(b2)),
+                       took, size((uint64_t) json_object_get_int64(hactl_get(e, "size")), b2, sizeof(b2)),
                        reason[0] && strcmp(reason, "-") != 0 ? reason : hactl_str(e, "parent"));
         }
         json_object_put(a);

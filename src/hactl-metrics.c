@@ -12,20 +12,13 @@
 #include "hactl.h"
 #include "macro.h"
 
-static json_object *get(json_object *o, const char *key) {
-        json_object *v = NULL;
-        if (!o || !json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-                return NULL;
-        return v;
-}
-
 static double num(json_object *o, const char *key) {
-        json_object *v = get(o, key);
+        json_object *v = hactl_get(o, key);
         return v ? json_object_get_double(v) : 0;
 }
 
 static bool flag(json_object *o, const char *key) {
-        json_object *v = get(o, key);
+        json_object *v = hactl_get(o, key);
         return v && json_object_get_boolean(v);
 }
 
@@ -85,14 +78,14 @@ static void node_metrics(json_object *s) {
         family("had_realtime", "gauge", "1 when realtime = yes took effect.");
         sample("had_realtime", flag(s, "realtime"), NULL);
         family("had_healthy", "gauge", "1 when every health check of this node passes.");
-        sample("had_healthy", flag(get(s, "health"), "healthy"), NULL);
+        sample("had_healthy", flag(hactl_get(s, "health"), "healthy"), NULL);
 
-        json_object *q = get(s, "quorum");
+        json_object *q = hactl_get(s, "quorum");
         family("had_quorum", "gauge", "1 when this node has quorum (always 1 in two_node).");
         sample("had_quorum", flag(q, "has_quorum"), "mode", hactl_str(q, "mode"), NULL);
         family("had_quorum_reachable_voters", "gauge", "Voters this node hears, itself included.");
         sample("had_quorum_reachable_voters", num(q, "reachable"), NULL);
-        if (get(q, "lease_remaining_ms")) {
+        if (hactl_get(q, "lease_remaining_ms")) {
                 family("had_lease_remaining_seconds", "gauge", "What is left of the active node's lease.");
                 sample("had_lease_remaining_seconds", num(q, "lease_remaining_ms") / 1e3, NULL);
         }
@@ -102,7 +95,7 @@ static void node_metrics(json_object *s) {
 static void link_counter(json_object *peers, const char *name, const char *key, const char *help) {
         family(name, "counter", help);
         for (size_t i = 0; peers && i < json_object_array_length(peers); i++) {
-                json_object *p = json_object_array_get_idx(peers, i), *links = get(p, "links");
+                json_object *p = json_object_array_get_idx(peers, i), *links = hactl_get(p, "links");
                 for (size_t k = 0; links && k < json_object_array_length(links); k++) {
                         json_object *l = json_object_array_get_idx(links, k);
                         sample(name, num(l, key), "peer", hactl_str(p, "name"), "link", hactl_str(l, "link"), NULL);
@@ -111,7 +104,7 @@ static void link_counter(json_object *peers, const char *name, const char *key, 
 }
 
 static void peer_metrics(json_object *s) {
-        json_object *peers = get(s, "peers");
+        json_object *peers = hactl_get(s, "peers");
         size_t n = peers ? json_object_array_length(peers) : 0;
 
         family("had_peer_up", "gauge", "1 while the peer is heard on some link.");
@@ -122,13 +115,13 @@ static void peer_metrics(json_object *s) {
         family("had_peer_last_heard_seconds", "gauge", "Time since the peer was last heard on any link.");
         for (size_t i = 0; i < n; i++) {
                 json_object *p = json_object_array_get_idx(peers, i);
-                if (get(p, "last_heard_ms"))
+                if (hactl_get(p, "last_heard_ms"))
                         sample("had_peer_last_heard_seconds", num(p, "last_heard_ms") / 1e3, "peer",
                                hactl_str(p, "name"), NULL);
         }
         family("had_link_up", "gauge", "1 while the peer is heard on this link.");
         for (size_t i = 0; i < n; i++) {
-                json_object *p = json_object_array_get_idx(peers, i), *links = get(p, "links");
+                json_object *p = json_object_array_get_idx(peers, i), *links = hactl_get(p, "links");
                 for (size_t k = 0; links && k < json_object_array_length(links); k++) {
                         json_object *l = json_object_array_get_idx(links, k);
                         sample("had_link_up", strcmp(hactl_str(l, "state"), "up") == 0, "peer", hactl_str(p, "name"),
@@ -141,7 +134,7 @@ static void peer_metrics(json_object *s) {
 }
 
 static void packet_metrics(json_object *s) {
-        json_object *pk = get(s, "packets"), *dropped = get(pk, "dropped");
+        json_object *pk = hactl_get(s, "packets"), *dropped = hactl_get(pk, "dropped");
 
         family("had_packets_sent_total", "counter", "Heartbeats sent, all links.");
         sample("had_packets_sent_total", num(pk, "sent"), NULL);
@@ -155,7 +148,7 @@ static void packet_metrics(json_object *s) {
 }
 
 static void vip_resource_metrics(json_object *s) {
-        json_object *vips = get(s, "vips"), *res = get(s, "resources");
+        json_object *vips = hactl_get(s, "vips"), *res = hactl_get(s, "resources");
 
         family("had_vip_held", "gauge", "1 while this node holds the VIP.");
         for (size_t i = 0; vips && i < json_object_array_length(vips); i++) {
@@ -175,7 +168,7 @@ static void vip_resource_metrics(json_object *s) {
         }
         family("had_resource_last_duration_seconds", "gauge", "How long the resource's last action of each kind took.");
         for (size_t i = 0; res && i < json_object_array_length(res); i++) {
-                json_object *r = json_object_array_get_idx(res, i), *d = get(r, "last_duration_ms");
+                json_object *r = json_object_array_get_idx(res, i), *d = hactl_get(r, "last_duration_ms");
                 if (d) {
                         json_object_object_foreach(d, action, v)
                                 sample("had_resource_last_duration_seconds", json_object_get_double(v) / 1e3,
@@ -187,19 +180,19 @@ static void vip_resource_metrics(json_object *s) {
 /* The age of the last good backup is what an alert wants: "no good
  * backup of nightly for 26 hours" whatever the node. */
 static void backup_metrics(json_object *s) {
-        json_object *a = get(s, "backups");
+        json_object *a = hactl_get(s, "backups");
 
         family("had_backup_last_success_age_seconds", "gauge",
                "Time since the last good backup of the schedule ended (absent: none yet).");
         for (size_t i = 0; a && i < json_object_array_length(a); i++) {
-                json_object *b = json_object_array_get_idx(a, i), *ok = get(b, "last_ok");
-                if (ok && get(ok, "age_s"))
+                json_object *b = json_object_array_get_idx(a, i), *ok = hactl_get(b, "last_ok");
+                if (ok && hactl_get(ok, "age_s"))
                         sample("had_backup_last_success_age_seconds", num(ok, "age_s"), "backup",
                                hactl_str(b, "name"), NULL);
         }
         family("had_backup_last_status", "gauge", "1 for the status of the schedule's last attempt.");
         for (size_t i = 0; a && i < json_object_array_length(a); i++) {
-                json_object *b = json_object_array_get_idx(a, i), *last = get(b, "last");
+                json_object *b = json_object_array_get_idx(a, i), *last = hactl_get(b, "last");
                 if (last)
                         sample("had_backup_last_status", 1, "backup", hactl_str(b, "name"), "status",
                                hactl_str(last, "status"), NULL);
@@ -207,7 +200,7 @@ static void backup_metrics(json_object *s) {
         family("had_backup_running", "gauge", "1 while a backup of the schedule runs on this node.");
         for (size_t i = 0; a && i < json_object_array_length(a); i++) {
                 json_object *b = json_object_array_get_idx(a, i);
-                sample("had_backup_running", get(b, "running") != NULL, "backup", hactl_str(b, "name"), NULL);
+                sample("had_backup_running", hactl_get(b, "running") != NULL, "backup", hactl_str(b, "name"), NULL);
         }
 }
 

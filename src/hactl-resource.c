@@ -9,11 +9,6 @@
 #include "hactl.h"
 #include "systemd-unit.h"
 
-static json_object *get(json_object *o, const char *key) {
-        json_object *v = NULL;
-        return json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
 /* "started", or "started, stopping" while an action runs. */
 static const char *state_of(json_object *r, char *buf, size_t len) {
         static const char *const doing[][2] = {
@@ -29,17 +24,17 @@ static const char *state_of(json_object *r, char *buf, size_t len) {
 }
 
 void print_resources(json_object *s) {
-        json_object *res = get(s, "resources");
+        json_object *res = hactl_get(s, "resources");
         char b[64], fails[32];
         if (!res || json_object_array_length(res) == 0)
                 return;
         printf("\n%-16s %-24s %-18s %-28s %-9s %s\n", "RESOURCE", "AGENT", "HERE", "ON NODES", "FAILURES",
                "LAST ERROR");
         for (size_t i = 0; i < json_object_array_length(res); i++) {
-                json_object *r = json_object_array_get_idx(res, i), *on = get(r, "on");
+                json_object *r = json_object_array_get_idx(res, i), *on = hactl_get(r, "on");
                 char nodes[128] = "";
                 snprintf(fails, sizeof(fails), "%s/%d", hactl_str(r, "failures_in_window"),
-                         json_object_get_int(get(r, "max_restarts")) + 1);
+                         json_object_get_int(hactl_get(r, "max_restarts")) + 1);
                 if (on) {
                         json_object_object_foreach(on, node, st) {
                                 size_t l = strlen(nodes);
@@ -53,7 +48,7 @@ void print_resources(json_object *s) {
 }
 
 static json_object *find(json_object *s, const char *name) {
-        json_object *res = get(s, "resources");
+        json_object *res = hactl_get(s, "resources");
         for (size_t i = 0; res && i < json_object_array_length(res); i++) {
                 json_object *r = json_object_array_get_idx(res, i);
                 if (strcmp(hactl_str(r, "name"), name) == 0)
@@ -74,15 +69,15 @@ static int show(const char *name) {
                 return 1;
         }
         printf("resource   %s (%s%s)\n", name, hactl_str(r, "agent"),
-               json_object_get_boolean(get(r, "promotable")) ? ", promotable" : "");
+               json_object_get_boolean(hactl_get(r, "promotable")) ? ", promotable" : "");
         printf("node       %s, %s; resources wanted %s\n", hactl_str(s, "node"), hactl_str(s, "role"),
                hactl_str(s, "resources_target"));
         printf("state      %s\n", state_of(r, b, sizeof(b)));
         printf("failures   %s in the window (at most %d restarts), %s since the last cleanup\n",
-               hactl_str(r, "failures_in_window"), json_object_get_int(get(r, "max_restarts")),
+               hactl_str(r, "failures_in_window"), json_object_get_int(hactl_get(r, "max_restarts")),
                hactl_str(r, "fail_count"));
         printf("last error %s\n", hactl_str(r, "last_error"));
-        json_object *d = get(r, "last_duration_ms");
+        json_object *d = hactl_get(r, "last_duration_ms");
         if (d) {
                 printf("last run  ");
                 json_object_object_foreach(d, op, ms)
@@ -98,7 +93,7 @@ int cmd_resource(int argc, char **argv) {
                 json_object *s = NULL;
                 if (hactl_fetch_status(&s) < 0)
                         return 1;
-                if (!get(s, "resources") || json_object_array_length(get(s, "resources")) == 0)
+                if (!hactl_get(s, "resources") || json_object_array_length(hactl_get(s, "resources")) == 0)
                         printf("no resources configured\n");
                 print_resources(s);
                 json_object_put(s);

@@ -136,6 +136,13 @@ int hactl_fetch_status(json_object **ret) {
         return 0;
 }
 
+json_object *hactl_get(json_object *o, const char *key) {
+        json_object *v = NULL;
+        if (!o || !json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+                return NULL;
+        return v;
+}
+
 const char *hactl_str(json_object *o, const char *key) {
         json_object *v;
         if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))

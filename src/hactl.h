@@ -16,6 +16,8 @@ int hactl_call_on(const char *iface, uint64_t timeout, const char *method, sd_bu
                   ...);
 /* GetStatus, parsed. */
 int hactl_fetch_status(json_object **ret);
+/* KEY of O; NULL when O or KEY is missing, or KEY is null. */
+json_object *hactl_get(json_object *o, const char *key);
 /* KEY of O as a string; "-" when missing or null. */
 const char *hactl_str(json_object *o, const char *key);
 
