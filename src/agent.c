@@ -155,7 +155,7 @@ int agent_run(sd_event *event, char *const *argv, char *const *envp, usec_t time
         j->out_fd = -1;
         j->done = done;
         j->userdata = userdata;
-        snprintf(j->prefix, sizeof(j->prefix), "%s", log_prefix);
+        strscpy(j->prefix, sizeof(j->prefix), log_prefix);
         if (pipe2(fds, O_CLOEXEC) < 0) {
                 free(j);
                 return -errno;

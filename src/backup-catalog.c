@@ -66,7 +66,7 @@ struct backup_entry *catalog_put(struct catalog *c, const struct backup_entry *e
         if (cur != e)
                 *cur = *e;
         cur->rev = rev;
-        snprintf(cur->by, sizeof(cur->by), "%s", self);
+        strscpy(cur->by, sizeof(cur->by), self);
         cur->local_seq = ++c->seq;
         return cur;
 }

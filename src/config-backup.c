@@ -40,7 +40,7 @@ void config_backup_init(struct ha_backup *b, const char *name, unsigned line) {
                 .at_sec = -1,
                 .timeout_usec = DEFAULT_BACKUP_TIMEOUT_USEC,
         };
-        snprintf(b->name, sizeof(b->name), "%s", name);
+        strscpy(b->name, sizeof(b->name), name);
 }
 
 /* "02:30" */
@@ -96,7 +96,7 @@ int config_backup_key(struct ha_backup *b, const char *key, const char *value, c
                         snprintf(err, errlen, "agent: value is too long");
                         return -EINVAL;
                 }
-                snprintf(b->agent, sizeof(b->agent), "%s", value);
+                strscpy(b->agent, sizeof(b->agent), value);
                 return 0;
         case B_INTERVAL:
                 if (config_duration_key(key, value, USEC_PER_SEC, 366 * 24 * 3600 * USEC_PER_SEC, &u, err, errlen) < 0)
@@ -147,7 +147,7 @@ int config_backup_key(struct ha_backup *b, const char *key, const char *value, c
                         snprintf(err, errlen, "after_resource: '%s' is too long for a resource name", value);
                         return -EINVAL;
                 }
-                snprintf(b->after_resource, sizeof(b->after_resource), "%s", value);
+                strscpy(b->after_resource, sizeof(b->after_resource), value);
                 return 0;
         }
         return 0;

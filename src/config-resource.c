@@ -56,7 +56,7 @@ void config_resource_init(struct ha_resource *r, const char *name, unsigned line
                 .max_restarts = 3,
                 .failure_window_usec = 10 * 60 * USEC_PER_SEC,
         };
-        snprintf(r->name, sizeof(r->name), "%s", name);
+        strscpy(r->name, sizeof(r->name), name);
         for (int a = 0; a < _HA_ACTION_MAX; a++)
                 r->timeout_usec[a] = DEFAULT_ACTION_TIMEOUT_USEC;
 }
@@ -78,7 +78,7 @@ static int parse_agent(struct ha_resource *r, const char *value, char *err, size
                 snprintf(err, errlen, "agent: value is too long");
                 return -EINVAL;
         }
-        snprintf(r->agent, sizeof(r->agent), "%s", value);
+        strscpy(r->agent, sizeof(r->agent), value);
         if (colon && k == 3 && strncmp(value, "ocf", 3) == 0) {
                 const char *rest = colon + 1, *c2 = strchr(rest, ':');
                 if (!c2 || (size_t) (c2 - rest) >= sizeof(r->provider) || strlen(c2 + 1) >= sizeof(r->type)) {
@@ -86,7 +86,7 @@ static int parse_agent(struct ha_resource *r, const char *value, char *err, size
                         return -EINVAL;
                 }
                 snprintf(r->provider, sizeof(r->provider), "%.*s", (int) (c2 - rest), rest);
-                snprintf(r->type, sizeof(r->type), "%s", c2 + 1);
+                strscpy(r->type, sizeof(r->type), c2 + 1);
                 if (!config_word_is_valid(r->provider, "_-.") || !config_word_is_valid(r->type, "_-.") || r->type[0] == '.' ||
                     r->provider[0] == '.') {
                         snprintf(err, errlen, "agent: '%s': provider and type are letters, digits, '.', '_' or '-'",
@@ -104,7 +104,7 @@ static int parse_agent(struct ha_resource *r, const char *value, char *err, size
                 }
                 /* systemctl's habit: "systemd:nginx" means nginx.service. */
                 if (strchr(unit, '.'))
-                        snprintf(r->unit, sizeof(r->unit), "%s", unit);
+                        strscpy(r->unit, sizeof(r->unit), unit);
                 else if (snprintf(r->unit, sizeof(r->unit), "%s.service", unit) >= (int) sizeof(r->unit)) {
                         snprintf(err, errlen, "agent: unit name is too long");
                         return -EINVAL;
@@ -220,7 +220,7 @@ int config_resource_key(struct ha_resource *r, const char *key, const char *valu
                         snprintf(err, errlen, "after: value is too long");
                         return -EINVAL;
                 }
-                snprintf(r->after, sizeof(r->after), "%s", value);
+                strscpy(r->after, sizeof(r->after), value);
                 return 0;
         case R_MONITOR_INTERVAL:
                 if (config_duration_key(key, value, 0, 24 * 3600 * USEC_PER_SEC, &r->monitor_interval_usec, err, errlen) < 0)
@@ -299,7 +299,7 @@ static void resolve(struct ha_config *c, struct ha_resource *r, void (*error)(vo
         if (!r->after[0])
                 return;
         char buf[sizeof(r->after)], *save = NULL;
-        snprintf(buf, sizeof(buf), "%s", r->after);
+        strscpy(buf, sizeof(buf), r->after);
         for (char *tok = strtok_r(buf, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
                 const struct ha_resource *d = config_find_resource(c, tok);
                 if (!d) {
@@ -457,7 +457,7 @@ void config_check_resources(const struct ha_config *c, char **errors, size_t *le
                         continue;
                 int e = config_check_executable(path);
                 if (e < 0) {
-                        snprintf(msg, sizeof(msg), "%s", e == -EISDIR ? "not a regular file" : strerror(-e));
+                        strscpy(msg, sizeof(msg), e == -EISDIR ? "not a regular file" : strerror(-e));
                         config_add_error(errors, len, c->path, r->agent_line, "agent: %s: %s", path, msg);
                         (*n)++;
                         continue;

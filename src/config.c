@@ -540,7 +540,7 @@ static void handle_node(struct parser *p, int id, const char *value) {
 
         /* address = one address per link, separated by blanks or commas */
         char buf[256];
-        snprintf(buf, sizeof(buf), "%s", value);
+        strscpy(buf, sizeof(buf), value);
         char *save = NULL;
         for (char *tok = strtok_r(buf, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
                 if (n->n_links >= HA_MAX_LINKS) {
@@ -574,7 +574,7 @@ static void handle_vip(struct parser *p, int id, const char *value) {
         }
 
         char buf[128];
-        snprintf(buf, sizeof(buf), "%s", value);
+        strscpy(buf, sizeof(buf), value);
         char *slash = strchr(buf, '/');
         if (slash)
                 *slash = '\0';

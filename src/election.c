@@ -82,9 +82,9 @@ void election_init(struct election *e, const struct election_config *cfg, const 
                 .partner = -1,
                 .n_peers = MIN(n_peers, (unsigned) ELECTION_MAX_PEERS),
         };
-        snprintf(e->voted_for, sizeof(e->voted_for), "%s", voted_for ? voted_for : "");
+        strscpy(e->voted_for, sizeof(e->voted_for), voted_for ? voted_for : "");
         for (unsigned i = 0; i < e->n_peers; i++) {
-                snprintf(e->peers[i].name, sizeof(e->peers[i].name), "%s", peers[i].name);
+                strscpy(e->peers[i].name, sizeof(e->peers[i].name), peers[i].name);
                 e->peers[i].witness = peers[i].witness;
                 if (!peers[i].witness && e->partner < 0 && !cfg->witness)
                         e->partner = (int) i;
@@ -94,7 +94,7 @@ void election_init(struct election *e, const struct election_config *cfg, const 
                         .term = term,
                         .until = now + cfg->lease_usec,
                 };
-        snprintf(e->grant.holder, sizeof(e->grant.holder), "%s", e->grant.until ? e->voted_for : "");
+        strscpy(e->grant.holder, sizeof(e->grant.holder), e->grant.until ? e->voted_for : "");
 }
 
 const struct election_peer *election_partner(const struct election *e) {
@@ -183,10 +183,10 @@ static unsigned grant(struct election *e, const char *holder, uint64_t term, uin
 
         if (term != e->term || strcmp(e->voted_for, holder) != 0) {
                 e->term = term;
-                snprintf(e->voted_for, sizeof(e->voted_for), "%s", holder);
+                strscpy(e->voted_for, sizeof(e->voted_for), holder);
                 a |= ELECTION_PERSIST_TERM | ELECTION_SEND_NOW;
         }
-        snprintf(e->grant.holder, sizeof(e->grant.holder), "%s", holder);
+        strscpy(e->grant.holder, sizeof(e->grant.holder), holder);
         e->grant.term = term;
         e->grant.until = until;
         e->grant.echo = echo;
@@ -261,7 +261,7 @@ static unsigned become_active(struct election *e, uint64_t term, const char *why
         e->role = HA_ROLE_ACTIVE;
         e->reason = why;
         e->term = term;
-        snprintf(e->voted_for, sizeof(e->voted_for), "%s", e->cfg.self);
+        strscpy(e->voted_for, sizeof(e->voted_for), e->cfg.self);
         e->yielding = false;
         e->switchover = false;
         e->campaign = 0;
@@ -269,7 +269,7 @@ static unsigned become_active(struct election *e, uint64_t term, const char *why
         e->better_since = USEC_INFINITY;
         if (majority(e)) {
                 e->grant = (struct election_grant) { .term = term, .until = USEC_INFINITY };
-                snprintf(e->grant.holder, sizeof(e->grant.holder), "%s", e->cfg.self);
+                strscpy(e->grant.holder, sizeof(e->grant.holder), e->cfg.self);
                 e->lease_until = lease_end(e, term);
         }
         return ELECTION_PERSIST_TERM | ELECTION_ROLE_CHANGED | ELECTION_SEND_NOW;
@@ -489,7 +489,7 @@ unsigned election_receive(struct election *e, usec_t now, const struct election_
         p->role = hb->role;
         p->priority = hb->priority;
         p->flags = hb->flags;
-        snprintf(p->target, sizeof(p->target), "%s", hb->target);
+        strscpy(p->target, sizeof(p->target), hb->target);
         p->state = hb->flags & HA_FLAG_LEAVING ? PEER_LEFT : PEER_ALIVE;
         if (p->state != old_state || p->role != old_role)
                 a |= ELECTION_PEER_CHANGED;
@@ -654,7 +654,7 @@ void election_revert(struct election *e, enum ha_role role, uint64_t term, const
                 e->grant.until = 0;
         e->role = role;
         e->term = term;
-        snprintf(e->voted_for, sizeof(e->voted_for), "%s", voted_for);
+        strscpy(e->voted_for, sizeof(e->voted_for), voted_for);
         /* A grant whose vote did not reach the disk was never given. */
         if (e->grant.term > term || (e->grant.term == term && strcmp(e->grant.holder, voted_for) != 0))
                 e->grant = (struct election_grant) {};
@@ -704,14 +704,14 @@ void election_message(const struct election *e, usec_t now, struct ha_msg *msg) 
         msg->role = e->role;
         msg->priority = e->priority;
         msg->flags = election_flags(e);
-        snprintf(msg->leader, sizeof(msg->leader), "%s", election_leader(e));
-        snprintf(msg->target, sizeof(msg->target), "%s", election_target(e));
+        strscpy(msg->leader, sizeof(msg->leader), election_leader(e));
+        strscpy(msg->target, sizeof(msg->target), election_target(e));
         if (!majority(e))
                 return;
         msg->timestamp = now;
         msg->want = e->role == HA_ROLE_ACTIVE ? e->term : e->campaign;
         if (e->grant.holder[0] && strcmp(e->grant.holder, e->cfg.self) != 0 && now < e->grant.until) {
-                snprintf(msg->grant_holder, sizeof(msg->grant_holder), "%s", e->grant.holder);
+                strscpy(msg->grant_holder, sizeof(msg->grant_holder), e->grant.holder);
                 msg->grant_term = e->grant.term;
                 msg->grant_echo = e->grant.echo;
         }

@@ -3,8 +3,10 @@
 
 #include "events.h"
 
+/* The ring is not cleared: a slot is written before it is read, and the
+ * untouched part of the 130 KiB ring then costs no resident memory. */
 void events_init(struct events *ev) {
-        memset(ev, 0, sizeof(*ev));
+        ev->first = ev->n = 0;
         ev->next_seq = 1;
 }
 

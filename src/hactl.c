@@ -220,7 +220,7 @@ static void print_status(json_object *s) {
                                 }
                         json_object *flags;
                         char role[64];
-                        snprintf(role, sizeof(role), "%s", hactl_str(p, "role"));
+                        strscpy(role, sizeof(role), hactl_str(p, "role"));
                         if (json_object_object_get_ex(p, "flags", &flags))
                                 for (size_t k = 0; k < json_object_array_length(flags); k++)
                                         snprintf(role + strlen(role), sizeof(role) - strlen(role), ",%s",
@@ -362,16 +362,16 @@ static int cmd_switchover(int argc, char **argv) {
         if (hactl_fetch_status(&s) < 0)
                 return 1;
         if (to[0])
-                snprintf(target, sizeof(target), "%s", to);
+                strscpy(target, sizeof(target), to);
         else if (strcmp(hactl_str(s, "leader"), hactl_str(s, "node")) != 0)
-                snprintf(target, sizeof(target), "%s", hactl_str(s, "node"));
+                strscpy(target, sizeof(target), hactl_str(s, "node"));
         else {
                 json_object *peers;
                 if (json_object_object_get_ex(s, "peers", &peers))
                         for (size_t i = 0; i < json_object_array_length(peers); i++) {
                                 json_object *p = json_object_array_get_idx(peers, i), *w;
                                 if (!(json_object_object_get_ex(p, "witness", &w) && json_object_get_boolean(w)))
-                                        snprintf(target, sizeof(target), "%s", hactl_str(p, "name"));
+                                        strscpy(target, sizeof(target), hactl_str(p, "name"));
                         }
         }
         json_object_put(s);

@@ -49,7 +49,7 @@ int main(int argc, char **argv) {
                         config_path = optarg;
                         break;
                 case 'n':
-                        snprintf(node, sizeof(node), "%s", optarg);
+                        strscpy(node, sizeof(node), optarg);
                         break;
                 case 's':
                         state_dir = optarg;

@@ -49,7 +49,7 @@ static void result(struct check *c, bool ok, const char *error) {
         bool changed = false;
 
         if (!ok)
-                snprintf(p->last_error, sizeof(p->last_error), "%s", error);
+                strscpy(p->last_error, sizeof(p->last_error), error);
         if (!p->known) {
                 p->known = true;
                 p->failing = !ok;
@@ -268,8 +268,8 @@ int health_new(sd_event *event, const struct ha_config *c, const struct ha_node 
         h->userdata = userdata;
         h->ioctl_fd = h->icmp4 = h->icmp6 = -1;
         h->ident = (uint16_t) (getpid() ^ (uintptr_t) h);
-        snprintf(h->node, sizeof(h->node), "%s", self->name);
-        snprintf(h->cluster, sizeof(h->cluster), "%s", c->cluster.name);
+        strscpy(h->node, sizeof(h->node), self->name);
+        strscpy(h->cluster, sizeof(h->cluster), c->cluster.name);
         for (unsigned i = 0; i < c->cluster.n_tracks; i++)
                 h->checks[h->n++].pub.track = &c->cluster.tracks[i];
         for (unsigned i = 0; i < self->n_tracks; i++)

@@ -48,7 +48,7 @@ static int save_admin(struct manager *m, bool standby, bool maintenance) {
 
 static void request(struct manager *m, uint8_t op, const char *node) {
         m->admin_op = op;
-        snprintf(m->admin_node, sizeof(m->admin_node), "%s", node);
+        strscpy(m->admin_node, sizeof(m->admin_node), node);
         m->admin_until = now_usec() + ADMIN_REQUEST_USEC;
         struct election_before s = election_before(&m->election);
         manager_handle(m, ELECTION_SEND_NOW, &s);
@@ -100,9 +100,9 @@ void manager_apply_admin(struct manager *m, const struct ha_msg *msg, const stru
 
 static void admin_event(struct manager *m, const char *action, const char *node, const char *message) {
         struct ha_event e = event_new("admin");
-        snprintf(e.action, sizeof(e.action), "%s", action);
-        snprintf(e.peer, sizeof(e.peer), "%s", node);
-        snprintf(e.message, sizeof(e.message), "%s", message);
+        strscpy(e.action, sizeof(e.action), action);
+        strscpy(e.peer, sizeof(e.peer), node);
+        strscpy(e.message, sizeof(e.message), message);
         manager_event(m, &e);
 }
 
@@ -215,7 +215,7 @@ static void on_fenced(void *userdata, int status, usec_t duration) {
                           p->name, agent_status_to_string(status, buf, sizeof(buf)),
                           (uint64_t) (duration / USEC_PER_MSEC));
         struct ha_event e = event_new("fence");
-        snprintf(e.peer, sizeof(e.peer), "%s", p->name);
+        strscpy(e.peer, sizeof(e.peer), p->name);
         snprintf(e.action, sizeof(e.action), "off");
         e.has_rc = true;
         e.rc = status;
@@ -234,7 +234,7 @@ void manager_fence(struct manager *m) {
 
         if (m->fence_job)
                 return;
-        snprintf(buf, sizeof(buf), "%s", m->config->cluster.fence);
+        strscpy(buf, sizeof(buf), m->config->cluster.fence);
         for (char *w = strtok_r(buf, " \t", &save); w && n < ELEMENTSOF(argv) - 3; w = strtok_r(NULL, " \t", &save))
                 argv[n++] = w;
         argv[n++] = "off";

@@ -41,14 +41,14 @@ void manager_backups_fill(struct manager *m, unsigned peer, struct ha_msg *msg) 
         msg->cat_ack = bk->have;
         if (bk->req_op && now < bk->req_until) {
                 msg->breq_op = bk->req_op;
-                snprintf(msg->breq_name, sizeof(msg->breq_name), "%s", bk->req_name);
-                snprintf(msg->breq_id, sizeof(msg->breq_id), "%s", bk->req_id);
+                strscpy(msg->breq_name, sizeof(msg->breq_name), bk->req_name);
+                strscpy(msg->breq_id, sizeof(msg->breq_id), bk->req_id);
         } else if (bk->req_op) {
                 log_warning("backup %s: %s did not take the request %s; is it active?", bk->req_name,
                             m->peers[peer].node->name, bk->req_id);
                 bk->req_op = 0;
         }
-        snprintf(msg->breq_done, sizeof(msg->breq_done), "%s", bk->done_id);
+        strscpy(msg->breq_done, sizeof(msg->breq_done), bk->done_id);
 }
 
 static int send_catalog(struct manager *m, unsigned peer, unsigned link, uint64_t lo, uint64_t hi,
@@ -67,8 +67,8 @@ static int send_catalog(struct manager *m, unsigned peer, unsigned link, uint64_
         };
         uint8_t buf[HA_PACKET_MAX];
 
-        snprintf(msg.cluster, sizeof(msg.cluster), "%s", m->config->cluster.name);
-        snprintf(msg.node, sizeof(msg.node), "%s", m->self->name);
+        strscpy(msg.cluster, sizeof(msg.cluster), m->config->cluster.name);
+        strscpy(msg.node, sizeof(msg.node), m->self->name);
         for (unsigned i = 0; i < n; i++) {
                 int len = proto_entry_encode(e[i], enc[i], sizeof(enc[i]));
                 if (len < 0)
@@ -77,7 +77,7 @@ static int send_catalog(struct manager *m, unsigned peer, unsigned link, uint64_
                 msg.entry_len[i] = (uint16_t) len;
         }
         msg.n_entries = (uint8_t) n;
-        int len = proto_encode(&msg, m->key, buf, sizeof(buf));
+        int len = proto_encode(&msg, &m->key, buf, sizeof(buf));
         if (len < 0)
                 return len;
         return transport_send(m->transport, link, &m->peers[peer].node->links[link], buf, (size_t) len);
@@ -145,7 +145,7 @@ void manager_backups_on_heartbeat(struct manager *m, unsigned peer, unsigned lin
                         log_notice("backup %s: %s asked for a prune: %s", b->name, msg->node,
                                    r == -EBUSY ? "busy" : r < 0 ? strerror(-r) : "started");
                 }
-                snprintf(bk->done_id, sizeof(bk->done_id), "%s", msg->breq_id);
+                strscpy(bk->done_id, sizeof(bk->done_id), msg->breq_id);
         }
         if (bk->req_op && strcmp(msg->breq_done, bk->req_id) == 0) {
                 log_info("backup %s: %s took the request %s", bk->req_name, msg->node, bk->req_id);
@@ -219,8 +219,8 @@ int manager_backup_forward(struct manager *m, uint8_t op, const struct ha_backup
                 return -EHOSTDOWN;
         }
         bk->req_op = op;
-        snprintf(bk->req_name, sizeof(bk->req_name), "%s", b->name);
-        snprintf(bk->req_id, sizeof(bk->req_id), "%s", id);
+        strscpy(bk->req_name, sizeof(bk->req_name), b->name);
+        strscpy(bk->req_id, sizeof(bk->req_id), id);
         bk->req_until = now_usec() + REQUEST_USEC;
         *message = "forwarded to the peer";
         return 0;

@@ -169,8 +169,8 @@ static void load_catalog(struct manager *m) {
 
 static void backup_event(struct manager *m, const struct backup_entry *e, const char *action, int64_t duration_ms) {
         struct ha_event ev = event_new("backup");
-        snprintf(ev.resource, sizeof(ev.resource), "%s", e->name);
-        snprintf(ev.action, sizeof(ev.action), "%s", action);
+        strscpy(ev.resource, sizeof(ev.resource), e->name);
+        strscpy(ev.action, sizeof(ev.action), action);
         ev.duration_ms = duration_ms;
         snprintf(ev.message, sizeof(ev.message), "backup %s (%s): %s%s%.100s", e->id, backup_kind_to_string(e->kind),
                  action, e->reason[0] ? ": " : "", e->reason);
@@ -200,8 +200,8 @@ static void on_task_line(void *userdata, const char *line) {
         struct backup_task *t = userdata;
 
         if (line[0] == '{')
-                snprintf(t->result, sizeof(t->result), "%s", line);
-        snprintf(t->last_line, sizeof(t->last_line), "%s", line);
+                strscpy(t->result, sizeof(t->result), line);
+        strscpy(t->last_line, sizeof(t->last_line), line);
 }
 
 static const char *const task_actions[] = {
@@ -261,7 +261,7 @@ static struct backup_task *task_new(struct manager *m, enum backup_task_kind kin
         t->m = m;
         t->kind = kind;
         t->n_ids = n_ids;
-        snprintf(t->name, sizeof(t->name), "%s", name);
+        strscpy(t->name, sizeof(t->name), name);
         t->next = m->backups->tasks;
         m->backups->tasks = t;
         return t;
@@ -275,7 +275,7 @@ static bool parse_result(const char *line, struct backup_entry *e) {
                   jstr(o, "location") && strlen(jstr(o, "location")) < sizeof(e->location);
         if (ok) {
                 e->size = (uint64_t) json_object_get_int64(size);
-                snprintf(e->location, sizeof(e->location), "%s", jstr(o, "location"));
+                strscpy(e->location, sizeof(e->location), jstr(o, "location"));
         }
         json_object_put(o);
         return ok;
@@ -365,7 +365,7 @@ static void on_task_done(void *userdata, int status, usec_t duration) {
         case TASK_VERIFY:
                 if (e) {
                         struct backup_entry v = *e;
-                        snprintf(v.reason, sizeof(v.reason), "%s", status == 0 ? "" : "verify failed");
+                        strscpy(v.reason, sizeof(v.reason), status == 0 ? "" : "verify failed");
                         backup_event(m, &v, status == 0 ? "verified" : "verify-failed",
                                      (int64_t) (duration / USEC_PER_MSEC));
                 }
@@ -435,7 +435,7 @@ static void abort_task(struct manager *m, struct backup_task *t, const char *why
                 struct backup_entry e = *cur;
                 e.status = BACKUP_ABORTED;
                 e.end_us = now_wall_us();
-                snprintf(e.reason, sizeof(e.reason), "%s", why);
+                strscpy(e.reason, sizeof(e.reason), why);
                 catalog_put(&m->backups->cat, &e, m->self->name);
                 manager_backups_save(m);
                 backup_event(m, &e, "aborted", (e.end_us - e.start_us) / 1000);
@@ -478,18 +478,18 @@ static int start_backup(struct manager *m, const struct ha_backup *b, int64_t sl
 
         e.kind = (uint8_t) backup_next_kind(b, c, e.parent);
         if (id)
-                snprintf(e.id, sizeof(e.id), "%s", id);
+                strscpy(e.id, sizeof(e.id), id);
         else
                 backup_make_id(c, b->name, slot, e.start_us, e.id);
-        snprintf(e.name, sizeof(e.name), "%s", b->name);
-        snprintf(e.node, sizeof(e.node), "%s", m->self->name);
+        strscpy(e.name, sizeof(e.name), b->name);
+        strscpy(e.node, sizeof(e.node), m->self->name);
         struct backup_task *t = task_new(m, TASK_BACKUP, b->name, 1);
         if (!t || !catalog_put(c, &e, m->self->name)) {
                 if (t)
                         task_free(m, t);
                 return -ENOMEM;
         }
-        snprintf(t->ids[0], sizeof(t->ids[0]), "%s", e.id);
+        strscpy(t->ids[0], sizeof(t->ids[0]), e.id);
         log_notice("backup %s: starting (%s%s%s)", e.id, backup_kind_to_string(e.kind), e.parent[0] ? " on " : "",
                    e.parent);
         backup_event(m, &e, "start", -1);
@@ -571,7 +571,7 @@ int manager_backup_retention(struct manager *m, const struct ha_backup *b) {
         if (!t)
                 return -ENOMEM;
         for (unsigned i = 0; i < n; i++)
-                snprintf(t->ids[i], sizeof(t->ids[i]), "%s", del[i]->id);
+                strscpy(t->ids[i], sizeof(t->ids[i]), del[i]->id);
         log_info("backup %s: retention deletes %u backup%s", b->name, n, n == 1 ? "" : "s");
         int r = task_start(t);
         if (r < 0) {
@@ -604,7 +604,7 @@ int manager_backup_verify(struct manager *m, const char *id, sd_bus_message *rep
         struct backup_task *t = task_new(m, TASK_VERIFY, e->name, 1);
         if (!t)
                 return -ENOMEM;
-        snprintf(t->ids[0], sizeof(t->ids[0]), "%s", id);
+        strscpy(t->ids[0], sizeof(t->ids[0]), id);
         t->reply = sd_bus_message_ref(reply);
         int r = task_start(t);
         if (r < 0) {
@@ -651,9 +651,9 @@ int manager_backup_restore(struct manager *m, const char *name, const char *id, 
                 return -ENOMEM;
         }
         for (int i = 0; i < n; i++)
-                snprintf(t->ids[i], sizeof(t->ids[i]), "%s", chain[i]->id);
+                strscpy(t->ids[i], sizeof(t->ids[i]), chain[i]->id);
         free(chain);
-        snprintf(t->target, sizeof(t->target), "%s", target);
+        strscpy(t->target, sizeof(t->target), target);
         t->reply = sd_bus_message_ref(reply);
         log_notice("backup %s: restoring %s into %s (%d backup%s)", name, t->ids[n - 1], target, n, n == 1 ? "" : "s");
         int r = task_start(t);

@@ -87,7 +87,7 @@ void manager_event(struct manager *m, struct ha_event *e) {
         e->run = m->state.incarnation;
         e->time = realtime_usec();
         e->term = m->election.term;
-        snprintf(e->role, sizeof(e->role), "%s", role_to_string(m->election.role));
+        strscpy(e->role, sizeof(e->role), role_to_string(m->election.role));
         const struct ha_event *kept = events_add(&m->events, e);
 
         if (e->has_rc)
@@ -106,6 +106,6 @@ void manager_event(struct manager *m, struct ha_event *e) {
 
 struct ha_event event_new(const char *type) {
         struct ha_event e = { .duration_ms = -1 };
-        snprintf(e.type, sizeof(e.type), "%s", type);
+        strscpy(e.type, sizeof(e.type), type);
         return e;
 }

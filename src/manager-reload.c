@@ -174,7 +174,7 @@ static int build_resources(struct manager *m, const struct ha_config *nc, struct
 
 static void reload_event(struct manager *m, const char *action, const char *message) {
         struct ha_event e = event_new("reload");
-        snprintf(e.action, sizeof(e.action), "%s", action);
+        strscpy(e.action, sizeof(e.action), action);
         /* The first line: the whole text is in the log. */
         snprintf(e.message, sizeof(e.message), "%.*s", (int) strcspn(message, "\n"), message);
         manager_event(m, &e);

@@ -112,8 +112,8 @@ static void result(struct manager *m, int rc, usec_t duration) {
                             r->failed ? "; giving up on this node" : r->recover ? "; recovering it in place" : "");
         if (rc != OCF_CANCELLED && op != RES_OP_PROBE && (op != RES_OP_MONITOR || rc != expect)) {
                 struct ha_event e = event_new("resource");
-                snprintf(e.resource, sizeof(e.resource), "%s", r->cfg->name);
-                snprintf(e.action, sizeof(e.action), "%s", res_op_to_string(op));
+                strscpy(e.resource, sizeof(e.resource), r->cfg->name);
+                strscpy(e.action, sizeof(e.action), res_op_to_string(op));
                 e.has_rc = true;
                 e.rc = rc;
                 e.duration_ms = (int64_t) (duration / USEC_PER_MSEC);
@@ -293,7 +293,7 @@ int manager_resource_action(struct manager *m, const char *name, bool cleanup, c
                 return r;
         log_notice("resource %s: %s asked by the operator", name, cleanup ? "cleanup" : "restart");
         struct ha_event e = event_new("admin");
-        snprintf(e.resource, sizeof(e.resource), "%s", name);
+        strscpy(e.resource, sizeof(e.resource), name);
         snprintf(e.action, sizeof(e.action), "resource-%s", cleanup ? "cleanup" : "restart");
         snprintf(e.message, sizeof(e.message), "resource %s: %s asked by the operator", name,
                  cleanup ? "cleanup" : "restart");

@@ -54,11 +54,11 @@ static void send_heartbeat(struct manager *m) {
         uint8_t buf[HA_PACKET_MAX];
 
         election_message(&m->election, now, &msg);
-        snprintf(msg.cluster, sizeof(msg.cluster), "%s", m->config->cluster.name);
-        snprintf(msg.node, sizeof(msg.node), "%s", m->self->name);
+        strscpy(msg.cluster, sizeof(msg.cluster), m->config->cluster.name);
+        strscpy(msg.node, sizeof(msg.node), m->self->name);
         if (m->admin_op && now < m->admin_until) {
                 msg.admin_op = m->admin_op;
-                snprintf(msg.admin_node, sizeof(msg.admin_node), "%s", m->admin_node);
+                strscpy(msg.admin_node, sizeof(msg.admin_node), m->admin_node);
         } else if (m->admin_op) {
                 log_warning("%s did not confirm the request sent to it; is it running?", m->admin_node);
                 m->admin_op = 0;
@@ -76,7 +76,7 @@ static void send_heartbeat(struct manager *m) {
                                 continue;
                         msg.seq = ++m->seq;
                         manager_backups_fill(m, k, &msg);
-                        int n = proto_encode(&msg, m->key, buf, sizeof(buf));
+                        int n = proto_encode(&msg, &m->key, buf, sizeof(buf));
                         if (n < 0) {
                                 log_error_errno(n, "cannot encode a heartbeat: %m");
                                 return;
@@ -143,8 +143,8 @@ static void log_peers(struct manager *m) {
                 pi->logged_state = p->state;
                 pi->logged_role = p->role;
                 struct ha_event ev = event_new("peer");
-                snprintf(ev.peer, sizeof(ev.peer), "%s", p->name);
-                snprintf(ev.action, sizeof(ev.action), "%s", peer_state_to_string(p->state));
+                strscpy(ev.peer, sizeof(ev.peer), p->name);
+                strscpy(ev.action, sizeof(ev.action), peer_state_to_string(p->state));
                 snprintf(ev.message, sizeof(ev.message), "%s %s: %s, %s, term %" PRIu64, p->witness ? "witness" : "peer",
                          p->name, peer_state_to_string(p->state), role_to_string(p->role), p->term);
                 manager_event(m, &ev);
@@ -186,7 +186,7 @@ void manager_handle(struct manager *m, unsigned actions, const struct election_b
                 else
                         log_warning("quorum lost: %u of %u voters reachable, %u needed", election_voters_alive(e),
                                     e->n_peers + 1, election_majority(e));
-                snprintf(ev.action, sizeof(ev.action), "%s", e->quorum ? "gained" : "lost");
+                strscpy(ev.action, sizeof(ev.action), e->quorum ? "gained" : "lost");
                 snprintf(ev.message, sizeof(ev.message), "%s: %u of %u voters reachable, %u needed",
                          e->quorum ? "quorum" : "quorum lost", election_voters_alive(e), e->n_peers + 1,
                          election_majority(e));
@@ -195,8 +195,8 @@ void manager_handle(struct manager *m, unsigned actions, const struct election_b
         if ((actions & ELECTION_PERSIST_TERM) && !(actions & ELECTION_ROLE_CHANGED) &&
             (e->term != before->term || strcmp(e->voted_for, before->voted) != 0)) {
                 struct ha_event ev = event_new("election");
-                snprintf(ev.peer, sizeof(ev.peer), "%s", e->voted_for);
-                snprintf(ev.action, sizeof(ev.action), "%s", e->voted_for[0] ? "vote" : "term");
+                strscpy(ev.peer, sizeof(ev.peer), e->voted_for);
+                strscpy(ev.action, sizeof(ev.action), e->voted_for[0] ? "vote" : "term");
                 snprintf(ev.message, sizeof(ev.message), "term %" PRIu64 "%s%s", e->term,
                          e->voted_for[0] ? ", voted for " : "", e->voted_for);
                 manager_event(m, &ev);
@@ -211,7 +211,7 @@ void manager_handle(struct manager *m, unsigned actions, const struct election_b
                 m->role_since = now;
                 m->role_since_realtime = realtime_usec();
                 struct ha_event ev = event_new("role");
-                snprintf(ev.action, sizeof(ev.action), "%s", role_to_string(e->role));
+                strscpy(ev.action, sizeof(ev.action), role_to_string(e->role));
                 snprintf(ev.message, sizeof(ev.message), "%s -> %s: %s", role_to_string(before->role),
                          role_to_string(e->role), e->reason ? e->reason : "");
                 manager_event(m, &ev);
@@ -255,7 +255,7 @@ static void on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t 
         if (!pi)
                 d = ha_addr_equal(from, &m->self->links[link]) ? HA_DROP_SELF : HA_DROP_BAD_SOURCE;
         else
-                d = proto_decode(buf, len, m->key, &msg);
+                d = proto_decode(buf, len, &m->key, &msg);
         if (d == HA_DROP_NONE) {
                 if (strcmp(msg.cluster, m->config->cluster.name) != 0)
                         d = HA_DROP_WRONG_CLUSTER;
@@ -420,7 +420,7 @@ struct election_config manager_election_config(const struct manager *m) {
                 .dead_time_usec = c->dead_time_usec,
                 .lease_usec = c->dead_time_usec,
         };
-        snprintf(ec.self, sizeof(ec.self), "%s", m->self->name);
+        strscpy(ec.self, sizeof(ec.self), m->self->name);
         return ec;
 }
 
@@ -464,7 +464,11 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
         events_init(&m->events);
         m->notify_next = 1;
 
-        r = key_load(config->cluster.key_file, m->key);
+        uint8_t raw[HA_KEY_LEN];
+        r = key_load(config->cluster.key_file, raw);
+        if (r >= 0)
+                proto_key_init(&m->key, raw);
+        sodium_memzero(raw, sizeof(raw));
         if (r < 0) {
                 if (r == -EPERM)
                         log_error("%s:%u: key_file %s can be read by others; chmod 600 it", config->path,
@@ -535,7 +539,7 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
         struct election_config ec = manager_election_config(m);
         struct election_member members[ELECTION_MAX_PEERS] = {};
         for (unsigned i = 0; i < m->n_peers; i++) {
-                snprintf(members[i].name, sizeof(members[i].name), "%s", m->peers[i].node->name);
+                strscpy(members[i].name, sizeof(members[i].name), m->peers[i].node->name);
                 members[i].witness = m->peers[i].node->witness;
         }
         election_init(&m->election, &ec, members, m->n_peers, m->state.term, m->state.voted_for, now);
@@ -642,7 +646,7 @@ struct manager *manager_free(struct manager *m) {
         sd_event_source_disable_unref(m->sighup);
         agent_cancel(m->notify_job);
         sd_event_unref(m->event);
-        sodium_memzero(m->key, sizeof(m->key));
+        proto_key_wipe(&m->key);
         config_free(m->reload_pending);
         config_free(m->config);
         free(m->vips);

@@ -51,7 +51,7 @@ struct manager {
         unsigned n_peers;
         struct peer_info peers[HA_MAX_NODES - 1];
         char *state_dir;
-        uint8_t key[HA_KEY_LEN];
+        struct proto_key key;
         struct ha_state state;
         struct election election;
         usec_t role_since;

@@ -114,7 +114,23 @@ static void put_tlv_str(struct writer *w, uint16_t type, const char *s) {
         put_tlv(w, type, s, strnlen(s, HA_NAME_MAX - 1));
 }
 
-int proto_encode(const struct ha_msg *m, const uint8_t key[HA_KEY_LEN], uint8_t *buf, size_t len) {
+void proto_key_init(struct proto_key *k, const uint8_t key[HA_KEY_LEN]) {
+        crypto_auth_hmacsha256_init(&k->st, key, HA_KEY_LEN);
+}
+
+void proto_key_wipe(struct proto_key *k) {
+        sodium_memzero(k, sizeof(*k));
+}
+
+/* The MAC of BUF[0..LEN) from the key's precomputed states. */
+static void mac(const struct proto_key *k, const uint8_t *buf, size_t len, uint8_t out[HA_MAC_LEN]) {
+        crypto_auth_hmacsha256_state st = k->st;
+
+        crypto_auth_hmacsha256_update(&st, buf, len);
+        crypto_auth_hmacsha256_final(&st, out); /* which wipes ST */
+}
+
+int proto_encode(const struct ha_msg *m, const struct proto_key *key, uint8_t *buf, size_t len) {
         struct writer w = { .buf = buf, .len = MIN(len, (size_t) HA_PACKET_MAX), .pos = HA_HEADER_LEN };
 
         if (w.len < HA_HEADER_LEN + HA_MAC_LEN)
@@ -191,7 +207,7 @@ int proto_encode(const struct ha_msg *m, const uint8_t key[HA_KEY_LEN], uint8_t 
         put16(buf + 6, 0);
         put64(buf + 8, m->incarnation);
         put64(buf + 16, m->seq);
-        crypto_auth_hmacsha256(buf + w.pos, buf, w.pos, key);
+        mac(key, buf, w.pos, buf + w.pos);
         return (int) total;
 }
 
@@ -216,7 +232,7 @@ static bool get_id(const uint8_t *v, uint16_t n, char *out) {
         return get_word(v, n, out, HA_BACKUP_ID_MAX, false);
 }
 
-enum ha_drop proto_decode(const uint8_t *buf, size_t len, const uint8_t key[HA_KEY_LEN], struct ha_msg *ret) {
+enum ha_drop proto_decode(const uint8_t *buf, size_t len, const struct proto_key *key, struct ha_msg *ret) {
         struct ha_msg m = {};
         uint32_t seen = 0;
 
@@ -233,7 +249,9 @@ enum ha_drop proto_decode(const uint8_t *buf, size_t len, const uint8_t key[HA_K
                 return HA_DROP_BAD_HEADER;
 
         size_t body = total - HA_MAC_LEN;
-        if (crypto_auth_hmacsha256_verify(buf + body, buf, body, key) != 0)
+        uint8_t expect[HA_MAC_LEN];
+        mac(key, buf, body, expect);
+        if (crypto_verify_32(expect, buf + body) != 0)
                 return HA_DROP_BAD_MAC;
 
         m.type = buf[3];

@@ -3,6 +3,7 @@
  * buffers: no I/O, no clock, no globals, so the decoder can be fuzzed. */
 #pragma once
 
+#include <sodium.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -128,14 +129,23 @@ enum ha_drop {
 
 const char *drop_to_string(enum ha_drop d);
 
+/* The cluster key, ready to sign with: HMAC-SHA256's inner and outer
+ * states after the key's blocks, computed once by proto_key_init rather
+ * than for every packet. Secret: proto_key_wipe it. */
+struct proto_key {
+        crypto_auth_hmacsha256_state st;
+};
+void proto_key_init(struct proto_key *k, const uint8_t key[HA_KEY_LEN]);
+void proto_key_wipe(struct proto_key *k);
+
 /* Encodes MSG, authenticated with KEY, into BUF. Returns the packet length
  * or -ENOBUFS when LEN is too small. */
-int proto_encode(const struct ha_msg *msg, const uint8_t key[HA_KEY_LEN], uint8_t *buf, size_t len);
+int proto_encode(const struct ha_msg *msg, const struct proto_key *key, uint8_t *buf, size_t len);
 
 /* Checks the lengths and the MAC of BUF first, then parses it into RET.
  * Nothing from the packet is looked at before its MAC is checked but the
  * length fields. */
-enum ha_drop proto_decode(const uint8_t *buf, size_t len, const uint8_t key[HA_KEY_LEN], struct ha_msg *ret);
+enum ha_drop proto_decode(const uint8_t *buf, size_t len, const struct proto_key *key, struct ha_msg *ret);
 
 /* Anti-replay state for one sender: the highest (incarnation, sequence)
  * seen and a 64-packet window below it, as IPsec does (RFC 4303 3.4.3). */

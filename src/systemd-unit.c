@@ -218,7 +218,7 @@ int unit_op_run(struct systemd_units *u, const char *unit, enum unit_action a, u
                 return -ENOMEM;
         *op = (struct unit_op) { .u = u, .action = a, .started = now_usec(), .done = done, .userdata = userdata,
                                  .next = u->ops };
-        snprintf(op->unit, sizeof(op->unit), "%s", unit);
+        strscpy(op->unit, sizeof(op->unit), unit);
         u->ops = op;
         r = sd_event_add_time(u->event, &op->timer, CLOCK_MONOTONIC, op->started + timeout, 0, on_timeout, op);
         if (r >= 0) {
