@@ -204,24 +204,26 @@ static int forge(const char *addr, const char *port, const char *keyfile, const 
         struct sockaddr_storage ss;
         socklen_t len = make_addr(addr, port, &ss);
         int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        uint8_t key[HA_KEY_LEN], buf[HA_PACKET_MAX];
+        uint8_t raw[HA_KEY_LEN], buf[HA_PACKET_MAX];
+        struct proto_key key;
         struct ha_msg m = { .type = HA_MSG_HEARTBEAT, .incarnation = UINT64_MAX, .term = UINT64_MAX / 2,
                             .role = HA_ROLE_ACTIVE, .priority = 255, .flags = HA_FLAG_YIELD };
         unsigned long n = 0;
         double end = now_ms() + seconds * 1000.0;
-        int r = key_load(keyfile, key);
+        int r = key_load(keyfile, raw);
 
         if (r < 0) {
                 fprintf(stderr, "probe: %s: %s\n", keyfile, strerror(-r));
                 return 1;
         }
+        proto_key_init(&key, raw);
         snprintf(m.cluster, sizeof(m.cluster), "%s", cluster);
         snprintf(m.node, sizeof(m.node), "%s", node);
         snprintf(m.leader, sizeof(m.leader), "%s", node);
         snprintf(m.target, sizeof(m.target), "%s", node);
         while (now_ms() < end) {
                 m.seq = ++n;
-                int k = proto_encode(&m, key, buf, sizeof(buf));
+                int k = proto_encode(&m, &key, buf, sizeof(buf));
                 sendto(fd, buf, k, 0, (struct sockaddr *) &ss, len);
                 usleep(10000);
         }
