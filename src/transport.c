@@ -29,29 +29,46 @@ struct transport {
         void *userdata;
 };
 
+/* Datagrams taken per recvmmsg call, and per wakeup in all: a flood must
+ * not starve the timers. One call usually takes all there is, where a
+ * recvmsg loop would need a second call only to learn that. */
+#define RECV_BATCH 8
+#define RECV_MAX_PER_WAKEUP 64
+
 static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         struct link *l = userdata;
         /* One byte more than the largest valid packet, so that an oversized
          * one shows as such rather than as a truncated copy. */
-        uint8_t buf[HA_PACKET_MAX + 1];
+        static uint8_t bufs[RECV_BATCH][HA_PACKET_MAX + 1];
+        struct sockaddr_storage ss[RECV_BATCH];
+        struct iovec iov[RECV_BATCH];
+        struct mmsghdr mm[RECV_BATCH];
 
-        /* Drain a bounded number per wakeup: a flood must not starve timers. */
-        for (int i = 0; i < 64; i++) {
-                struct sockaddr_storage ss;
-                struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-                struct msghdr mh = { .msg_name = &ss, .msg_namelen = sizeof(ss), .msg_iov = &iov, .msg_iovlen = 1 };
-                ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
+        for (int taken = 0; taken < RECV_MAX_PER_WAKEUP;) {
+                for (int i = 0; i < RECV_BATCH; i++) {
+                        iov[i] = (struct iovec) { .iov_base = bufs[i], .iov_len = sizeof(bufs[i]) };
+                        mm[i] = (struct mmsghdr) { .msg_hdr = {
+                                .msg_name = &ss[i], .msg_namelen = sizeof(ss[i]),
+                                .msg_iov = &iov[i], .msg_iovlen = 1 } };
+                }
+                int n = recvmmsg(fd, mm, RECV_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
                 if (n < 0) {
                         if (errno != EAGAIN && errno != EINTR)
                                 log_warning_errno(errno, "link %u: receive failed: %m", l->index + 1);
                         return 0;
                 }
-                struct ha_addr from = { .family = ss.ss_family };
-                if (ss.ss_family == AF_INET)
-                        from.addr.in = ((struct sockaddr_in *) &ss)->sin_addr;
-                else if (ss.ss_family == AF_INET6)
-                        from.addr.in6 = ((struct sockaddr_in6 *) &ss)->sin6_addr;
-                l->t->cb(l->t->userdata, l->index, buf, MIN((size_t) n, sizeof(buf)), &from);
+                for (int i = 0; i < n; i++) {
+                        struct ha_addr from = { .family = ss[i].ss_family };
+                        if (ss[i].ss_family == AF_INET)
+                                from.addr.in = ((struct sockaddr_in *) &ss[i])->sin_addr;
+                        else if (ss[i].ss_family == AF_INET6)
+                                from.addr.in6 = ((struct sockaddr_in6 *) &ss[i])->sin6_addr;
+                        l->t->cb(l->t->userdata, l->index, bufs[i], MIN((size_t) mm[i].msg_len, sizeof(bufs[i])),
+                                 &from);
+                }
+                if (n < RECV_BATCH)
+                        return 0;
+                taken += n;
         }
         return 0;
 }
