@@ -178,7 +178,7 @@ void backup_make_id(const struct catalog *c, const char *name, int64_t slot, int
         gmtime_r(&t, &tm);
         strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
         snprintf(base, sizeof(base), "%s-%s", name, stamp);
-        snprintf(id, HA_BACKUP_ID_MAX, "%s", base);
+        strscpy(id, HA_BACKUP_ID_MAX, base);
         for (unsigned attempt = 2; find_const(c, id); attempt++)
                 snprintf(id, HA_BACKUP_ID_MAX, "%.100s.%u", base, attempt);
 }
@@ -218,7 +218,7 @@ enum ha_backup_kind backup_next_kind(const struct ha_backup *b, const struct cat
         int n = backup_chain(c, last->id, chain, MAX_CHAIN);
         if (n > 0 && b->kind == HA_BACKUP_INCREMENTAL && (unsigned) n < b->full_every) {
                 kind = HA_BACKUP_INCREMENTAL;
-                snprintf(parent, HA_BACKUP_ID_MAX, "%s", last->id);
+                strscpy(parent, HA_BACKUP_ID_MAX, last->id);
         } else if (n > 0 && b->kind == HA_BACKUP_DIFFERENTIAL) {
                 unsigned diffs = 0;
                 for (unsigned i = 0; i < c->n; i++)
@@ -226,7 +226,7 @@ enum ha_backup_kind backup_next_kind(const struct ha_backup *b, const struct cat
                                 diffs++;
                 if (diffs + 1 < b->full_every) {
                         kind = HA_BACKUP_DIFFERENTIAL;
-                        snprintf(parent, HA_BACKUP_ID_MAX, "%s", chain[0]->id);
+                        strscpy(parent, HA_BACKUP_ID_MAX, chain[0]->id);
                 }
         }
         free(chain);

@@ -163,8 +163,8 @@ int config_param_add(struct ha_param *params, unsigned *n, const char *key, cons
                 snprintf(err, errlen, "%s: value is too long", key);
                 return -EINVAL;
         }
-        snprintf(params[*n].key, sizeof(params[0].key), "%s", name);
-        snprintf(params[*n].value, sizeof(params[0].value), "%s", value);
+        strscpy(params[*n].key, sizeof(params[0].key), name);
+        strscpy(params[*n].value, sizeof(params[0].value), value);
         (*n)++;
         return 0;
 }

@@ -78,6 +78,8 @@ static inline usec_t usec_add(usec_t a, usec_t b) {
 static inline void strscpy(char *dst, size_t size, const char *src) {
         size_t n = strlen(src);
 
+        if (size == 0)
+                return;
         if (n >= size)
                 n = size - 1;
         memcpy(dst, src, n);

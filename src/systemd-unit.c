@@ -167,7 +167,7 @@ static int read_state(sd_bus_message *m, char *load, char *active, char *sub) {
                 if (dst) {
                         if ((r = sd_bus_message_read(m, "v", "s", &value)) < 0)
                                 return r;
-                        snprintf(dst, 32, "%s", value);
+                        strscpy(dst, 32, value);
                 } else if ((r = sd_bus_message_skip(m, "v")) < 0)
                         return r;
                 if ((r = sd_bus_message_exit_container(m)) < 0)
@@ -253,7 +253,7 @@ static int get_string(sd_bus *bus, const char *path, const char *iface, const ch
         if (r >= 0)
                 r = sd_bus_message_read(reply, "s", &s);
         if (r >= 0)
-                snprintf(buf, len, "%s", s);
+                strscpy(buf, len, s);
         sd_bus_message_unref(reply);
         sd_bus_error_free(&e);
         return r;
@@ -278,7 +278,7 @@ int systemd_unit_describe(const char *address, const char *unit, char *file_stat
                 r = sd_bus_get_property_string(bus, SD_DEST, path, "org.freedesktop.systemd1.Unit", "LoadState", &e,
                                                &load);
         if (r >= 0)
-                snprintf(load_state, ls_len, "%s", load);
+                strscpy(load_state, ls_len, load);
 out:
         free(load);
         sd_bus_message_unref(reply);

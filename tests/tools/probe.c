@@ -217,10 +217,10 @@ static int forge(const char *addr, const char *port, const char *keyfile, const 
                 return 1;
         }
         proto_key_init(&key, raw);
-        snprintf(m.cluster, sizeof(m.cluster), "%s", cluster);
-        snprintf(m.node, sizeof(m.node), "%s", node);
-        snprintf(m.leader, sizeof(m.leader), "%s", node);
-        snprintf(m.target, sizeof(m.target), "%s", node);
+        strscpy(m.cluster, sizeof(m.cluster), cluster);
+        strscpy(m.node, sizeof(m.node), node);
+        strscpy(m.leader, sizeof(m.leader), node);
+        strscpy(m.target, sizeof(m.target), node);
         while (now_ms() < end) {
                 m.seq = ++n;
                 int k = proto_encode(&m, &key, buf, sizeof(buf));
