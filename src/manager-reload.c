@@ -166,6 +166,13 @@ static int build_resources(struct manager *m, const struct ha_config *nc, struct
                         to->cfg = cfg;
                         to->failures = failures;
                         memcpy(to->failures, from->failures, (cfg->max_restarts + 1) * sizeof(usec_t));
+                        /* Its action in flight stays its own: the result
+                         * comes back to the new group, at its new index. */
+                        if (g->running == (int) j) {
+                                ng->running = (int) i;
+                                ng->op = g->op;
+                                ng->cancel_requested = g->cancel_requested;
+                        }
                 }
                 /* A retired one's name comes back new: probe it afresh. */
         }
@@ -295,8 +302,18 @@ static void apply(struct manager *m, struct ha_config *nc) {
         bus_emit_changed(m->bus);
 }
 
+/* The new config waits while a retired resource acts (its result would
+ * have no home in the new group) or, once the role has set a target, is
+ * still up. */
+static bool must_wait(const struct manager *m) {
+        const struct res_group *g = &m->resources;
+        if (g->n == 0 || res_group_retired(g))
+                return false;
+        return g->target != RES_TARGET_NONE || (g->running >= 0 && g->r[g->running].retire);
+}
+
 void manager_reload_continue(struct manager *m) {
-        if (!m->reload_pending || !res_group_retired(&m->resources))
+        if (!m->reload_pending || must_wait(m))
                 return;
         apply(m, TAKE_PTR(m->reload_pending));
 }
@@ -337,8 +354,7 @@ int manager_reload(struct manager *m, char **message) {
                 return -EINVAL;
         }
         unsigned retiring = m->resources.n > 0 ? mark_retiring(m, nc) : 0;
-        bool wait = retiring > 0 && m->resources.target != RES_TARGET_NONE && !res_group_retired(&m->resources);
-        if (wait) {
+        if (retiring > 0 && must_wait(m)) {
                 log_notice("reload: %s is valid; stopping the %u resource%s it removes or changes first",
                            nc->path, retiring, retiring == 1 ? "" : "s");
                 m->reload_pending = TAKE_PTR(nc);

@@ -181,7 +181,7 @@ bool res_group_next(struct res_group *g, usec_t now, struct res_step *s) {
 }
 
 bool res_group_retired(const struct res_group *g) {
-        if (g->running >= 0)
+        if (g->running >= 0 && g->r[g->running].retire)
                 return false;
         for (unsigned i = 0; i < g->n; i++) {
                 const struct resource *r = &g->r[i];

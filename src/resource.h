@@ -141,7 +141,8 @@ bool res_group_stuck(const struct res_group *g);
 bool res_group_failed(const struct res_group *g);
 
 /* Every resource marked retire is stopped (or was never started, or
- * could not be stopped and was given up on) and no action runs. */
+ * could not be stopped and was given up on) and none of them is acting.
+ * An action of a kept resource may run: the new group takes it over. */
 bool res_group_retired(const struct res_group *g);
 
 /* Operator: forget failures and probe again. */

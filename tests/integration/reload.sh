@@ -131,11 +131,22 @@ unchanged a b c
 no_failover
 mark
 
-log "resource added"
+log "resource added, while c's monitor runs: its result stays c's"
+# A slow monitor of c is in flight across the reload, and d's probe is
+# slower: c's result once came back as d's probe (d "running", never
+# started), and d's probe as c's monitor.
+echo "slow 1" > "$T/flaky/n1.c.monitor"
+echo "slow 2" > "$T/flaky/n1.d.monitor"
+monitors() { grep -c '^monitor' "$T/flaky/n1.c.log"; }
+n=$(monitors)
+wait_for 5 "a slow monitor of c running" eval '[ "$(monitors)" -gt "$n" ]'
 conf 100ms "$(vip keep 10.0.0.101)" "$(flaky a)" "$(flaky b 'after = a')" "$(flaky c)" "$(flaky d 'after = c')"
 reload_both
+rm "$T/flaky/n1.c.monitor" "$T/flaky/n1.d.monitor"
 wait_for 10 "d started on n1" eval '[ "$(res n1 d)" = started ]'
 [ "$(calls d)" = start ] || fail "d: $(calls d)"
+grep -q "resource d: probe: not running" "$T/n1.log" || fail "d's probe: $(grep 'resource d: probe' "$T/n1.log")"
+grep "resource c: monitor: " "$T/n1.log" && fail "c's monitor failed, or was given another's result"
 [ "$(res n2 d)" = stopped ] || fail "d on n2: $(res n2 d)"
 unchanged a b c
 addresses "" 0

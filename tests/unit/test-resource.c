@@ -345,6 +345,33 @@ static void test_probe_finds_running(void **state) {
         config_free(c);
 }
 
+/* A reload swaps groups when its retired resources are down and none of
+ * them acts; a kept resource's action may run (it is carried over). */
+static void test_retired(void **state) {
+        struct ha_config *c = three();
+        struct res_group g;
+        struct res_step s;
+        usec_t now = 1 * S;
+        all_up(&g, c, now);
+        assert_true(res_group_retired(&g));
+        g.r[2].retire = true;
+        assert_false(res_group_retired(&g));
+        assert_true(res_group_next(&g, now, &s));
+        assert_string_equal(g.r[s.index].cfg->name, "app");
+        assert_int_equal(s.op, RES_OP_STOP);
+        assert_false(res_group_retired(&g));
+        res_group_done(&g, now, OCF_SUCCESS, MS);
+        assert_true(res_group_retired(&g));
+        now += 5 * S;
+        assert_true(res_group_next(&g, now, &s));
+        assert_int_equal(s.op, RES_OP_MONITOR);
+        assert_false(g.r[s.index].retire);
+        assert_true(res_group_retired(&g));
+        res_group_done(&g, now, OCF_SUCCESS, MS);
+        res_group_free(&g);
+        config_free(c);
+}
+
 static void test_operator_restart(void **state) {
         struct ha_config *c = three();
         struct res_group g;
@@ -372,6 +399,7 @@ int main(void) {
                 cmocka_unit_test(test_transition_cancels_monitor),
                 cmocka_unit_test(test_probe_finds_running),
                 cmocka_unit_test(test_operator_restart),
+                cmocka_unit_test(test_retired),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
