@@ -150,6 +150,10 @@ static int watch(const char *addr, const char *port, int interval_ms, int try_ms
         while (!stop) {
                 double t = now_ms();
                 bool ok = try_connect(&ss, len, try_ms, name, sizeof(name)) == 0;
+                /* SIGTERM in the middle of a try fails its poll (EINTR,
+                 * never restarted): that is the end, not a failed try. */
+                if (!ok && stop)
+                        break;
                 const char *now = ok ? name : "down";
                 if (ok) {
                         if (last_ok >= 0 && t - last_ok > gap)
