@@ -73,6 +73,9 @@ void print_backups(json_object *s) {
                        last ? age(last, b1, sizeof(b1)) : "-", ok ? hactl_str(ok, "id") : "-",
                        ok ? age(ok, b2, sizeof(b2)) : "-",
                        next ? when(json_object_get_int64(next) * 1000000, b3, sizeof(b3)) : "-");
+                if (hactl_get(o, "queued"))
+                        printf("%-16s queued: %s (asked for; starts when the running one ends)\n", "",
+                               hactl_str(o, "queued"));
         }
 }
 
@@ -140,7 +143,16 @@ static json_object *find_entry(json_object *a, const char *id) {
         return NULL;
 }
 
-/* Until ID ends, in the catalog here (replicated from where it runs). */
+static bool any_running(json_object *a) {
+        for (size_t i = 0; a && i < json_object_array_length(a); i++)
+                if (strcmp(hactl_str(json_object_array_get_idx(a, i), "status"), "running") == 0)
+                        return true;
+        return false;
+}
+
+/* Until ID ends, in the catalog here (replicated from where it runs). It
+ * may wait in a queue behind another backup of NAME: the time it may take
+ * to appear counts from when none runs. */
 static int wait_for(const char *name, const char *id) {
         usec_t start = now_usec();
 
@@ -148,6 +160,8 @@ static int wait_for(const char *name, const char *id) {
                 json_object *a = NULL;
                 if (fetch_list(name, &a) < 0)
                         return 1;
+                if (any_running(a))
+                        start = now_usec();
                 json_object *e = find_entry(a, id);
                 const char *st = e ? hactl_str(e, "status") : NULL;
                 if (st && strcmp(st, "running") != 0) {

@@ -138,8 +138,10 @@ void manager_backups_on_heartbeat(struct manager *m, unsigned peer, unsigned lin
                         return; /* not for us: the node that may run it answers */
                 else if (msg->breq_op == HA_BACKUP_OP_RUN) {
                         int r = manager_backup_start_now(m, b, msg->breq_id);
-                        log_notice("backup %s: %s asked for a backup now: %s", b->name, msg->node,
-                                   r == -EBUSY ? "one is running already" : r < 0 ? strerror(-r) : msg->breq_id);
+                        log_notice("backup %s: %s asked for a backup now: %s%s%s", b->name, msg->node, msg->breq_id,
+                                   r == -EBUSY ? ", dropped: one runs and another is queued already" :
+                                   r == 1 ? ", queued: it starts when the one running ends" :
+                                   r < 0 ? ", not started: " : "", r < 0 && r != -EBUSY ? strerror(-r) : "");
                 } else {
                         int r = manager_backup_retention(m, b);
                         log_notice("backup %s: %s asked for a prune: %s", b->name, msg->node,
@@ -200,11 +202,11 @@ int manager_backup_run(struct manager *m, const char *name, char *id, const char
         if (manager_backup_may_run(m, b, &why)) {
                 int r = manager_backup_start_now(m, b, id);
                 if (r == -EBUSY)
-                        snprintf(errbuf, len, "a backup of %s is running already", name);
+                        snprintf(errbuf, len, "a backup of %s is running and another is queued already", name);
                 else if (r < 0)
                         snprintf(errbuf, len, "cannot start it: %s", strerror(-r));
-                *message = "started here";
-                return r;
+                *message = r == 1 ? "queued here: it starts when the one running ends" : "started here";
+                return MIN(r, 0);
         }
         return manager_backup_forward(m, HA_BACKUP_OP_RUN, b, id, message, errbuf, len);
 }

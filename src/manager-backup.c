@@ -184,6 +184,18 @@ static struct backup_task *task_find(const struct manager *m, const char *name, 
         return NULL;
 }
 
+static struct backup_queued *queued_find(struct backups *bk, const char *name) {
+        for (unsigned i = 0; i < HA_MAX_BACKUPS; i++)
+                if (bk->queued[i].id[0] && strcmp(bk->queued[i].name, name) == 0)
+                        return &bk->queued[i];
+        return NULL;
+}
+
+static void queued_drop(struct backup_queued *q, const char *why) {
+        log_warning("backup %s: the run asked for is dropped (%s)", q->id, why);
+        q->id[0] = '\0';
+}
+
 static void task_free(struct manager *m, struct backup_task *t) {
         for (struct backup_task **p = &m->backups->tasks; *p; p = &(*p)->next)
                 if (*p == t) {
@@ -518,13 +530,26 @@ void manager_backups_evaluate(struct manager *m) {
         for (unsigned i = 0; i < m->config->n_backups; i++) {
                 const struct ha_backup *b = &m->config->backups[i];
                 struct backup_task *t = task_find(m, b->name, true);
+                struct backup_queued *q = queued_find(bk, b->name);
                 const char *why = NULL;
                 bool may = manager_backup_may_run(m, b, &why);
                 if (!may) {
                         if (t)
                                 abort_task(m, t, why);
+                        if (q)
+                                queued_drop(q, why);
                 } else {
                         close_orphans(m, b);
+                        if (q && !t && catalog_find(&bk->cat, q->id))
+                                queued_drop(q, "a backup with its id exists already");
+                        else if (q && !t) {
+                                char id[HA_BACKUP_ID_MAX];
+                                strscpy(id, sizeof(id), q->id);
+                                q->id[0] = '\0';
+                                log_notice("backup %s: the run asked for while one ran starts now", id);
+                                (void) start_backup(m, b, 0, id);
+                                t = task_find(m, b->name, true);
+                        }
                         int64_t slot = t ? 0 : backup_due_slot(b, &bk->cat, now / 1000000);
                         if (slot > 0 && b->after_resource[0] && !resource_up(m, b->after_resource)) {
                                 if (!bk->waiting_logged[i])
@@ -552,11 +577,22 @@ void manager_backups_evaluate(struct manager *m) {
 /* ---- operator requests ---- */
 
 int manager_backup_start_now(struct manager *m, const struct ha_backup *b, const char *id) {
-        if (task_find(m, b->name, true))
-                return -EBUSY;
-        if (catalog_find(&m->backups->cat, id))
+        struct backups *bk = m->backups;
+        struct backup_queued *q = queued_find(bk, b->name);
+
+        if (catalog_find(&bk->cat, id))
                 return -EEXIST;
-        return start_backup(m, b, 0, id);
+        if (!task_find(m, b->name, true))
+                return start_backup(m, b, 0, id);
+        if (q) /* (an id made here may be the queued one's: the same second) */
+                return -EBUSY;
+        for (q = bk->queued; q < bk->queued + HA_MAX_BACKUPS && q->id[0]; q++)
+                ;
+        if (q == bk->queued + HA_MAX_BACKUPS)
+                return -EBUSY; /* not reached: one per section, and sections gone are dropped */
+        strscpy(q->name, sizeof(q->name), b->name);
+        strscpy(q->id, sizeof(q->id), id);
+        return 1;
 }
 
 int manager_backup_retention(struct manager *m, const struct ha_backup *b) {
@@ -735,6 +771,12 @@ void manager_backups_reloaded(struct manager *m, const struct ha_config *old) {
                         task_free(m, t);
                 }
         }
+        for (unsigned i = 0; i < HA_MAX_BACKUPS; i++) {
+                struct backup_queued *q = &m->backups->queued[i];
+                const struct ha_backup *b = config_find_backup(m->config, q->name), *o = config_find_backup(old, q->name);
+                if (q->id[0] && !(b && o && backup_equal(b, o)))
+                        queued_drop(q, "its [backup] section changed");
+        }
         memset(m->backups->waiting_logged, 0, sizeof(m->backups->waiting_logged));
         manager_backups_evaluate(m);
 }
@@ -783,6 +825,8 @@ json_object *manager_backups_status_json(const struct manager *m) {
                 json_object_object_add(o, "run_on", json_object_new_string(b->run_on == HA_RUN_ON_ACTIVE ? "active" :
                                                                                                     "standby"));
                 json_object_object_add(o, "running", t ? json_object_new_string(t->ids[0]) : NULL);
+                const struct backup_queued *q = queued_find(m->backups, b->name);
+                json_object_object_add(o, "queued", q ? json_object_new_string(q->id) : NULL);
                 json_object_object_add(o, "last", last ? backup_entry_to_json(last, now) : NULL);
                 json_object_object_add(o, "last_ok", ok ? backup_entry_to_json(ok, now) : NULL);
                 int64_t next = schedule_slot_after(b, now / 1000000);

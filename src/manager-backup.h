@@ -54,6 +54,12 @@ struct backups {
         char req_id[HA_BACKUP_ID_MAX];
         usec_t req_until;
         char done_id[HA_BACKUP_ID_MAX]; /* the peer's last request done here */
+        /* Runs asked for while one of the same [backup] ran: each starts
+         * when that one ends. One per section; "" id: a free place. */
+        struct backup_queued {
+                char name[HA_NAME_MAX];
+                char id[HA_BACKUP_ID_MAX];
+        } queued[HA_MAX_BACKUPS];
 };
 
 int manager_backups_setup(struct manager *m);
@@ -82,7 +88,9 @@ int manager_backup_prune(struct manager *m, const char *name, const char **messa
 int manager_backup_verify(struct manager *m, const char *id, sd_bus_message *reply, char *errbuf, size_t len);
 int manager_backup_restore(struct manager *m, const char *name, const char *id, int64_t before_us,
                            const char *target, sd_bus_message *reply, char *errbuf, size_t len);
-/* Starts a backup of NAME now under ID (slot 0), or runs retention. */
+/* Starts a backup of NAME now under ID (slot 0): 0. While one of NAME
+ * runs, queues it to start when that one ends: 1; -EBUSY when one is
+ * queued already, -EEXIST when ID is known. Or runs retention. */
 int manager_backup_start_now(struct manager *m, const struct ha_backup *b, const char *id);
 int manager_backup_retention(struct manager *m, const struct ha_backup *b);
 /* May backups of B start on this node now? *WHY when not. */
