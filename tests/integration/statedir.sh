@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The state dir survives SIGKILL at any point of a write (issue 6): n1,
-# alone, is killed 40 times at random moments in its first 200 ms (some
+# alone, is killed 40 times at random moments in its first 200 ms or so (some
 # while it writes its incarnation at start-up, some while it takes over
 # after dead_time and writes a new term, some while it resumes) and
 # started again each time (half of the times after its hold ran out, so
@@ -14,11 +14,21 @@ topology
 write_config "heartbeat_interval = 20ms" "dead_time = 100ms"
 state_field() { sed -n "s/^$1=//p" "$T/n1.state/state" 2>/dev/null || true; }
 last_inc=0 last_term=0
+# The window: 200 ms, or half as much again as a start and takeover take
+# here when a slow machine (a sanitizer build under load) takes longer.
+t0=$(date +%s%N)
+start_had n1
+wait_for 10 "n1 active" grep -q "candidate -> active" "$T/n1.log"
+took=$(( ($(date +%s%N) - t0) / 1000000 ))
+stop_had n1 KILL
+window=$(( took * 3 / 2 > 200 ? took * 3 / 2 : 200 ))
+log "a start and takeover took $took ms: killing at random in the first $window ms"
 for i in $(seq 40); do
         start_had n1
-        # 0-199 ms: start-up (incarnation written), then the takeover at
-        # dead_time (a new term written).
-        sleep "0.$((RANDOM % 2))$((RANDOM % 10))$((RANDOM % 10))"
+        # Start-up (incarnation written), then the takeover at dead_time
+        # (a new term written).
+        r=$((RANDOM % window))
+        sleep "$((r / 1000)).$(printf %03d $((r % 1000)))"
         stop_had n1 KILL
         # Every other time, back only after the hold ran out: no resume,
         # a new term.
