@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 topology n1 n2 cl
-write_config "heartbeat_interval = 50ms" "dead_time = 150ms" \
+write_config "heartbeat_interval = 50ms" "dead_time = 300ms" \
         "fence = $HAD_SRCDIR/agents/fence/fence-netns $(ns sw)" "fence_timeout = 10s"
 out=$("$HACTL" config check "$T/had.conf") || fail "config check: $out"
 start_pair
@@ -40,7 +40,7 @@ echo "cannot reach the power switch"; exit 1
 SH
 chmod +x "$T/fence-fail"
 stop_had n1; stop_had n2
-write_config "heartbeat_interval = 50ms" "dead_time = 150ms" "fence = $T/fence-fail"
+write_config "heartbeat_interval = 50ms" "dead_time = 300ms" "fence = $T/fence-fail"
 start_pair
 cut_link n1
 sleep 1.5

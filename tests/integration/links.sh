@@ -6,7 +6,7 @@
 
 export LINKS=2
 topology n1 n2 cl
-write_config "heartbeat_interval = 50ms" "dead_time = 150ms"
+write_config "heartbeat_interval = 50ms" "dead_time = 300ms"
 start_pair
 wait_for 3 "both links up" eval '[ "$(status n2 "[.peers[0].links[].state] | join(\",\")")" = up,up ]'
 takeovers=$(status n2 .takeovers)
