@@ -284,8 +284,8 @@ start_had() {
 
 
 # start_systemd NODE: a real systemd user manager for NODE's units, run in
-# NODE's network namespace but contained, as ../shared/notes (and
-# doc/testing.md) say it must be: its own fresh cgroup (checked before it
+# NODE's network namespace but contained, as ../shared/notes (and the
+# README's Tests) say it must be: its own fresh cgroup (checked before it
 # starts: a manager moves every process of its cgroup into its scope), a
 # private mount namespace with its own /run/systemd. Leaves in
 # SYSTEMD_ADDRESS[NODE] the address of its private socket (for had's
