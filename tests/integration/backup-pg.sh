@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Backups of the real PostgreSQL pair (issue 7) with the shipped
-# pg-basebackup agent, every 3 s through the VIP, only while db is promoted
-# on the node: each is checked by pg_verifybackup (through hactl backup
-# verify, and again here); retention keeps 2; a restored backup starts as a
-# PostgreSQL server with every row committed before that backup began.
+# pg-basebackup agent, every 3 s through the VIP, only while the VIP (ip,
+# after db) is up on the node: each is checked by pg_verifybackup (through
+# hactl backup verify, and again here); retention keeps 2; a restored
+# backup starts as a PostgreSQL server with every row committed before that
+# backup began.
 # Then n1 dies (link, had, PostgreSQL): n2 is promoted and the backups go on
 # there, from the new primary, with no slot done twice or skipped.
 . "$(dirname "$0")/lib.sh"
@@ -20,7 +21,7 @@ param.bindir = BINDIR
 interval = 3s
 keep_last = 2
 timeout = 60s
-after_resource = db"
+after_resource = ip"
 PG_EXTRA=${PG_EXTRA/BINDIR/$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
 pg_pair "backup_agent_dir = $HAD_SRCDIR/agents/backup"
 
@@ -72,7 +73,9 @@ last=$(good n2 $killed | jq -r 'last | .location')
 "$BIN/pg_verifybackup" -q "$last" || fail "pg_verifybackup: $last"
 cat=$(catalog n2)
 hactl_on n2 backup list pg
-slots=$(echo "$cat" | jq -r 'map(select(.status == "ok" or .status == "deleted")) | map(.slot) | sort | .[]')
+# Good backups, and those retention deleted: not failed or aborted attempts
+# it deleted with them (they keep their reason).
+slots=$(echo "$cat" | jq -r 'map(select(.status == "ok" or (.status == "deleted" and .reason == ""))) | map(.slot) | sort | .[]')
 [ "$(echo "$slots" | sort | uniq -d)" = "" ] || fail "a slot backed up twice: $slots"
 # Every 3 s; the only gap is while no node had db promoted (from the kill
 # to n2's promotion, plus the 1 s it rechecks a waiting after_resource),
