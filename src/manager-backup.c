@@ -584,7 +584,7 @@ int manager_backup_start_now(struct manager *m, const struct ha_backup *b, const
                 return -EEXIST;
         if (!task_find(m, b->name, true))
                 return start_backup(m, b, 0, id);
-        if (q) /* (an id made here may be the queued one's: the same second) */
+        if (q) /* one at a time (a new id may even be the queued one's: ids are made from the second) */
                 return -EBUSY;
         for (q = bk->queued; q < bk->queued + HA_MAX_BACKUPS && q->id[0]; q++)
                 ;
