@@ -720,22 +720,25 @@ int manager_backups_setup(struct manager *m) {
         return sd_event_source_set_enabled(bk->timer, SD_EVENT_OFF);
 }
 
+/* Ends T before its time: a backup is recorded aborted for WHY; the
+ * caller of a verify or restore is told WHY. */
+static void task_end(struct manager *m, struct backup_task *t, const char *why) {
+        if (t->kind == TASK_BACKUP) {
+                abort_task(m, t, why);
+                return;
+        }
+        if (t->reply)
+                (void) sd_bus_reply_method_errorf(t->reply, "org.had1.Error.Failed", "%s while it ran", why);
+        task_free(m, t);
+}
+
 void manager_backups_free(struct manager *m) {
         struct backups *bk = m->backups;
 
         if (!bk)
                 return;
-        while (bk->tasks) {
-                struct backup_task *t = bk->tasks;
-                if (t->kind == TASK_BACKUP)
-                        abort_task(m, t, "had stopped");
-                else {
-                        if (t->reply)
-                                (void) sd_bus_reply_method_errorf(t->reply, "org.had1.Error.Failed",
-                                                                  "had stopped while it ran");
-                        task_free(m, t);
-                }
-        }
+        while (bk->tasks)
+                task_end(m, bk->tasks, "had stopped");
         sd_event_source_disable_unref(bk->timer);
         catalog_done(&bk->cat);
         free(bk);
@@ -756,26 +759,24 @@ static bool backup_equal(const struct ha_backup *a, const struct ha_backup *b) {
         return true;
 }
 
+/* [backup NAME] is in both configs, unchanged. */
+static bool section_kept(const struct manager *m, const struct ha_config *old, const char *name) {
+        const struct ha_backup *b = config_find_backup(m->config, name), *o = config_find_backup(old, name);
+        return b && o && backup_equal(b, o);
+}
+
 void manager_backups_reloaded(struct manager *m, const struct ha_config *old) {
+        static const char why[] = "its [backup] section changed";
+
         for (struct backup_task *t = m->backups->tasks, *next; t; t = next) {
-                const struct ha_backup *b = config_find_backup(m->config, t->name), *o = config_find_backup(old, t->name);
                 next = t->next;
-                if (b && o && backup_equal(b, o))
-                        continue;
-                if (t->kind == TASK_BACKUP)
-                        abort_task(m, t, "its [backup] section changed");
-                else {
-                        if (t->reply)
-                                (void) sd_bus_reply_method_errorf(t->reply, "org.had1.Error.Failed",
-                                                                  "its [backup] section changed while it ran");
-                        task_free(m, t);
-                }
+                if (!section_kept(m, old, t->name))
+                        task_end(m, t, why);
         }
         for (unsigned i = 0; i < HA_MAX_BACKUPS; i++) {
                 struct backup_queued *q = &m->backups->queued[i];
-                const struct ha_backup *b = config_find_backup(m->config, q->name), *o = config_find_backup(old, q->name);
-                if (q->id[0] && !(b && o && backup_equal(b, o)))
-                        queued_drop(q, "its [backup] section changed");
+                if (q->id[0] && !section_kept(m, old, q->name))
+                        queued_drop(q, why);
         }
         memset(m->backups->waiting_logged, 0, sizeof(m->backups->waiting_logged));
         manager_backups_evaluate(m);
