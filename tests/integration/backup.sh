@@ -161,4 +161,19 @@ cat=$(catalog n2)
 [ "$(echo "$cat" | jq ".[] | select(.id == \"$queued\") | .start_us")" -ge \
   "$(echo "$cat" | jq ".[] | select(.id == \"$busy\") | .end_us")" ] || fail "$queued did not wait for $busy: $cat"
 [ "$(status n2 ".backups[0].queued")" = null ] || fail "still queued: $(status n2 .backups)"
+
+log "a reload that changes the section aborts the backup running, and drops a queued run"
+touch "$SLOW"
+wait_for 10 "a backup hanging on n2" eval '[ "$(catalog n2 | jq "map(select(.status == \"running\")) | length")" = 1 ] && [ "$(find "$T/pre.pid" -newer "$SLOW" | wc -l)" = 1 ]'
+busy=$(catalog n2 | jq -r 'map(select(.status == "running"))[0].id') busy_pid=$(cat "$T/pre.pid")
+out=$(hactl_on n2 backup run snap) || fail "run on n2: $out"
+echo "$out" | grep -q "queued here" || fail "not queued: $out"
+rm -f "$SLOW"
+sed -i 's/^interval = 2s$/interval = 3s/' "$T/had.conf"
+out=$(hactl_on n2 reload) || fail "reload: $out"
+wait_for 5 "$busy's processes gone" eval '! alive $busy_pid'
+[ "$(catalog n2 | jq -r ".[] | select(.id == \"$busy\") | .reason")" = "its [backup] section changed" ] ||
+        fail "$busy: $(catalog n2 | jq -c ".[] | select(.id == \"$busy\")")"
+grep -q "the run asked for is dropped (its \[backup\] section changed)" "$T/n2.log" || fail "the queued run was not dropped"
+[ "$(status n2 ".backups[0].queued")" = null ] || fail "still queued: $(status n2 .backups)"
 echo "PASS: backups across a failover: no gap, no duplicate, aborted and retried, restores byte for byte"
