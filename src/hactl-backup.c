@@ -76,6 +76,8 @@ void print_backups(json_object *s) {
                 if (hactl_get(o, "queued"))
                         printf("%-16s queued: %s (asked for; starts when the running one ends)\n", "",
                                hactl_str(o, "queued"));
+                if (hactl_get(o, "retention_waits"))
+                        printf("%-16s retention waits: %s\n", "", hactl_str(o, "retention_waits"));
         }
 }
 

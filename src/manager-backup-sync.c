@@ -25,6 +25,57 @@
 /* A forwarded request is given up after this long without an answer. */
 #define REQUEST_USEC (10 * USEC_PER_SEC)
 
+/* The sections whose stored backups a verify or restore reads here, or a
+ * delete removes. Past HA_MSG_MAX_BUSY sections at once, the others are
+ * not told (doc/backups.md). */
+static void fill_busy(const struct backups *bk, struct ha_msg *msg) {
+        for (const struct backup_task *t = bk->tasks; t; t = t->next) {
+                unsigned i = 0;
+                if (t->kind == TASK_BACKUP)
+                        continue;
+                while (i < msg->n_busy && strcmp(msg->busy[i].name, t->name) != 0)
+                        i++;
+                if (i == HA_MSG_MAX_BUSY)
+                        continue;
+                if (i == msg->n_busy) {
+                        strscpy(msg->busy[i].name, sizeof(msg->busy[i].name), t->name);
+                        msg->busy[i].what = 0;
+                        msg->n_busy++;
+                }
+                msg->busy[i].what |= t->kind == TASK_DELETE ? HA_BUSY_DELETING : HA_BUSY_READING;
+        }
+}
+
+uint8_t manager_backup_peer_busy(const struct manager *m, const char *name) {
+        const struct backups *bk = m->backups;
+
+        if (!bk || bk->peer < 0 || m->election.peers[bk->peer].state != PEER_ALIVE)
+                return 0;
+        for (unsigned i = 0; i < bk->n_peer_busy; i++)
+                if (strcmp(bk->peer_busy[i].name, name) == 0)
+                        return bk->peer_busy[i].what;
+        return 0;
+}
+
+/* The peer's busy sections from its heartbeat; true when it stopped
+ * reading one (a retention waiting for it may run). */
+static bool take_busy(struct backups *bk, const struct ha_msg *msg) {
+        bool ended = false;
+
+        for (unsigned i = 0; i < bk->n_peer_busy; i++) {
+                if (!(bk->peer_busy[i].what & HA_BUSY_READING))
+                        continue;
+                unsigned j = 0;
+                while (j < msg->n_busy && strcmp(msg->busy[j].name, bk->peer_busy[i].name) != 0)
+                        j++;
+                if (j == msg->n_busy || !(msg->busy[j].what & HA_BUSY_READING))
+                        ended = true;
+        }
+        memcpy(bk->peer_busy, msg->busy, sizeof(bk->peer_busy));
+        bk->n_peer_busy = msg->n_busy;
+        return ended;
+}
+
 void manager_backups_fill(struct manager *m, unsigned peer, struct ha_msg *msg) {
         struct backups *bk = m->backups;
         usec_t now = now_usec();
@@ -32,6 +83,7 @@ void manager_backups_fill(struct manager *m, unsigned peer, struct ha_msg *msg) 
         msg->has_catalog = false;
         msg->breq_op = 0;
         msg->breq_done[0] = '\0';
+        msg->n_busy = 0;
         if (!bk || (int) peer != bk->peer)
                 return;
         msg->has_catalog = true;
@@ -49,6 +101,7 @@ void manager_backups_fill(struct manager *m, unsigned peer, struct ha_msg *msg) 
                 bk->req_op = 0;
         }
         strscpy(msg->breq_done, sizeof(msg->breq_done), bk->done_id);
+        fill_busy(bk, msg);
 }
 
 static int send_catalog(struct manager *m, unsigned peer, unsigned link, uint64_t lo, uint64_t hi,
@@ -145,7 +198,8 @@ void manager_backups_on_heartbeat(struct manager *m, unsigned peer, unsigned lin
                 } else {
                         int r = manager_backup_retention(m, b);
                         log_notice("backup %s: %s asked for a prune: %s", b->name, msg->node,
-                                   r == -EBUSY ? "busy" : r < 0 ? strerror(-r) : "started");
+                                   r == -EBUSY ? "it waits for the verify, restore or delete running" :
+                                   r < 0 ? strerror(-r) : r == 0 ? "nothing to delete" : "started");
                 }
                 strscpy(bk->done_id, sizeof(bk->done_id), msg->breq_id);
         }
@@ -153,6 +207,8 @@ void manager_backups_on_heartbeat(struct manager *m, unsigned peer, unsigned lin
                 log_info("backup %s: %s took the request %s", bk->req_name, msg->node, bk->req_id);
                 bk->req_op = 0;
         }
+        if (take_busy(bk, msg))
+                manager_backups_evaluate(m);
 }
 
 void manager_backups_on_catalog(struct manager *m, unsigned peer, const struct ha_msg *msg) {
@@ -242,10 +298,13 @@ int manager_backup_prune(struct manager *m, const char *name, const char **messa
                 return manager_backup_forward(m, HA_BACKUP_OP_PRUNE, b, id, message, errbuf, len);
         }
         int r = manager_backup_retention(m, b);
-        if (r == -EBUSY)
-                snprintf(errbuf, len, "a prune, verify or restore of %s is running; try again", name);
-        else if (r < 0)
+        if (r == -EBUSY) {
+                *message = "waits for the verify, restore or delete running (here or on the peer): it runs when "
+                           "that ends";
+                return 0;
+        }
+        if (r < 0)
                 snprintf(errbuf, len, "cannot run the agent: %s", strerror(-r));
         *message = r == 0 ? "nothing to delete" : "deleting";
-        return r < 0 ? r : 0;
+        return MIN(r, 0);
 }

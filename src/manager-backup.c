@@ -384,11 +384,13 @@ static void on_task_done(void *userdata, int status, usec_t duration) {
                 snprintf(msg, sizeof(msg), "%s: verified%s%s", t->ids[0], t->last_line[0] ? ": " : "", t->last_line);
                 reply_task(t, status, msg);
                 task_free(m, t);
+                manager_backups_evaluate(m);
                 return;
         case TASK_RESTORE:
                 if (status != 0) {
                         reply_task(t, status, NULL);
                         task_free(m, t);
+                        manager_backups_evaluate(m);
                         return;
                 }
                 break;
@@ -406,6 +408,7 @@ static void on_task_done(void *userdata, int status, usec_t duration) {
                 reply_task(t, status, msg);
         }
         task_free(m, t);
+        manager_backups_evaluate(m); /* a retention may have waited for it */
 }
 
 /* ---- deciding ---- */
@@ -534,12 +537,15 @@ void manager_backups_evaluate(struct manager *m) {
                 const char *why = NULL;
                 bool may = manager_backup_may_run(m, b, &why);
                 if (!may) {
+                        bk->retention_waits[i] = false; /* the node that runs them now prunes */
                         if (t)
                                 abort_task(m, t, why);
                         if (q)
                                 queued_drop(q, why);
                 } else {
                         close_orphans(m, b);
+                        if (bk->retention_waits[i] && !task_find(m, b->name, false))
+                                (void) manager_backup_retention(m, b);
                         if (q && !t && catalog_find(&bk->cat, q->id))
                                 queued_drop(q, "a backup with its id exists already");
                         else if (q && !t) {
@@ -597,9 +603,16 @@ int manager_backup_start_now(struct manager *m, const struct ha_backup *b, const
 
 int manager_backup_retention(struct manager *m, const struct ha_backup *b) {
         const struct backup_entry *del[MAX_DELETES];
+        bool *waits = &m->backups->retention_waits[b - m->config->backups];
 
-        if (task_find(m, b->name, false))
+        if (task_find(m, b->name, false) || (manager_backup_peer_busy(m, b->name) & HA_BUSY_READING)) {
+                if (!*waits)
+                        log_info("backup %s: retention waits for the verify, restore or delete running %s", b->name,
+                                 task_find(m, b->name, false) ? "here" : "on the peer");
+                *waits = true;
                 return -EBUSY;
+        }
+        *waits = false;
         unsigned n = backup_retention(b, &m->backups->cat, del, MAX_DELETES);
         if (n == 0)
                 return 0;
@@ -622,6 +635,19 @@ static const struct backup_entry *find_const(struct manager *m, const char *id) 
         return catalog_find(&m->backups->cat, id);
 }
 
+/* A verify or restore waits for a prune, verify or restore here (one at a
+ * time), and for the peer's retention deleting: true, with why in ERRBUF. */
+static bool busy(struct manager *m, const char *name, char *errbuf, size_t len) {
+        if (task_find(m, name, false))
+                snprintf(errbuf, len, "a prune, verify or restore of %s is running; try again", name);
+        else if (manager_backup_peer_busy(m, name) & HA_BUSY_DELETING)
+                snprintf(errbuf, len, "retention deletes backups of %s on %s; try again", name,
+                         m->peers[m->backups->peer].node->name);
+        else
+                return false;
+        return true;
+}
+
 int manager_backup_verify(struct manager *m, const char *id, sd_bus_message *reply, char *errbuf, size_t len) {
         const struct backup_entry *e = find_const(m, id);
 
@@ -633,10 +659,8 @@ int manager_backup_verify(struct manager *m, const char *id, sd_bus_message *rep
                 snprintf(errbuf, len, "%s: its [backup %s] is no longer configured", id, e->name);
                 return -ENOENT;
         }
-        if (task_find(m, e->name, false)) {
-                snprintf(errbuf, len, "a prune, verify or restore of %s is running; try again", e->name);
+        if (busy(m, e->name, errbuf, len))
                 return -EBUSY;
-        }
         struct backup_task *t = task_new(m, TASK_VERIFY, e->name, 1);
         if (!t)
                 return -ENOMEM;
@@ -668,10 +692,8 @@ int manager_backup_restore(struct manager *m, const char *name, const char *id, 
                 snprintf(errbuf, len, "the target must be an absolute path");
                 return -EINVAL;
         }
-        if (task_find(m, name, false)) {
-                snprintf(errbuf, len, "a prune, verify or restore of %s is running; try again", name);
+        if (busy(m, name, errbuf, len))
                 return -EBUSY;
-        }
         if (!(chain = malloc(MAX_CHAIN * sizeof(*chain))))
                 return -ENOMEM;
         int n = backup_chain(&m->backups->cat, e->id, chain, MAX_CHAIN);
@@ -828,6 +850,11 @@ json_object *manager_backups_status_json(const struct manager *m) {
                 json_object_object_add(o, "running", t ? json_object_new_string(t->ids[0]) : NULL);
                 const struct backup_queued *q = queued_find(m->backups, b->name);
                 json_object_object_add(o, "queued", q ? json_object_new_string(q->id) : NULL);
+                const char *waits = !m->backups->retention_waits[i] ? NULL :
+                                    task_find(m, b->name, false) ? "a verify, restore or delete runs here" :
+                                    manager_backup_peer_busy(m, b->name) & HA_BUSY_READING ?
+                                    "the peer is verifying or restoring" : "nothing now: it runs next";
+                json_object_object_add(o, "retention_waits", waits ? json_object_new_string(waits) : NULL);
                 json_object_object_add(o, "last", last ? backup_entry_to_json(last, now) : NULL);
                 json_object_object_add(o, "last_ok", ok ? backup_entry_to_json(ok, now) : NULL);
                 int64_t next = schedule_slot_after(b, now / 1000000);

@@ -60,6 +60,13 @@ struct backups {
                 char name[HA_NAME_MAX];
                 char id[HA_BACKUP_ID_MAX];
         } queued[HA_MAX_BACKUPS];
+        /* What the other data node does with the stored backups (its
+         * heartbeats): retention here waits while it reads some. */
+        struct ha_busy peer_busy[HA_MSG_MAX_BUSY];
+        uint8_t n_peer_busy;
+        /* Retention that waited for a verify, restore or delete (here or
+         * on the peer), by config index: it runs when none is left. */
+        bool retention_waits[HA_MAX_BACKUPS];
 };
 
 int manager_backups_setup(struct manager *m);
@@ -73,6 +80,8 @@ void manager_backups_reloaded(struct manager *m, const struct ha_config *old);
 void manager_backups_fill(struct manager *m, unsigned peer, struct ha_msg *msg);
 void manager_backups_on_heartbeat(struct manager *m, unsigned peer, unsigned link, const struct ha_msg *msg);
 void manager_backups_on_catalog(struct manager *m, unsigned peer, const struct ha_msg *msg);
+/* What the peer, while alive, does with NAME's backups: HA_BUSY_* bits. */
+uint8_t manager_backup_peer_busy(const struct manager *m, const char *name);
 /* Saves the catalog; logs a failure. */
 void manager_backups_save(struct manager *m);
 
@@ -92,6 +101,9 @@ int manager_backup_restore(struct manager *m, const char *name, const char *id, 
  * runs, queues it to start when that one ends: 1; -EBUSY when one is
  * queued already, -EEXIST when ID is known. Or runs retention. */
 int manager_backup_start_now(struct manager *m, const struct ha_backup *b, const char *id);
+/* Deletes what retention says, in the background: the number of backups,
+ * 0 when none. -EBUSY while a verify, restore or delete of B runs here, or
+ * the peer reads B's backups: it runs when they end. */
 int manager_backup_retention(struct manager *m, const struct ha_backup *b);
 /* May backups of B start on this node now? *WHY when not. */
 bool manager_backup_may_run(struct manager *m, const struct ha_backup *b, const char **why);

@@ -31,6 +31,7 @@ enum tlv_type {
         TLV_BACKUP_REQ = 16,    /* u8 op, u8 name length, name, id */
         TLV_BACKUP_DONE = 17,   /* the id of the last request done */
         TLV_RANGE = 18,         /* HA_MSG_CATALOG: u64 epoch, u64 lo, u64 hi */
+        TLV_BACKUP_BUSY = 19,   /* per section: u8 what, u8 name length, name */
         /* Repeatable (32 and up): */
         TLV_ENTRY = 32,         /* HA_MSG_CATALOG: one entry */
 };
@@ -187,6 +188,18 @@ int proto_encode(const struct ha_msg *m, const struct proto_key *key, uint8_t *b
         }
         if (m->breq_done[0])
                 put_tlv(&w, TLV_BACKUP_DONE, m->breq_done, strnlen(m->breq_done, HA_BACKUP_ID_MAX - 1));
+        if (m->n_busy > 0) {
+                uint8_t q[HA_MSG_MAX_BUSY * (2 + HA_NAME_MAX)];
+                size_t n = 0;
+                for (unsigned i = 0; i < m->n_busy && i < HA_MSG_MAX_BUSY; i++) {
+                        size_t nn = strnlen(m->busy[i].name, HA_NAME_MAX - 1);
+                        q[n] = m->busy[i].what;
+                        q[n + 1] = (uint8_t) nn;
+                        memcpy(q + n + 2, m->busy[i].name, nn);
+                        n += 2 + nn;
+                }
+                put_tlv(&w, TLV_BACKUP_BUSY, q, n);
+        }
         if (m->type == HA_MSG_CATALOG) {
                 uint8_t r[24];
                 put64(r, m->range_epoch);
@@ -230,6 +243,21 @@ static bool get_name(const uint8_t *v, uint16_t n, char *out, bool allow_empty) 
 
 static bool get_id(const uint8_t *v, uint16_t n, char *out) {
         return get_word(v, n, out, HA_BACKUP_ID_MAX, false);
+}
+
+/* TLV_BACKUP_BUSY: 1..HA_MSG_MAX_BUSY sections, each with a known bit. */
+static bool get_busy(const uint8_t *v, uint16_t n, struct ha_msg *m) {
+        for (uint16_t pos = 0; pos < n;) {
+                if (m->n_busy == HA_MSG_MAX_BUSY || n - pos < 2)
+                        return false;
+                uint8_t what = v[pos], len = v[pos + 1];
+                if (what == 0 || (what & ~(HA_BUSY_READING | HA_BUSY_DELETING)) || len > n - pos - 2 ||
+                    !get_name(v + pos + 2, len, m->busy[m->n_busy].name, false))
+                        return false;
+                m->busy[m->n_busy++].what = what;
+                pos += 2 + len;
+        }
+        return m->n_busy > 0;
 }
 
 enum ha_drop proto_decode(const uint8_t *buf, size_t len, const struct proto_key *key, struct ha_msg *ret) {
@@ -363,6 +391,9 @@ enum ha_drop proto_decode(const uint8_t *buf, size_t len, const struct proto_key
                         break;
                 case TLV_BACKUP_DONE:
                         ok = get_id(v, n, m.breq_done);
+                        break;
+                case TLV_BACKUP_BUSY:
+                        ok = get_busy(v, n, &m);
                         break;
                 case TLV_RANGE:
                         ok = n == 24 && m.type == HA_MSG_CATALOG;

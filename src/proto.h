@@ -36,6 +36,15 @@ enum ha_backup_op {
 
 #define HA_MSG_MAX_ENTRIES 8
 
+/* What the sender is doing with a [backup] section's stored backups
+ * (TLV_BACKUP_BUSY, to the other data node): that node's retention waits
+ * while the sender reads them, and its verify or restore is refused while
+ * the sender deletes some. At most HA_MSG_MAX_BUSY sections per heartbeat:
+ * more would not fit beside the largest other fields. */
+#define HA_BUSY_READING 0x01    /* a verify or restore runs */
+#define HA_BUSY_DELETING 0x02   /* retention deletes backups */
+#define HA_MSG_MAX_BUSY 3
+
 enum ha_msg_flag {
         HA_FLAG_LEAVING = 1u << 0, /* the sender is shutting down: take over now */
         HA_FLAG_YIELD = 1u << 1,   /* the sender hands the active role to `target` */
@@ -96,6 +105,11 @@ struct ha_msg {
         char breq_name[HA_NAME_MAX];
         char breq_id[HA_BACKUP_ID_MAX];
         char breq_done[HA_BACKUP_ID_MAX]; /* the last request done for the receiver */
+        uint8_t n_busy;
+        struct ha_busy {
+                uint8_t what;           /* HA_BUSY_* */
+                char name[HA_NAME_MAX];
+        } busy[HA_MSG_MAX_BUSY];
         /* HA_MSG_CATALOG: the changes numbered in (lo, hi] of the sender's
          * catalog EPOCH, all of them, encoded (proto_entry_*); the pointers
          * are into the packet. */

@@ -202,6 +202,15 @@ static void test_malformed(void **state) {
                 { "control byte in name", { T(1, 1), 'c', T(2, 1), '\n', T(3, 8), 0, 0, 0, 0, 0, 0, 0, 5, T(4, 1), 2, T(5, 4), 0, 0, 0, 1 }, 35 },
                 { "link out of range", { REQUIRED, T(9, 1), HA_MAX_LINKS }, 40 },
                 { "empty resources", { REQUIRED, T(14, 0) }, 39 },
+                /* busy sections: none, an unknown bit, no bit, a name past
+                 * the end or empty, half an entry, one too many */
+                { "busy empty", { REQUIRED, T(19, 0) }, 39 },
+                { "busy bit 4", { REQUIRED, T(19, 3), 4, 1, 'a' }, 42 },
+                { "busy no bit", { REQUIRED, T(19, 3), 0, 1, 'a' }, 42 },
+                { "busy name past end", { REQUIRED, T(19, 3), 1, 2, 'a' }, 42 },
+                { "busy empty name", { REQUIRED, T(19, 2), 1, 0 }, 41 },
+                { "busy half entry", { REQUIRED, T(19, 4), 1, 1, 'a', 1 }, 43 },
+                { "busy 4 sections", { REQUIRED, T(19, 12), 1, 1, 'a', 2, 1, 'b', 3, 1, 'c', 1, 1, 'd' }, 51 },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 n = forge(buf, cases[i].tlv, cases[i].len, HA_MSG_HEARTBEAT);
@@ -245,6 +254,19 @@ static void test_catalog(void **state) {
         assert_string_equal(r.breq_name, "nightly");
         assert_string_equal(r.breq_id, m.breq_id);
         assert_string_equal(r.breq_done, "nightly-x");
+        assert_int_equal(r.n_busy, 0);
+
+        /* The sections the sender reads or deletes backups of. */
+        m.n_busy = 2;
+        m.busy[0] = (struct ha_busy) { HA_BUSY_READING, "nightly" };
+        m.busy[1] = (struct ha_busy) { HA_BUSY_READING | HA_BUSY_DELETING, "hourly" };
+        n = proto_encode(&m, &key, buf, sizeof(buf));
+        assert_int_equal(proto_decode(buf, n, &key, &r), HA_DROP_NONE);
+        assert_int_equal(r.n_busy, 2);
+        assert_int_equal(r.busy[0].what, HA_BUSY_READING);
+        assert_string_equal(r.busy[0].name, "nightly");
+        assert_int_equal(r.busy[1].what, HA_BUSY_READING | HA_BUSY_DELETING);
+        assert_string_equal(r.busy[1].name, "hourly");
 
         /* A catalog message: two entries, the largest possible one fits. */
         memset(a.reason, 'r', sizeof(a.reason) - 1);
@@ -313,6 +335,39 @@ static void test_catalog(void **state) {
         assert_int_equal(proto_decode(buf, n, &key, &r), HA_DROP_MALFORMED);
 }
 
+/* Every optional field of a heartbeat at its largest still fits a packet:
+ * a heartbeat that could not be encoded would be a heartbeat lost. */
+static void test_largest_heartbeat(void **state) {
+        struct ha_msg m = sample(), d;
+        uint8_t buf[HA_PACKET_MAX];
+        char name[HA_NAME_MAX], id[HA_BACKUP_ID_MAX];
+
+        memset(name, 'n', sizeof(name) - 1);
+        name[sizeof(name) - 1] = '\0';
+        memset(id, 'i', sizeof(id) - 1);
+        id[sizeof(id) - 1] = '\0';
+        strcpy(m.cluster, name), strcpy(m.node, name), strcpy(m.leader, name), strcpy(m.target, name);
+        strcpy(m.grant_holder, name), strcpy(m.admin_node, name);
+        m.flags = ~0u;
+        m.n_resources = HA_MSG_MAX_RESOURCES;
+        memset(m.resources, 3 | HA_RES_FAILED | HA_RES_BUSY, sizeof(m.resources));
+        m.has_catalog = true;
+        m.cat_epoch = m.cat_seq = m.cat_ack_epoch = m.cat_ack = UINT64_MAX;
+        m.breq_op = HA_BACKUP_OP_PRUNE;
+        strcpy(m.breq_name, name), strcpy(m.breq_id, id), strcpy(m.breq_done, id);
+        m.n_busy = HA_MSG_MAX_BUSY;
+        for (unsigned i = 0; i < HA_MSG_MAX_BUSY; i++) {
+                m.busy[i].what = HA_BUSY_READING | HA_BUSY_DELETING;
+                strcpy(m.busy[i].name, name);
+        }
+        int n = proto_encode(&m, &key, buf, sizeof(buf));
+        assert_true(n > 0 && n <= HA_PACKET_MAX);
+        assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
+        assert_msg_equal(&m, &d);
+        assert_int_equal(d.n_busy, HA_MSG_MAX_BUSY);
+        assert_string_equal(d.busy[HA_MSG_MAX_BUSY - 1].name, name);
+}
+
 static void test_replay(void **state) {
         struct ha_replay r = {};
 
@@ -343,6 +398,7 @@ int main(void) {
                 cmocka_unit_test(test_malformed),
                 cmocka_unit_test(test_replay),
                 cmocka_unit_test(test_catalog),
+                cmocka_unit_test(test_largest_heartbeat),
         };
 
         if (sodium_init() < 0)
