@@ -853,7 +853,7 @@ json_object *manager_backups_status_json(const struct manager *m) {
                 const char *waits = !m->backups->retention_waits[i] ? NULL :
                                     task_find(m, b->name, false) ? "a verify, restore or delete runs here" :
                                     manager_backup_peer_busy(m, b->name) & HA_BUSY_READING ?
-                                    "the peer is verifying or restoring" : "nothing now: it runs next";
+                                    "the peer is verifying or restoring" : "nothing any more: it runs now";
                 json_object_object_add(o, "retention_waits", waits ? json_object_new_string(waits) : NULL);
                 json_object_object_add(o, "last", last ? backup_entry_to_json(last, now) : NULL);
                 json_object_object_add(o, "last_ok", ok ? backup_entry_to_json(ok, now) : NULL);
