@@ -51,6 +51,10 @@ dump_logs() {
 
 fail() {
         echo "FAIL: $*"
+        # Under make check, the reason on the console too (fd 9,
+        # AM_TESTS_FD_REDIRECT): a CI log that shows only make's output
+        # still says why.
+        { echo "$(basename "$0"): FAIL: $*" >&9; } 2>/dev/null || true
         dump_logs
         exit 1
 }
