@@ -66,6 +66,7 @@ wait_for 5 "$a deleted on n1 once the restore ended" eval '[ "$(st n1 "$a")" = d
 [ "$(status n1 '.backups[0].retention_waits')" = null ] || fail "status: $(status n1 .backups)"
 
 log "n1's retention deletes $b (held); a verify on n2 waits for it"
+rm -f "$HOLD.delete.n1.pid" # from the delete of $a
 touch "$HOLD.delete"
 c=$(run)
 wait_for 10 "the delete running on n1" test -s "$HOLD.delete.n1.pid"
