@@ -317,7 +317,7 @@ enum {
         K_CLUSTER_NAME, K_CLUSTER_PORT, K_CLUSTER_KEY_FILE, K_CLUSTER_HEARTBEAT,
         K_CLUSTER_DEAD_TIME, K_CLUSTER_PREEMPT, K_CLUSTER_PREEMPT_DELAY,
         K_CLUSTER_GARP_COUNT, K_CLUSTER_GARP_INTERVAL, K_CLUSTER_QUORUM,
-        K_CLUSTER_FENCE, K_CLUSTER_FENCE_TIMEOUT, K_CLUSTER_OCF_ROOT, K_CLUSTER_SYSTEMD_ADDRESS, K_CLUSTER_REALTIME,
+        K_CLUSTER_FENCE, K_CLUSTER_FENCE_TIMEOUT, K_CLUSTER_FENCE_DELAY, K_CLUSTER_OCF_ROOT, K_CLUSTER_SYSTEMD_ADDRESS, K_CLUSTER_REALTIME,
         K_CLUSTER_NOTIFY, K_CLUSTER_NOTIFY_TIMEOUT, K_CLUSTER_BACKUP_AGENT_DIR,
         /* Repeatable keys, shared by [cluster] and [node]. */
         K_TRACK_INTERFACE = 28, K_TRACK_PING, K_TRACK_SCRIPT,
@@ -337,6 +337,7 @@ static const struct key cluster_keys[] = {
         { "preempt_delay", K_CLUSTER_PREEMPT_DELAY }, { "garp_count", K_CLUSTER_GARP_COUNT },
         { "garp_interval", K_CLUSTER_GARP_INTERVAL }, { "quorum", K_CLUSTER_QUORUM },
         { "fence", K_CLUSTER_FENCE }, { "fence_timeout", K_CLUSTER_FENCE_TIMEOUT },
+        { "fence_delay", K_CLUSTER_FENCE_DELAY },
         { "ocf_root", K_CLUSTER_OCF_ROOT }, { "systemd_address", K_CLUSTER_SYSTEMD_ADDRESS },
         { "realtime", K_CLUSTER_REALTIME }, { "notify", K_CLUSTER_NOTIFY },
         { "notify_timeout", K_CLUSTER_NOTIFY_TIMEOUT }, { "backup_agent_dir", K_CLUSTER_BACKUP_AGENT_DIR },
@@ -463,6 +464,11 @@ static void handle_cluster(struct parser *p, int id, const char *key, const char
                 break;
         case K_CLUSTER_FENCE_TIMEOUT:
                 parse_duration_key(p, key, value, &c->fence_timeout_usec);
+                break;
+        case K_CLUSTER_FENCE_DELAY:
+                parse_duration_key(p, key, value, &c->fence_delay_usec);
+                if (c->fence_delay_usec > 600 * USEC_PER_SEC)
+                        parser_error(p, p->line, "fence_delay: %s is more than 10m", value);
                 break;
         case K_CLUSTER_NOTIFY:
                 if (value[0] != '/' || strchr(value, ' ') || strchr(value, '\t'))
@@ -814,6 +820,7 @@ int config_parse_string(const char *text, size_t len, const char *filename,
                 .dead_time_usec = 1 * USEC_PER_SEC,
                 .preempt = false,
                 .preempt_delay_usec = 5 * USEC_PER_SEC,
+                .fence_delay_usec = 5 * USEC_PER_SEC,
                 .garp_count = 3,
                 .garp_interval_usec = 100 * USEC_PER_MSEC,
                 .fence_timeout_usec = 60 * USEC_PER_SEC,

@@ -183,6 +183,7 @@ struct ha_cluster {
         char fence[4096];       /* two_node: "PATH [ARG...]", given "off NODE"; "" none */
         unsigned fence_line;
         usec_t fence_timeout_usec;
+        usec_t fence_delay_usec;        /* two_node, cold start: the lower node waits this more */
         unsigned n_tracks;      /* health checks of every node */
         struct ha_track tracks[HA_MAX_TRACKS];
         char ocf_root[4096];    /* where ocf:PROVIDER:TYPE agents live */

@@ -48,6 +48,8 @@ const char *fence_state_to_string(enum fence_state s) {
         switch (s) {
         case FENCE_RUNNING:
                 return "running";
+        case FENCE_DELAYED:
+                return "delayed";
         case FENCE_DONE:
                 return "done";
         case FENCE_FAILED:
@@ -86,6 +88,7 @@ void election_init(struct election *e, const struct election_config *cfg, const 
         for (unsigned i = 0; i < e->n_peers; i++) {
                 strscpy(e->peers[i].name, sizeof(e->peers[i].name), peers[i].name);
                 e->peers[i].witness = peers[i].witness;
+                e->peers[i].config_priority = peers[i].priority;
                 if (!peers[i].witness && e->partner < 0 && !cfg->witness)
                         e->partner = (int) i;
         }
@@ -292,8 +295,18 @@ static unsigned become_standby(struct election *e, usec_t now, const char *why) 
 
 static void stop_wanting(struct election *e) {
         e->campaign = 0;
-        if (e->fence == FENCE_FAILED)
+        if (e->fence == FENCE_FAILED || e->fence == FENCE_DELAYED)
                 e->fence = FENCE_NONE;
+}
+
+/* Until when this node waits before it fences P: never heard since the
+ * start, and ranking below it by configuration (priority, then name, as
+ * rank_vs_partner). 0: no wait. */
+static usec_t fence_delayed_until(const struct election *e, const struct election_peer *p) {
+        if (!p || !e->cfg.fence_delay_usec || p->state != PEER_UNKNOWN || e->cfg.priority > p->config_priority ||
+            (e->cfg.priority == p->config_priority && strcmp(p->name, e->cfg.self) > 0))
+                return 0;
+        return usec_add(e->started, e->cfg.dead_time_usec + e->cfg.fence_delay_usec);
 }
 
 /* This node should be active: take the role, or do what it takes first. */
@@ -309,7 +322,12 @@ static unsigned want_active(struct election *e, usec_t now) {
                                              p && p->state == PEER_LEFT ? "the other node left" :
                                              e->fence == FENCE_DONE ? "the other node is silent and was fenced" :
                                              "the other node is silent");
-                if (e->fence == FENCE_NONE || (e->fence == FENCE_FAILED && now >= e->fence_retry_at)) {
+                if (e->fence == FENCE_NONE || e->fence == FENCE_DELAYED ||
+                    (e->fence == FENCE_FAILED && now >= e->fence_retry_at)) {
+                        if (now < fence_delayed_until(e, p)) {
+                                e->fence = FENCE_DELAYED;
+                                return 0;
+                        }
                         e->fence = FENCE_RUNNING;
                         return ELECTION_FENCE | ELECTION_SEND_NOW;
                 }
@@ -696,6 +714,8 @@ usec_t election_next_wakeup(const struct election *e) {
                 at(e, &t, usec_add(e->switchover_since, e->cfg.dead_time_usec + e->cfg.lease_usec));
         if (e->fence == FENCE_FAILED)
                 at(e, &t, e->fence_retry_at);
+        if (e->fence == FENCE_DELAYED)
+                at(e, &t, fence_delayed_until(e, election_partner(e)));
         return t;
 }
 

@@ -60,6 +60,8 @@ enum fence_state {
         FENCE_RUNNING,
         FENCE_DONE,             /* the agent said the peer is off */
         FENCE_FAILED,           /* retried after fence_retry_usec */
+        FENCE_DELAYED,          /* never heard the peer and ranks below it:
+                                 * fence_delay_usec more before fencing */
 };
 
 struct election_config {
@@ -69,6 +71,10 @@ struct election_config {
         enum ha_quorum quorum;
         bool fence;             /* two_node: fence a dead peer before taking over */
         usec_t fence_retry_usec;
+        /* Two nodes that start without hearing each other would fence each
+         * other: the one that ranks lower by configuration waits this much
+         * more, so only the other one's fence lands. 0: no wait. */
+        usec_t fence_delay_usec;
         bool preempt;
         usec_t preempt_delay_usec;
         usec_t dead_time_usec;
@@ -93,6 +99,7 @@ struct election_heartbeat {
 struct election_peer {
         char name[HA_NAME_MAX];
         bool witness;
+        int config_priority;
         enum peer_state state;
         usec_t last_heard;
         uint64_t term;
@@ -168,6 +175,7 @@ struct election {
 struct election_member {
         char name[HA_NAME_MAX];
         bool witness;
+        int priority;           /* configured; ranks a peer never heard */
 };
 
 /* Starts as a candidate (a witness as a witness) at NOW, with the TERM and

@@ -415,6 +415,7 @@ struct election_config manager_election_config(const struct manager *m) {
                 .quorum = c->quorum,
                 .fence = c->fence[0] != '\0',
                 .fence_retry_usec = MAX(c->dead_time_usec, FENCE_RETRY_USEC),
+                .fence_delay_usec = c->fence_delay_usec,
                 .preempt = c->preempt,
                 .preempt_delay_usec = c->preempt_delay_usec,
                 .dead_time_usec = c->dead_time_usec,
@@ -541,6 +542,7 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
         for (unsigned i = 0; i < m->n_peers; i++) {
                 strscpy(members[i].name, sizeof(members[i].name), m->peers[i].node->name);
                 members[i].witness = m->peers[i].node->witness;
+                members[i].priority = m->peers[i].node->priority;
         }
         election_init(&m->election, &ec, members, m->n_peers, m->state.term, m->state.voted_for, now);
         m->election.standby = m->state.standby;

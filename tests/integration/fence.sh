@@ -4,6 +4,8 @@
 # the silent active before it takes over; when the partition heals there is
 # exactly one active. The dual-active time is measured and reported (in
 # two_node mode the cut-off node keeps its VIP until it hears the other).
+# Two nodes that start without a network between them: only the higher one
+# fences; the other waits fence_delay.
 . "$(dirname "$0")/lib.sh"
 
 topology n1 n2 cl
@@ -49,4 +51,18 @@ grep -q "could not fence n1 (exit 1" "$T/n2.log" || fail "no fence failure in th
 grep -q "cannot reach the power switch" "$T/n2.log" || fail "agent output not logged"
 [ "$(status n2 .quorum.fence.runs)" -ge 1 ] || fail "fence never ran"
 heal_link n1
+
+log "cold start with the switch down: n1 (priority 200) fences n2; n2 waits fence_delay"
+stop_had n1; stop_had n2
+write_config "heartbeat_interval = 50ms" "dead_time = 300ms" \
+        "fence = $HAD_SRCDIR/agents/fence/fence-netns $(ns sw)" "fence_timeout = 10s" "fence_delay = 3s"
+cut_link n1; cut_link n2
+start_had n1; start_had n2
+wait_for 5 "n1 active" eval '[ "$(role n1)" = active ]'
+grep -q "fence: n2 is off" "$T/n1.log" || fail "n1 took over without fencing n2"
+[ "$(status n2 .quorum.fence.state)" = delayed ] || fail "n2's fence is $(status n2 .quorum.fence.state)"
+[ "$(status n2 .quorum.fence.runs)" = 0 ] || fail "n2 ran its fence agent: $(status n2 .quorum.fence)"
+[ "$(role n2)" = candidate ] || fail "n2 is $(role n2)"
+# n2 is off now, as a real fence device would have made it.
+stop_had n2 KILL
 echo "PASS: fencing"

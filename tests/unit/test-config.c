@@ -96,6 +96,7 @@ static void test_defaults(void **state) {
         assert_string_equal(c->cluster.key_file, HA_DEFAULT_KEY_FILE);
         assert_int_equal(c->cluster.heartbeat_interval_usec, 100000);
         assert_int_equal(c->cluster.dead_time_usec, 1000000);
+        assert_int_equal(c->cluster.fence_delay_usec, 5000000);
         assert_false(c->cluster.preempt);
         assert_int_equal(c->cluster.realtime_priority, 0);
         assert_int_equal(c->nodes[0].links[0].family, AF_INET6);

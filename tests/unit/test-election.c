@@ -49,6 +49,9 @@ static void sim_init(struct sim *s, int prio_a, int prio_b, bool preempt, usec_t
         s->link_up = true;
         init_pair(&s->n[0], &a, "beta", 0, s->now);
         init_pair(&s->n[1], &b, "alpha", 0, s->now);
+        /* Each knows the other's configured priority, as the manager says. */
+        s->n[0].peers[0].config_priority = prio_b;
+        s->n[1].peers[0].config_priority = prio_a;
 }
 
 static void note(struct sim *s, int i, unsigned a) {
@@ -426,6 +429,64 @@ static void test_fence_before_takeover(void **state) {
         assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
 }
 
+/* Two nodes that start without hearing each other (the switch boots after
+ * them): only the one that ranks above fences at dead_time; the other waits
+ * fence_delay more, and gives up waiting when it hears the peer. A standby
+ * whose active peer falls silent fences at once, whatever its rank. */
+static void test_cold_start_fence_delay(void **state) {
+        const usec_t delay = 5 * USEC_PER_SEC;
+        struct sim s;
+
+        for (int prio_b = 100; prio_b <= 200; prio_b += 100) { /* lower priority; equal, lower name */
+                sim_init(&s, 200, prio_b, false, 0);
+                sim_fence(&s, true);
+                s.n[0].cfg.fence_delay_usec = s.n[1].cfg.fence_delay_usec = delay;
+                usec_t started = s.now;
+                s.link_up = false;
+                sim_run(&s, DEAD + INTERVAL);
+                assert_true(s.actions[0] & ELECTION_FENCE);
+                assert_int_equal(s.n[0].fence, FENCE_RUNNING);
+                assert_false(s.actions[1] & ELECTION_FENCE);
+                assert_int_equal(s.n[1].fence, FENCE_DELAYED);
+                assert_int_equal(election_next_wakeup(&s.n[1]), started + DEAD + delay);
+                sim_run(&s, started + DEAD + delay - 1 - s.now);
+                assert_false(s.actions[1] & ELECTION_FENCE);
+                sim_run(&s, 2 * MS);
+                assert_true(s.actions[1] & ELECTION_FENCE);
+                assert_int_equal(s.n[1].fence, FENCE_RUNNING);
+                assert_int_equal(n_active(&s), 0);
+        }
+
+        /* The link comes up during the wait: no fence from the lower one. */
+        sim_init(&s, 100, 200, false, 0);
+        sim_fence(&s, true);
+        s.n[0].cfg.fence_delay_usec = s.n[1].cfg.fence_delay_usec = delay;
+        s.link_up = false;
+        sim_run(&s, DEAD + INTERVAL);
+        assert_int_equal(s.n[0].fence, FENCE_DELAYED);
+        assert_true(s.actions[1] & ELECTION_FENCE);
+        note(&s, 1, election_fenced(&s.n[1], s.now, false)); /* beta's agent fails: alpha is not off */
+        s.link_up = true;
+        s.actions[0] = 0;
+        sim_run(&s, delay);
+        assert_false(s.actions[0] & ELECTION_FENCE);
+        assert_int_equal(s.n[0].fence, FENCE_NONE);
+        assert_int_equal(n_active(&s), 1);
+        assert_int_equal(s.n[1].role, HA_ROLE_ACTIVE);
+
+        /* Heard once, then silent: the lower standby fences the active at
+         * dead_time, with no delay. */
+        sim_init(&s, 200, 100, false, 0);
+        sim_fence(&s, true);
+        s.n[0].cfg.fence_delay_usec = s.n[1].cfg.fence_delay_usec = delay;
+        sim_run(&s, 200 * MS);
+        assert_int_equal(s.n[1].role, HA_ROLE_STANDBY);
+        s.link_up = false;
+        s.actions[1] = 0;
+        sim_run(&s, DEAD + INTERVAL);
+        assert_true(s.actions[1] & ELECTION_FENCE);
+}
+
 /* A peer that left or handed over needs no fencing. */
 static void test_no_fence_after_clean_leave(void **state) {
         struct sim s;
@@ -559,6 +620,7 @@ int main(void) {
                 cmocka_unit_test(test_heartbeat_from_stranger_ignored),
                 cmocka_unit_test(test_fence_before_takeover),
                 cmocka_unit_test(test_no_fence_after_clean_leave),
+                cmocka_unit_test(test_cold_start_fence_delay),
                 cmocka_unit_test(test_unhealthy_active_hands_over),
                 cmocka_unit_test(test_unhealthy_standby_never_takes_over),
                 cmocka_unit_test(test_sick_and_alone_steps_down),
