@@ -203,6 +203,10 @@ void manager_handle(struct manager *m, unsigned actions, const struct election_b
         }
         if (actions & ELECTION_FENCE)
                 manager_fence(m);
+        else if (e->fence == FENCE_DELAYED && before->fence != FENCE_DELAYED)
+                log_notice("fence: %s not heard since this node started, and it ranks above this node: fencing "
+                           "it in %" PRIu64 " ms (fence_delay), unless it is heard first",
+                           election_partner(e)->name, (uint64_t) (e->cfg.fence_delay_usec / USEC_PER_MSEC));
         if (actions & ELECTION_ROLE_CHANGED) {
                 usec_t now = now_usec();
                 log_notice("role: %s -> %s, term %" PRIu64 ": %s (was %s for %" PRIu64 " ms)",

@@ -141,9 +141,10 @@ struct election_before {
         enum ha_role role;
         uint64_t term;
         char voted[HA_NAME_MAX];
+        enum fence_state fence;
 };
 static inline struct election_before election_before(const struct election *e) {
-        struct election_before b = { .role = e->role, .term = e->term };
+        struct election_before b = { .role = e->role, .term = e->term, .fence = e->fence };
         memcpy(b.voted, e->voted_for, sizeof(b.voted));
         return b;
 }

@@ -63,6 +63,8 @@ grep -q "fence: n2 is off" "$T/n1.log" || fail "n1 took over without fencing n2"
 [ "$(status n2 .quorum.fence.state)" = delayed ] || fail "n2's fence is $(status n2 .quorum.fence.state)"
 [ "$(status n2 .quorum.fence.runs)" = 0 ] || fail "n2 ran its fence agent: $(status n2 .quorum.fence)"
 [ "$(role n2)" = candidate ] || fail "n2 is $(role n2)"
+grep -q "fence: n1 not heard since this node started, and it ranks above this node: fencing it in 3000 ms" \
+        "$T/n2.log" || fail "n2 did not log why it waits"
 # n2 is off now, as a real fence device would have made it.
 stop_had n2 KILL
 echo "PASS: fencing"
