@@ -15,7 +15,14 @@ chmod +x "$T/check"
 write_config "heartbeat_interval = 50ms" "dead_time = 150ms" \
         "track_script = $T/check interval=100ms timeout=1s fall=1 rise=1 weight=50" \
         "track_interface = eth0"
-start_pair
+# n1 first: started together, the node whose first check result comes in
+# first takes the role (a node with no result yet is not healthy, and
+# there is no preemption), and under ASan that is sometimes n2.
+start_had n1
+wait_for 10 "n1 active" eval '[ "$(role n1)" = active ]'
+start_had n2
+wait_for 10 "n2 standby" eval '[ "$(role n2)" = standby ]'
+wait_for 5 "VIP on n1" vip_on n1
 [ "$(status n1 .health.healthy)" = true ] || fail "n1 unhealthy at start: $(status n1 .health)"
 [ "$(status n1 '.health.checks | length')" = 2 ] || fail "checks: $(status n1 .health.checks)"
 start_sampler
