@@ -45,7 +45,7 @@ restore=$!
 wait_for 10 "the restore running on n2" test -s "$HOLD.restore.n2.pid"
 # n1 hears it in n2's heartbeats: a prune asked for now waits.
 wait_for 5 "n1 hears n2 restoring" eval 'hactl_on n1 backup prune held | grep -q "waits for the verify, restore or delete"'
-b=$(run)
+b=$(run) || exit 1
 [ "$(st n1 "$a")" = ok ] || fail "$a is $(st n1 "$a") on n1 while n2 restores it"
 [ -s "$REPO/$a/data" ] || fail "$a is gone from the repository while n2 restores it"
 [ "$(status n1 '.backups[0].retention_waits')" = "the peer is verifying or restoring" ] ||
@@ -68,7 +68,7 @@ wait_for 5 "$a deleted on n1 once the restore ended" eval '[ "$(st n1 "$a")" = d
 log "n1's retention deletes $b (held); a verify on n2 waits for it"
 rm -f "$HOLD.delete.n1.pid" # from the delete of $a
 touch "$HOLD.delete"
-c=$(run)
+c=$(run) || exit 1
 wait_for 10 "the delete running on n1" test -s "$HOLD.delete.n1.pid"
 wait_for 5 "n2 refuses a verify" eval '! out=$(hactl_on n2 backup verify "$c" 2>&1) &&
         echo "$out" | grep -q "retention deletes backups of held on n1; try again"'
