@@ -88,7 +88,6 @@ void election_init(struct election *e, const struct election_config *cfg, const 
         for (unsigned i = 0; i < e->n_peers; i++) {
                 strscpy(e->peers[i].name, sizeof(e->peers[i].name), peers[i].name);
                 e->peers[i].witness = peers[i].witness;
-                e->peers[i].config_priority = peers[i].priority;
                 if (!peers[i].witness && e->partner < 0 && !cfg->witness)
                         e->partner = (int) i;
         }
@@ -303,8 +302,8 @@ static void stop_wanting(struct election *e) {
  * start, and ranking below it by configuration (priority, then name, as
  * rank_vs_partner). 0: no wait. */
 static usec_t fence_delayed_until(const struct election *e, const struct election_peer *p) {
-        if (!p || !e->cfg.fence_delay_usec || p->state != PEER_UNKNOWN || e->cfg.priority > p->config_priority ||
-            (e->cfg.priority == p->config_priority && strcmp(p->name, e->cfg.self) > 0))
+        if (!p || !e->cfg.fence_delay_usec || p->state != PEER_UNKNOWN || e->cfg.priority > e->cfg.partner_priority ||
+            (e->cfg.priority == e->cfg.partner_priority && strcmp(p->name, e->cfg.self) > 0))
                 return 0;
         return usec_add(e->started, e->cfg.dead_time_usec + e->cfg.fence_delay_usec);
 }

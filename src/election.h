@@ -67,6 +67,7 @@ enum fence_state {
 struct election_config {
         char self[HA_NAME_MAX];
         int priority;
+        int partner_priority;   /* the other node's, configured: ranks it before it is heard */
         bool witness;           /* this node only votes */
         enum ha_quorum quorum;
         bool fence;             /* two_node: fence a dead peer before taking over */
@@ -99,7 +100,6 @@ struct election_heartbeat {
 struct election_peer {
         char name[HA_NAME_MAX];
         bool witness;
-        int config_priority;
         enum peer_state state;
         usec_t last_heard;
         uint64_t term;
@@ -175,7 +175,6 @@ struct election {
 struct election_member {
         char name[HA_NAME_MAX];
         bool witness;
-        int priority;           /* configured; ranks a peer never heard */
 };
 
 /* Starts as a candidate (a witness as a witness) at NOW, with the TERM and

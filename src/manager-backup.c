@@ -383,15 +383,11 @@ static void on_task_done(void *userdata, int status, usec_t duration) {
                 }
                 snprintf(msg, sizeof(msg), "%s: verified%s%s", t->ids[0], t->last_line[0] ? ": " : "", t->last_line);
                 reply_task(t, status, msg);
-                task_free(m, t);
-                manager_backups_evaluate(m);
-                return;
+                goto done;
         case TASK_RESTORE:
                 if (status != 0) {
                         reply_task(t, status, NULL);
-                        task_free(m, t);
-                        manager_backups_evaluate(m);
-                        return;
+                        goto done;
                 }
                 break;
         }
@@ -407,6 +403,7 @@ static void on_task_done(void *userdata, int status, usec_t duration) {
                          t->ids[t->n_ids - 1], t->target, t->n_ids, t->n_ids == 1 ? "" : "s");
                 reply_task(t, status, msg);
         }
+done:
         task_free(m, t);
         manager_backups_evaluate(m); /* a retention may have waited for it */
 }
@@ -544,7 +541,7 @@ void manager_backups_evaluate(struct manager *m) {
                                 queued_drop(q, why);
                 } else {
                         close_orphans(m, b);
-                        if (bk->retention_waits[i] && !task_find(m, b->name, false))
+                        if (bk->retention_waits[i])
                                 (void) manager_backup_retention(m, b);
                         if (q && !t && catalog_find(&bk->cat, q->id))
                                 queued_drop(q, "a backup with its id exists already");

@@ -277,8 +277,6 @@ static void apply(struct manager *m, struct ha_config *nc) {
         config_free(oc);
         /* The node's witness role and the quorum mode did not change. */
         m->election.cfg = manager_election_config(m);
-        for (unsigned i = 0; i < m->n_peers && i < m->election.n_peers; i++)
-                m->election.peers[i].config_priority = m->peers[i].node->priority;
 
         char summary[256];
         snprintf(summary, sizeof(summary), "vips %u kept, %u added, %u removed; resources %u kept, %u added, "

@@ -426,6 +426,9 @@ struct election_config manager_election_config(const struct manager *m) {
                 .lease_usec = c->dead_time_usec,
         };
         strscpy(ec.self, sizeof(ec.self), m->self->name);
+        for (unsigned i = 0; i < m->n_peers; i++)
+                if (!m->peers[i].node->witness)
+                        ec.partner_priority = m->peers[i].node->priority;
         return ec;
 }
 
@@ -546,7 +549,6 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
         for (unsigned i = 0; i < m->n_peers; i++) {
                 strscpy(members[i].name, sizeof(members[i].name), m->peers[i].node->name);
                 members[i].witness = m->peers[i].node->witness;
-                members[i].priority = m->peers[i].node->priority;
         }
         election_init(&m->election, &ec, members, m->n_peers, m->state.term, m->state.voted_for, now);
         m->election.standby = m->state.standby;

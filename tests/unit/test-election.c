@@ -43,15 +43,13 @@ static void sim_init(struct sim *s, int prio_a, int prio_b, bool preempt, usec_t
         struct election_config b = a;
 
         strcpy(b.self, "beta");
-        b.priority = prio_b;
+        b.priority = a.partner_priority = prio_b;
+        b.partner_priority = prio_a;
         memset(s, 0, sizeof(*s));
         s->now = 1000 * MS;
         s->link_up = true;
         init_pair(&s->n[0], &a, "beta", 0, s->now);
         init_pair(&s->n[1], &b, "alpha", 0, s->now);
-        /* Each knows the other's configured priority, as the manager says. */
-        s->n[0].peers[0].config_priority = prio_b;
-        s->n[1].peers[0].config_priority = prio_a;
 }
 
 static void note(struct sim *s, int i, unsigned a) {
