@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* ocfbench OCF_ROOT PROVIDER TYPE ACTION RUNS: runs an OCF action RUNS
- * times through had's own runner (ocf.c + agent.c on an sd-event loop,
+ * times through had's own runner (ocf.c + child.c on an sd-event loop,
  * exactly as the daemon does) and prints each run's wall time in ms, one
  * per line, then "rc=N" of the last run. For bench/resources. */
 #include <signal.h>
@@ -34,7 +34,7 @@ static void done(void *userdata, int status, usec_t duration) {
 }
 
 static void run(struct state *s) {
-        struct agent_job *job;
+        struct child_job *job;
         s->started = now_usec();
         if (ocf_run(s->event, s->config, s->r, "bench", s->action, 20 * USEC_PER_SEC, 0, done, s, &job) < 0) {
                 fprintf(stderr, "ocfbench: cannot run the agent\n");

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The backup schedule and catalog (src/backup-schedule.c,
- * src/backup-catalog.c) with a fake clock: the times are given, the time
+/* The backup schedule and catalog (src/pure/backup-schedule.c,
+ * src/pure/backup-catalog.c) with a fake clock: the times are given, the time
  * zone is pinned to Europe/Berlin, whose 2026 clock changes are on 29 March
  * (02:00 -> 03:00) and 25 October (03:00 -> 02:00). */
 #include <errno.h>

@@ -335,7 +335,7 @@ static void test_witness_restart_keeps_lease(void **state) {
 
 /* The active node's daemon restarts (crash, or systemd restarting it) and
  * takes its role back from the hold its previous process left (the lease
- * end, src/hold.h), for down times from a few ms to past the lease: back
+ * end, src/io/role-hold.h), for down times from a few ms to past the lease: back
  * in time it resumes in the same term and nobody moves; too late it does
  * not resume, and a new term is elected; never two actives. */
 static void test_active_restart_resumes(void **state) {

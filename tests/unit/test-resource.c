@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The resource state machine (src/resource.c) with a fake clock and fake
+/* The resource state machine (src/pure/resource.c) with a fake clock and fake
  * agents: each test scripts what the agents answer and checks the actions
  * the group asks for, in order. Configs are parsed from text, so the
  * ordering (after =, cycles) is the parser's. */
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "agent.h"
+#include "child.h"
 #include "config.h"
 #include "ocf.h"
 #include "resource.h"
@@ -91,8 +91,8 @@ static void test_exit_codes(void **state) {
         assert_int_equal(ocf_rc_from_status(7), OCF_NOT_RUNNING);
         assert_int_equal(ocf_rc_from_status(8), OCF_RUNNING_PROMOTED);
         assert_int_equal(ocf_rc_from_status(9), OCF_FAILED_PROMOTED);
-        assert_int_equal(ocf_rc_from_status(AGENT_TIMED_OUT), OCF_TIMEOUT);
-        assert_int_equal(ocf_rc_from_status(AGENT_EXEC_FAILED), OCF_ERR_INSTALLED);
+        assert_int_equal(ocf_rc_from_status(CHILD_TIMED_OUT), OCF_TIMEOUT);
+        assert_int_equal(ocf_rc_from_status(CHILD_EXEC_FAILED), OCF_ERR_INSTALLED);
         assert_int_equal(ocf_rc_from_status(128 + 9), OCF_ERR_GENERIC);  /* killed */
         assert_int_equal(ocf_rc_from_status(42), OCF_ERR_GENERIC);
         assert_int_equal(ocf_rc_from_status(198), OCF_ERR_GENERIC);      /* not our TIMEOUT */

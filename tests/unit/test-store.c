@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "store.h"
+#include "state.h"
 
 static void test_store(void **state) {
         char dir[] = "/tmp/had-store-XXXXXX", path[256];
@@ -19,14 +19,14 @@ static void test_store(void **state) {
         FILE *f;
 
         assert_non_null(mkdtemp(dir));
-        assert_int_equal(store_load(dir, &t), 0);
+        assert_int_equal(state_load(dir, &t), 0);
         assert_int_equal(t.term, 0);
         assert_int_equal(t.incarnation, 0);
 
         s.term = 18446744073709551615ULL;
         s.incarnation = 3;
-        assert_int_equal(store_save(dir, &s), 0);
-        assert_int_equal(store_load(dir, &t), 0);
+        assert_int_equal(state_save(dir, &s), 0);
+        assert_int_equal(state_load(dir, &t), 0);
         assert_int_equal(t.term, s.term);
         assert_int_equal(t.incarnation, 3);
 
@@ -40,13 +40,13 @@ static void test_store(void **state) {
         f = fopen(path, "w");
         fputs("term=12\nincarnation=x\n", f);
         fclose(f);
-        assert_int_equal(store_load(dir, &t), -EBADMSG);
+        assert_int_equal(state_load(dir, &t), -EBADMSG);
         f = fopen(path, "w");
         fputs("term=12\nincarnation=4\ngarbage\n", f);
         fclose(f);
-        assert_int_equal(store_load(dir, &t), -EBADMSG);
+        assert_int_equal(state_load(dir, &t), -EBADMSG);
 
-        assert_int_equal(store_save("/nonexistent-dir-had", &s), -ENOENT);
+        assert_int_equal(state_save("/nonexistent-dir-had", &s), -ENOENT);
         unlink(path);
         rmdir(dir);
 }

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* hactl backup ..., and the backup rows of hactl status. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus-names.h"
+#include "hactl.h"
+
+#define LIST_TIMEOUT_USEC (5 * USEC_PER_SEC)
+/* Verify and restore take as long as the agent does. */
+#define AGENT_CALL_TIMEOUT_USEC (7ULL * 24 * 3600 * USEC_PER_SEC)
+/* backup run --wait: how long a forwarded request may take to show up. */
+#define WAIT_APPEAR_USEC (15 * USEC_PER_SEC)
+
+static const char *when(int64_t us, char *buf, size_t len) {
+        time_t t = (time_t) (us / 1000000);
+        struct tm tm;
+
+        if (us <= 0)
+                return "-";
+        localtime_r(&t, &tm);
+        strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+        return buf;
+}
+
+static const char *age(json_object *e, char *buf, size_t len) {
+        json_object *a = hactl_get(e, "age_s");
+        int64_t s = a ? json_object_get_int64(a) : -1;
+
+        if (s < 0)
+                return "-";
+        if (s < 120)
+                snprintf(buf, len, "%" PRId64 "s", s);
+        else if (s < 7200)
+                snprintf(buf, len, "%" PRId64 "m", s / 60);
+        else if (s < 172800)
+                snprintf(buf, len, "%" PRId64 "h", s / 3600);
+        else
+                snprintf(buf, len, "%" PRId64 "d", s / 86400);
+        return buf;
+}
+
+static const char *size(uint64_t n, char *buf, size_t len) {
+        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+        double v = (double) n;
+        unsigned u = 0;
+
+        while (v >= 1024 && u < 4)
+                v /= 1024, u++;
+        snprintf(buf, len, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+        return buf;
+}
+
+void print_backups(json_object *s) {
+        json_object *a = hactl_get(s, "backups");
+        char b1[32], b2[32], b3[32];
+
+        if (!a || json_object_array_length(a) == 0)
+                return;
+        printf("\n%-16s %-8s %-32s %-8s %-6s %-32s %-6s %s\n", "BACKUP", "RUNS ON", "LAST", "STATUS", "AGE",
+               "LAST GOOD", "AGE", "NEXT");
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+                json_object *o = json_object_array_get_idx(a, i), *last = hactl_get(o, "last"), *ok = hactl_get(o, "last_ok"),
+                            *next = hactl_get(o, "next_slot"), *running = hactl_get(o, "running");
+                printf("%-16s %-8s %-32s %-8s %-6s %-32s %-6s %s\n", hactl_str(o, "name"), hactl_str(o, "run_on"),
+                       last ? hactl_str(last, "id") : "-", running ? "running" : last ? hactl_str(last, "status") : "-",
+                       last ? age(last, b1, sizeof(b1)) : "-", ok ? hactl_str(ok, "id") : "-",
+                       ok ? age(ok, b2, sizeof(b2)) : "-",
+                       next ? when(json_object_get_int64(next) * 1000000, b3, sizeof(b3)) : "-");
+                if (hactl_get(o, "queued"))
+                        printf("%-16s queued: %s (asked for; starts when the running one ends)\n", "",
+                               hactl_str(o, "queued"));
+                if (hactl_get(o, "retention_waits"))
+                        printf("%-16s retention waits: %s\n", "", hactl_str(o, "retention_waits"));
+        }
+}
+
+static int fetch_list(const char *name, json_object **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *json;
+        int r = hactl_call_on(HA_BUS_BACKUP_INTERFACE, LIST_TIMEOUT_USEC, "List", &reply, "s", name);
+
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "s", &json);
+        if (r < 0)
+                return r;
+        *ret = json_tokener_parse(json);
+        return *ret ? 0 : -EBADMSG;
+}
+
+static int cmd_list(int argc, char **argv) {
+        const char *name = "";
+        bool as_json = false;
+        json_object *a;
+        char b1[32], b2[32];
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--json") == 0)
+                        as_json = true;
+                else if (argv[i][0] != '-' && !name[0])
+                        name = argv[i];
+                else {
+                        fprintf(stderr, "hactl: backup list [NAME] [--json]\n");
+                        return 2;
+                }
+        }
+        if (fetch_list(name, &a) < 0)
+                return 1;
+        if (as_json) {
+                printf("%s\n", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY));
+                json_object_put(a);
+                return 0;
+        }
+        printf("%-36s %-12s %-8s %-10s %-5s %-19s %8s %10s  %s\n", "ID", "KIND", "STATUS", "NODE", "TERM", "STARTED",
+               "TOOK", "SIZE", "PARENT / REASON");
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+                json_object *e = json_object_array_get_idx(a, i);
+                int64_t start = json_object_get_int64(hactl_get(e, "start_us")), end = json_object_get_int64(hactl_get(e, "end_us"));
+                const char *reason = hactl_str(e, "reason");
+                char took[32] = "-";
+                if (end > 0)
+                        snprintf(took, sizeof(took), "%.1fs", (double) (end - start) / 1e6);
+                printf("%-36s %-12s %-8s %-10s %-5s %-19s %8s %10s  %s\n", hactl_str(e, "id"), hactl_str(e, "kind"),
+                       hactl_str(e, "status"), hactl_str(e, "node"), hactl_str(e, "term"), when(start, b1, sizeof(b1)),
+                       took, size((uint64_t) json_object_get_int64(hactl_get(e, "size")), b2, sizeof(b2)),
+                       reason[0] && strcmp(reason, "-") != 0 ? reason : hactl_str(e, "parent"));
+        }
+        json_object_put(a);
+        return 0;
+}
+
+static json_object *find_entry(json_object *a, const char *id) {
+        for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+                json_object *e = json_object_array_get_idx(a, i);
+                if (strcmp(hactl_str(e, "id"), id) == 0)
+                        return e;
+        }
+        return NULL;
+}
+
+static bool any_running(json_object *a) {
+        for (size_t i = 0; a && i < json_object_array_length(a); i++)
+                if (strcmp(hactl_str(json_object_array_get_idx(a, i), "status"), "running") == 0)
+                        return true;
+        return false;
+}
+
+/* Until ID ends, in the catalog here (replicated from where it runs). It
+ * may wait in a queue behind another backup of NAME: the time it may take
+ * to appear counts from when none runs. */
+static int wait_for(const char *name, const char *id) {
+        usec_t start = now_usec();
+
+        for (;;) {
+                json_object *a = NULL;
+                if (fetch_list(name, &a) < 0)
+                        return 1;
+                if (any_running(a))
+                        start = now_usec();
+                json_object *e = find_entry(a, id);
+                const char *st = e ? hactl_str(e, "status") : NULL;
+                if (st && strcmp(st, "running") != 0) {
+                        bool ok = strcmp(st, "ok") == 0;
+                        printf("%s: %s%s%s\n", id, st, ok ? "" : ": ", ok ? "" : hactl_str(e, "reason"));
+                        json_object_put(a);
+                        return ok ? 0 : 1;
+                }
+                json_object_put(a);
+                if (!e && now_usec() - start > WAIT_APPEAR_USEC) {
+                        fprintf(stderr, "hactl: %s has not started after %llus; is the node that runs %s up?\n", id,
+                                (unsigned long long) (WAIT_APPEAR_USEC / USEC_PER_SEC), name);
+                        return 1;
+                }
+                usleep(100 * 1000);
+        }
+}
+
+static int cmd_run(int argc, char **argv) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *name = NULL, *id, *message;
+        bool wait = false;
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--wait") == 0)
+                        wait = true;
+                else if (argv[i][0] != '-' && !name)
+                        name = argv[i];
+                else
+                        name = NULL, i = argc;
+        }
+        if (!name) {
+                fprintf(stderr, "hactl: backup run NAME [--wait]\n");
+                return 2;
+        }
+        if (hactl_call_on(HA_BUS_BACKUP_INTERFACE, LIST_TIMEOUT_USEC, "Run", &reply, "s", name) < 0 ||
+            sd_bus_message_read(reply, "ss", &id, &message) < 0)
+                return 1;
+        printf("%s: %s (%s)\n", name, id, message);
+        return wait ? wait_for(name, id) : 0;
+}
+
+/* "@1763700000.5", "2026-11-21 10:00[:00]", "2026-11-21T10:00:00[Z]". */
+static int parse_time(const char *s, int64_t *ret_us) {
+        struct tm tm = { .tm_isdst = -1 };
+        const char *end;
+        char *e;
+
+        if (s[0] == '@') {
+                errno = 0;
+                double v = strtod(s + 1, &e);
+                if (errno || e == s + 1 || *e || v < 0)
+                        return -EINVAL;
+                *ret_us = (int64_t) (v * 1e6);
+                return 0;
+        }
+        if (!(end = strptime(s, "%Y-%m-%d", &tm)) || (*end != ' ' && *end != 'T'))
+                return -EINVAL;
+        const char *t = end + 1;
+        if (!(end = strptime(t, "%H:%M:%S", &tm)) && !(end = strptime(t, "%H:%M", &tm)))
+                return -EINVAL;
+        if (strcmp(end, "Z") == 0)
+                *ret_us = (int64_t) timegm(&tm) * 1000000;
+        else if (*end == '\0')
+                *ret_us = (int64_t) mktime(&tm) * 1000000;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+static int cmd_restore(int argc, char **argv) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *name = NULL, *id = "", *before = NULL, *target = NULL, *message;
+        char abs[PATH_MAX];
+        int64_t before_us = 0;
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--id") == 0 && i + 1 < argc)
+                        id = argv[++i];
+                else if (strcmp(argv[i], "--before") == 0 && i + 1 < argc)
+                        before = argv[++i];
+                else if (strcmp(argv[i], "--target") == 0 && i + 1 < argc)
+                        target = argv[++i];
+                else if (argv[i][0] != '-' && !name)
+                        name = argv[i];
+                else
+                        name = NULL, i = argc;
+        }
+        if (!name || !target || (id[0] != '\0') == (before != NULL)) {
+                fprintf(stderr, "hactl: backup restore NAME (--id ID | --before TIME) --target DIR\n");
+                return 2;
+        }
+        if (before && parse_time(before, &before_us) < 0) {
+                fprintf(stderr, "hactl: --before '%s': not a time (YYYY-MM-DD HH:MM[:SS] local, with a T and a Z "
+                        "for UTC, or @SECONDS since the epoch)\n", before);
+                return 2;
+        }
+        if (target[0] != '/') {
+                char cwd[PATH_MAX];
+                if (!getcwd(cwd, sizeof(cwd)) || snprintf(abs, sizeof(abs), "%s/%s", cwd, target) >= (int) sizeof(abs)) {
+                        fprintf(stderr, "hactl: --target: path too long\n");
+                        return 2;
+                }
+                target = abs;
+        }
+        if (hactl_call_on(HA_BUS_BACKUP_INTERFACE, AGENT_CALL_TIMEOUT_USEC, "Restore", &reply, "ssxs", name, id,
+                          before_us, target) < 0 ||
+            sd_bus_message_read(reply, "s", &message) < 0)
+                return 1;
+        printf("%s\n", message);
+        return 0;
+}
+
+int cmd_backup(int argc, char **argv) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *message;
+
+        if (argc >= 2 && strcmp(argv[1], "list") == 0)
+                return cmd_list(argc - 1, argv + 1);
+        if (argc >= 2 && strcmp(argv[1], "run") == 0)
+                return cmd_run(argc - 1, argv + 1);
+        if (argc >= 2 && strcmp(argv[1], "restore") == 0)
+                return cmd_restore(argc - 1, argv + 1);
+        if (argc == 3 && strcmp(argv[1], "prune") == 0) {
+                if (hactl_call_on(HA_BUS_BACKUP_INTERFACE, LIST_TIMEOUT_USEC, "Prune", &reply, "s", argv[2]) < 0 ||
+                    sd_bus_message_read(reply, "s", &message) < 0)
+                        return 1;
+                printf("%s: %s\n", argv[2], message);
+                return 0;
+        }
+        if (argc == 3 && strcmp(argv[1], "verify") == 0) {
+                if (hactl_call_on(HA_BUS_BACKUP_INTERFACE, AGENT_CALL_TIMEOUT_USEC, "Verify", &reply, "s", argv[2]) < 0 ||
+                    sd_bus_message_read(reply, "s", &message) < 0)
+                        return 1;
+                printf("%s\n", message);
+                return 0;
+        }
+        fprintf(stderr, "hactl: backup list [NAME] [--json] | run NAME [--wait] | prune NAME | verify ID |\n"
+                        "       restore NAME (--id ID | --before TIME) --target DIR\n");
+        return 2;
+}

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* What must survive a restart, in the state dir: the term, the vote given
+ * in it, the incarnation and the operator's standby/maintenance settings. Written whole to a temporary file, fsync'ed, renamed over the
+ * old one and the directory fsync'ed, so a crash at any point leaves either
+ * the old or the new state, never a mix. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct ha_state {
+        uint64_t term;
+        uint64_t incarnation;
+        char voted_for[HA_NAME_MAX]; /* the node this one voted for in term; "" none */
+        bool standby;           /* hactl standby: never take the active role */
+        bool maintenance;       /* hactl maintenance on: touch nothing */
+};
+
+/* Reads DIR/state; a missing file is a zero state. -EBADMSG when it does
+ * not parse (it is never half-written by had, so someone edited it). */
+int state_load(const char *dir, struct ha_state *ret);
+
+/* Replaces DIR/state atomically and durably. */
+int state_save(const char *dir, const struct ha_state *s);
+
+/* Replaces DIR/NAME with LEN bytes of BUF, the same way. */
+int state_write_file(const char *dir, const char *name, const char *buf, size_t len);
