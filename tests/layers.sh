@@ -7,7 +7,7 @@
 set -euo pipefail
 src=${HAD_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 build=${HAD_BUILDDIR:-$src}
-cc=$(make -s --no-print-directory -C "$build" print-var VAR=CC)
+cc=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -C "$build" print-var VAR=CC)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -27,7 +27,7 @@ declare -A below=(
 deps=$(pkg-config --cflags libsystemd libmnl inih libsodium json-c 2>/dev/null || true)
 failed=0 checked=0
 for l in "${layers[@]}"; do
-        f=$(make -s --no-print-directory -C "$build" print-var VAR="${flags[$l]}")
+        f=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -C "$build" print-var VAR="${flags[$l]}")
         [ -n "$f" ] || { echo "layers.sh: no ${flags[$l]} in the Makefile" >&2; exit 1; }
         for h in $(cd "$src/src" && find . -name '*.h' | sed 's#^\./##' | sort); do
                 dir=${h%%/*}
