@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* hactl backup ..., and the backup rows of hactl status. */
+/* hactl backup list | run | prune | verify | restore: the backup catalog
+ * and what its agents do, over had's backup interface. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +12,10 @@
 #include <unistd.h>
 
 #include "bus-names.h"
-#include "hactl.h"
+#include "hactl-bus.h"
+#include "hactl-format.h"
+#include "hactl-verb.h"
+#include "macro.h"
 
 #define LIST_TIMEOUT_USEC (5 * USEC_PER_SEC)
 /* Verify and restore take as long as the agent does. */
@@ -18,34 +23,7 @@
 /* backup run --wait: how long a forwarded request may take to show up. */
 #define WAIT_APPEAR_USEC (15 * USEC_PER_SEC)
 
-static const char *when(int64_t us, char *buf, size_t len) {
-        time_t t = (time_t) (us / 1000000);
-        struct tm tm;
-
-        if (us <= 0)
-                return "-";
-        localtime_r(&t, &tm);
-        strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-        return buf;
-}
-
-static const char *age(json_object *e, char *buf, size_t len) {
-        json_object *a = hactl_get(e, "age_s");
-        int64_t s = a ? json_object_get_int64(a) : -1;
-
-        if (s < 0)
-                return "-";
-        if (s < 120)
-                snprintf(buf, len, "%" PRId64 "s", s);
-        else if (s < 7200)
-                snprintf(buf, len, "%" PRId64 "m", s / 60);
-        else if (s < 172800)
-                snprintf(buf, len, "%" PRId64 "h", s / 3600);
-        else
-                snprintf(buf, len, "%" PRId64 "d", s / 86400);
-        return buf;
-}
-
+/* N bytes as "512 B", "1.5 MiB"... */
 static const char *size(uint64_t n, char *buf, size_t len) {
         static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
         double v = (double) n;
@@ -57,30 +35,7 @@ static const char *size(uint64_t n, char *buf, size_t len) {
         return buf;
 }
 
-void print_backups(json_object *s) {
-        json_object *a = hactl_get(s, "backups");
-        char b1[32], b2[32], b3[32];
-
-        if (!a || json_object_array_length(a) == 0)
-                return;
-        printf("\n%-16s %-8s %-32s %-8s %-6s %-32s %-6s %s\n", "BACKUP", "RUNS ON", "LAST", "STATUS", "AGE",
-               "LAST GOOD", "AGE", "NEXT");
-        for (size_t i = 0; i < json_object_array_length(a); i++) {
-                json_object *o = json_object_array_get_idx(a, i), *last = hactl_get(o, "last"), *ok = hactl_get(o, "last_ok"),
-                            *next = hactl_get(o, "next_slot"), *running = hactl_get(o, "running");
-                printf("%-16s %-8s %-32s %-8s %-6s %-32s %-6s %s\n", hactl_str(o, "name"), hactl_str(o, "run_on"),
-                       last ? hactl_str(last, "id") : "-", running ? "running" : last ? hactl_str(last, "status") : "-",
-                       last ? age(last, b1, sizeof(b1)) : "-", ok ? hactl_str(ok, "id") : "-",
-                       ok ? age(ok, b2, sizeof(b2)) : "-",
-                       next ? when(json_object_get_int64(next) * 1000000, b3, sizeof(b3)) : "-");
-                if (hactl_get(o, "queued"))
-                        printf("%-16s queued: %s (asked for; starts when the running one ends)\n", "",
-                               hactl_str(o, "queued"));
-                if (hactl_get(o, "retention_waits"))
-                        printf("%-16s retention waits: %s\n", "", hactl_str(o, "retention_waits"));
-        }
-}
-
+/* The catalog of backup NAME ("": of all), parsed. */
 static int fetch_list(const char *name, json_object **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *json;
@@ -95,7 +50,7 @@ static int fetch_list(const char *name, json_object **ret) {
         return *ret ? 0 : -EBADMSG;
 }
 
-static int cmd_list(int argc, char **argv) {
+static int cmd_backup_list(int argc, char **argv) {
         const char *name = "";
         bool as_json = false;
         json_object *a;
@@ -106,10 +61,8 @@ static int cmd_list(int argc, char **argv) {
                         as_json = true;
                 else if (argv[i][0] != '-' && !name[0])
                         name = argv[i];
-                else {
-                        fprintf(stderr, "hactl: backup list [NAME] [--json]\n");
-                        return 2;
-                }
+                else
+                        return -EINVAL;
         }
         if (fetch_list(name, &a) < 0)
                 return 1;
@@ -128,8 +81,9 @@ static int cmd_list(int argc, char **argv) {
                 if (end > 0)
                         snprintf(took, sizeof(took), "%.1fs", (double) (end - start) / 1e6);
                 printf("%-36s %-12s %-8s %-10s %-5s %-19s %8s %10s  %s\n", hactl_str(e, "id"), hactl_str(e, "kind"),
-                       hactl_str(e, "status"), hactl_str(e, "node"), hactl_str(e, "term"), when(start, b1, sizeof(b1)),
-                       took, size((uint64_t) json_object_get_int64(hactl_get(e, "size")), b2, sizeof(b2)),
+                       hactl_str(e, "status"), hactl_str(e, "node"), hactl_str(e, "term"),
+                       hactl_format_time(start, b1, sizeof(b1)), took,
+                       size((uint64_t) json_object_get_int64(hactl_get(e, "size")), b2, sizeof(b2)),
                        reason[0] && strcmp(reason, "-") != 0 ? reason : hactl_str(e, "parent"));
         }
         json_object_put(a);
@@ -182,7 +136,7 @@ static int wait_for(const char *name, const char *id) {
         }
 }
 
-static int cmd_run(int argc, char **argv) {
+static int cmd_backup_run(int argc, char **argv) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *name = NULL, *id, *message;
         bool wait = false;
@@ -195,10 +149,8 @@ static int cmd_run(int argc, char **argv) {
                 else
                         name = NULL, i = argc;
         }
-        if (!name) {
-                fprintf(stderr, "hactl: backup run NAME [--wait]\n");
-                return 2;
-        }
+        if (!name)
+                return -EINVAL;
         if (hactl_call_on(HA_BUS_BACKUP_INTERFACE, LIST_TIMEOUT_USEC, "Run", &reply, "s", name) < 0 ||
             sd_bus_message_read(reply, "ss", &id, &message) < 0)
                 return 1;
@@ -234,7 +186,7 @@ static int parse_time(const char *s, int64_t *ret_us) {
         return 0;
 }
 
-static int cmd_restore(int argc, char **argv) {
+static int cmd_backup_restore(int argc, char **argv) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *name = NULL, *id = "", *before = NULL, *target = NULL, *message;
         char abs[PATH_MAX];
@@ -252,10 +204,8 @@ static int cmd_restore(int argc, char **argv) {
                 else
                         name = NULL, i = argc;
         }
-        if (!name || !target || (id[0] != '\0') == (before != NULL)) {
-                fprintf(stderr, "hactl: backup restore NAME (--id ID | --before TIME) --target DIR\n");
-                return 2;
-        }
+        if (!name || !target || (id[0] != '\0') == (before != NULL))
+                return -EINVAL;
         if (before && parse_time(before, &before_us) < 0) {
                 fprintf(stderr, "hactl: --before '%s': not a time (YYYY-MM-DD HH:MM[:SS] local, with a T and a Z "
                         "for UTC, or @SECONDS since the epoch)\n", before);
@@ -277,31 +227,75 @@ static int cmd_restore(int argc, char **argv) {
         return 0;
 }
 
-int cmd_backup(int argc, char **argv) {
+static int cmd_backup_prune(int argc, char **argv) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *message;
 
-        if (argc >= 2 && strcmp(argv[1], "list") == 0)
-                return cmd_list(argc - 1, argv + 1);
-        if (argc >= 2 && strcmp(argv[1], "run") == 0)
-                return cmd_run(argc - 1, argv + 1);
-        if (argc >= 2 && strcmp(argv[1], "restore") == 0)
-                return cmd_restore(argc - 1, argv + 1);
-        if (argc == 3 && strcmp(argv[1], "prune") == 0) {
-                if (hactl_call_on(HA_BUS_BACKUP_INTERFACE, LIST_TIMEOUT_USEC, "Prune", &reply, "s", argv[2]) < 0 ||
-                    sd_bus_message_read(reply, "s", &message) < 0)
-                        return 1;
-                printf("%s: %s\n", argv[2], message);
-                return 0;
-        }
-        if (argc == 3 && strcmp(argv[1], "verify") == 0) {
-                if (hactl_call_on(HA_BUS_BACKUP_INTERFACE, AGENT_CALL_TIMEOUT_USEC, "Verify", &reply, "s", argv[2]) < 0 ||
-                    sd_bus_message_read(reply, "s", &message) < 0)
-                        return 1;
-                printf("%s\n", message);
-                return 0;
-        }
-        fprintf(stderr, "hactl: backup list [NAME] [--json] | run NAME [--wait] | prune NAME | verify ID |\n"
-                        "       restore NAME (--id ID | --before TIME) --target DIR\n");
-        return 2;
+        if (hactl_call_on(HA_BUS_BACKUP_INTERFACE, LIST_TIMEOUT_USEC, "Prune", &reply, "s", argv[1]) < 0 ||
+            sd_bus_message_read(reply, "s", &message) < 0)
+                return 1;
+        printf("%s: %s\n", argv[1], message);
+        return 0;
 }
+
+static int cmd_backup_verify(int argc, char **argv) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *message;
+
+        if (hactl_call_on(HA_BUS_BACKUP_INTERFACE, AGENT_CALL_TIMEOUT_USEC, "Verify", &reply, "s", argv[1]) < 0 ||
+            sd_bus_message_read(reply, "s", &message) < 0)
+                return 1;
+        printf("%s\n", message);
+        return 0;
+}
+
+static const struct hactl_verb backup_verbs[] = {
+        {
+                .name = "list",
+                .args = "[NAME] [--json]",
+                .help = "the backup catalog, newest first",
+                .max_args = -1,
+                .usage_error = "hactl: backup list [NAME] [--json]\n",
+                .run = cmd_backup_list,
+        },
+        {
+                .name = "run",
+                .args = "NAME [--wait]",
+                .help = "a backup now, on the node that runs NAME's backups",
+                .max_args = -1,
+                .usage_error = "hactl: backup run NAME [--wait]\n",
+                .run = cmd_backup_run,
+        },
+        {
+                .name = "prune",
+                .args = "NAME",
+                .help = "apply NAME's retention now",
+                .min_args = 1,
+                .max_args = 1,
+                .run = cmd_backup_prune,
+        },
+        {
+                .name = "verify",
+                .args = "ID",
+                .help = "check a backup with its agent, on this node",
+                .min_args = 1,
+                .max_args = 1,
+                .run = cmd_backup_verify,
+        },
+        {
+                .name = "restore",
+                .args = "NAME (--id ID | --before TIME) --target DIR",
+                .help = "restore a backup and its chain into DIR, on this node",
+                .max_args = -1,
+                .usage_error = "hactl: backup restore NAME (--id ID | --before TIME) --target DIR\n",
+                .run = cmd_backup_restore,
+        },
+        {}
+};
+
+const struct hactl_verb hactl_verb_backup = {
+        .name = "backup",
+        .usage_error = "hactl: backup list [NAME] [--json] | run NAME [--wait] | prune NAME | verify ID |\n"
+                       "       restore NAME (--id ID | --before TIME) --target DIR\n",
+        .verbs = backup_verbs,
+};

@@ -7,12 +7,15 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "bus-names.h"
-#include "hactl.h"
+#include "hactl-bus.h"
+#include "hactl-format.h"
+#include "hactl-verb.h"
 #include "macro.h"
 
 struct follow {
@@ -90,7 +93,7 @@ static void on_signal(int sig) {
         interrupted = 1;
 }
 
-int cmd_events(int argc, char **argv) {
+static int cmd_events(int argc, char **argv) {
         struct follow f = { .run = -1 };
         bool follow = false;
 
@@ -99,10 +102,8 @@ int cmd_events(int argc, char **argv) {
                         f.json = true;
                 else if (strcmp(argv[i], "--follow") == 0 || strcmp(argv[i], "-f") == 0)
                         follow = true;
-                else {
-                        fprintf(stderr, "Usage: hactl events [--follow] [--json]\n");
-                        return 2;
-                }
+                else
+                        return -EINVAL;
         }
         if (!follow)
                 return print_history(&f) < 0 ? 1 : 0;
@@ -136,3 +137,13 @@ int cmd_events(int argc, char **argv) {
         }
         return 0;
 }
+
+const struct hactl_verb hactl_verb_events = {
+        .name = "events",
+        .args = "[--follow] [--json]",
+        .help = "role changes, elections, resource actions, operator\n"
+                "commands... oldest first; --follow waits for more",
+        .max_args = -1,
+        .usage_error = "Usage: hactl events [--follow] [--json]\n",
+        .run = cmd_events,
+};

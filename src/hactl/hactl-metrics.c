@@ -6,18 +6,23 @@
  * prints had_up 0, so a collector sees the daemon is down rather than
  * keep the last file. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "hactl.h"
+#include "hactl-bus.h"
+#include "hactl-format.h"
+#include "hactl-verb.h"
 #include "macro.h"
 
-static double num(json_object *o, const char *key) {
+/* KEY of O as a number; 0 when missing or null. */
+static double number_of(json_object *o, const char *key) {
         json_object *v = hactl_get(o, key);
         return v ? json_object_get_double(v) : 0;
 }
 
-static bool flag(json_object *o, const char *key) {
+/* KEY of O is true; false when missing or null. */
+static bool is_true(json_object *o, const char *key) {
         json_object *v = hactl_get(o, key);
         return v && json_object_get_boolean(v);
 }
@@ -66,28 +71,28 @@ static void node_metrics(json_object *s) {
         for (size_t i = 0; i < ELEMENTSOF(roles); i++)
                 sample("had_role", strcmp(role, roles[i]) == 0, "role", roles[i], NULL);
         family("had_term", "gauge", "The election term the node is in.");
-        sample("had_term", num(s, "term"), NULL);
+        sample("had_term", number_of(s, "term"), NULL);
         family("had_role_seconds", "gauge", "Time since the node's role last changed.");
-        sample("had_role_seconds", num(s, "role_since_ms") / 1e3, NULL);
+        sample("had_role_seconds", number_of(s, "role_since_ms") / 1e3, NULL);
         family("had_takeovers_total", "counter", "Times this node took the active role since it started.");
-        sample("had_takeovers_total", num(s, "takeovers"), NULL);
+        sample("had_takeovers_total", number_of(s, "takeovers"), NULL);
         family("had_standby", "gauge", "1 while this node is in standby (hactl standby).");
-        sample("had_standby", flag(s, "standby"), NULL);
+        sample("had_standby", is_true(s, "standby"), NULL);
         family("had_maintenance", "gauge", "1 while maintenance mode is on.");
-        sample("had_maintenance", flag(s, "maintenance"), NULL);
+        sample("had_maintenance", is_true(s, "maintenance"), NULL);
         family("had_realtime", "gauge", "1 when realtime = yes took effect.");
-        sample("had_realtime", flag(s, "realtime"), NULL);
+        sample("had_realtime", is_true(s, "realtime"), NULL);
         family("had_healthy", "gauge", "1 when every health check of this node passes.");
-        sample("had_healthy", flag(hactl_get(s, "health"), "healthy"), NULL);
+        sample("had_healthy", is_true(hactl_get(s, "health"), "healthy"), NULL);
 
         json_object *q = hactl_get(s, "quorum");
         family("had_quorum", "gauge", "1 when this node has quorum (always 1 in two_node).");
-        sample("had_quorum", flag(q, "has_quorum"), "mode", hactl_str(q, "mode"), NULL);
+        sample("had_quorum", is_true(q, "has_quorum"), "mode", hactl_str(q, "mode"), NULL);
         family("had_quorum_reachable_voters", "gauge", "Voters this node hears, itself included.");
-        sample("had_quorum_reachable_voters", num(q, "reachable"), NULL);
+        sample("had_quorum_reachable_voters", number_of(q, "reachable"), NULL);
         if (hactl_get(q, "lease_remaining_ms")) {
                 family("had_lease_remaining_seconds", "gauge", "What is left of the active node's lease.");
-                sample("had_lease_remaining_seconds", num(q, "lease_remaining_ms") / 1e3, NULL);
+                sample("had_lease_remaining_seconds", number_of(q, "lease_remaining_ms") / 1e3, NULL);
         }
 }
 
@@ -98,7 +103,8 @@ static void link_counter(json_object *peers, const char *name, const char *key, 
                 json_object *p = json_object_array_get_idx(peers, i), *links = hactl_get(p, "links");
                 for (size_t k = 0; links && k < json_object_array_length(links); k++) {
                         json_object *l = json_object_array_get_idx(links, k);
-                        sample(name, num(l, key), "peer", hactl_str(p, "name"), "link", hactl_str(l, "link"), NULL);
+                        sample(name, number_of(l, key), "peer", hactl_str(p, "name"), "link", hactl_str(l, "link"),
+                               NULL);
                 }
         }
 }
@@ -116,7 +122,7 @@ static void peer_metrics(json_object *s) {
         for (size_t i = 0; i < n; i++) {
                 json_object *p = json_object_array_get_idx(peers, i);
                 if (hactl_get(p, "last_heard_ms"))
-                        sample("had_peer_last_heard_seconds", num(p, "last_heard_ms") / 1e3, "peer",
+                        sample("had_peer_last_heard_seconds", number_of(p, "last_heard_ms") / 1e3, "peer",
                                hactl_str(p, "name"), NULL);
         }
         family("had_link_up", "gauge", "1 while the peer is heard on this link.");
@@ -137,9 +143,9 @@ static void packet_metrics(json_object *s) {
         json_object *pk = hactl_get(s, "packets"), *dropped = hactl_get(pk, "dropped");
 
         family("had_packets_sent_total", "counter", "Heartbeats sent, all links.");
-        sample("had_packets_sent_total", num(pk, "sent"), NULL);
+        sample("had_packets_sent_total", number_of(pk, "sent"), NULL);
         family("had_packets_received_total", "counter", "Packets received on the heartbeat port, all links.");
-        sample("had_packets_received_total", num(pk, "received"), NULL);
+        sample("had_packets_received_total", number_of(pk, "received"), NULL);
         family("had_packets_dropped_total", "counter", "Packets dropped, by reason (bad_mac: not from a key holder).");
         if (dropped) {
                 json_object_object_foreach(dropped, reason, v)
@@ -153,7 +159,7 @@ static void vip_resource_metrics(json_object *s) {
         family("had_vip_held", "gauge", "1 while this node holds the VIP.");
         for (size_t i = 0; vips && i < json_object_array_length(vips); i++) {
                 json_object *v = json_object_array_get_idx(vips, i);
-                sample("had_vip_held", flag(v, "held"), "vip", hactl_str(v, "name"), "address",
+                sample("had_vip_held", is_true(v, "held"), "vip", hactl_str(v, "name"), "address",
                        hactl_str(v, "address"), NULL);
         }
         family("had_resource_state", "gauge", "1 for the resource's current state on this node.");
@@ -164,7 +170,8 @@ static void vip_resource_metrics(json_object *s) {
         family("had_resource_failures_total", "counter", "Failures of the resource on this node since it started.");
         for (size_t i = 0; res && i < json_object_array_length(res); i++) {
                 json_object *r = json_object_array_get_idx(res, i);
-                sample("had_resource_failures_total", num(r, "fail_count"), "resource", hactl_str(r, "name"), NULL);
+                sample("had_resource_failures_total", number_of(r, "fail_count"), "resource", hactl_str(r, "name"),
+                       NULL);
         }
         family("had_resource_last_duration_seconds", "gauge", "How long the resource's last action of each kind took.");
         for (size_t i = 0; res && i < json_object_array_length(res); i++) {
@@ -187,7 +194,7 @@ static void backup_metrics(json_object *s) {
         for (size_t i = 0; a && i < json_object_array_length(a); i++) {
                 json_object *b = json_object_array_get_idx(a, i), *ok = hactl_get(b, "last_ok");
                 if (ok && hactl_get(ok, "age_s"))
-                        sample("had_backup_last_success_age_seconds", num(ok, "age_s"), "backup",
+                        sample("had_backup_last_success_age_seconds", number_of(ok, "age_s"), "backup",
                                hactl_str(b, "name"), NULL);
         }
         family("had_backup_last_status", "gauge", "1 for the status of the schedule's last attempt.");
@@ -204,13 +211,9 @@ static void backup_metrics(json_object *s) {
         }
 }
 
-int cmd_metrics(int argc, char **argv) {
+static int cmd_metrics(int argc, char **argv) {
         json_object *s = NULL;
 
-        if (argc != 1) {
-                fprintf(stderr, "Usage: hactl metrics\n");
-                return 2;
-        }
         int r = hactl_fetch_status(&s);
         family("had_up", "gauge", "1 when hactl reached the daemon.");
         sample("had_up", r >= 0, NULL);
@@ -224,3 +227,10 @@ int cmd_metrics(int argc, char **argv) {
         json_object_put(s);
         return fflush(stdout) == 0 ? 0 : 1;
 }
+
+const struct hactl_verb hactl_verb_metrics = {
+        .name = "metrics",
+        .help = "the status in Prometheus text format",
+        .usage_error = "Usage: hactl metrics\n",
+        .run = cmd_metrics,
+};
