@@ -478,16 +478,9 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
                 proto_key_init(&m->key, raw);
         sodium_memzero(raw, sizeof(raw));
         if (r < 0) {
-                if (r == -EPERM)
-                        log_error("%s:%u: key_file %s can be read by others; chmod 600 it", config->path,
-                                  config->cluster.key_file_line, config->cluster.key_file);
-                else if (r == -EBADMSG)
-                        log_error("%s:%u: key_file %s is not a key (64 hex digits; make one with "
-                                  "'hactl keygen %s')", config->path, config->cluster.key_file_line,
-                                  config->cluster.key_file, config->cluster.key_file);
-                else
-                        log_error_errno(r, "%s:%u: key_file %s: %m", config->path, config->cluster.key_file_line,
-                                        config->cluster.key_file);
+                char why[128];
+                log_error("%s:%u: key_file %s %s", config->path, config->cluster.key_file_line,
+                          config->cluster.key_file, key_strerror(r, why, sizeof(why)));
                 goto fail;
         }
         r = setup_state(m);

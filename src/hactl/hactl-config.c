@@ -111,11 +111,9 @@ static int cmd_config_check(int argc, char **argv) {
         r = key_load(c->cluster.key_file, key);
         sodium_memzero(key, sizeof(key));
         if (r < 0) {
-                const char *why = r == -EPERM ? "can be read by others; chmod 600 it"
-                                : r == -EBADMSG ? "is not a key (64 hex digits; make one with 'hactl keygen FILE')"
-                                : strerror(-r);
-                fprintf(stderr, "%s:%u: key_file %s %s%s\n", path, c->cluster.key_file_line, c->cluster.key_file,
-                        r == -EPERM || r == -EBADMSG ? "" : ": ", why);
+                char why[128];
+                fprintf(stderr, "%s:%u: key_file %s %s\n", path, c->cluster.key_file_line, c->cluster.key_file,
+                        key_strerror(r, why, sizeof(why)));
                 return 1;
         }
         _cleanup_free_ char *exec_errors = NULL;

@@ -33,6 +33,18 @@ echo "not a key" > "$T/badkey"; chmod 600 "$T/badkey"
 sed "s|key_file = .*|key_file = $T/badkey|" "$T/had.conf" > "$T/badkey.conf"
 out=$("$HACTL" config check "$T/badkey.conf" 2>&1) && fail "config check accepted a bad key"
 echo "$out" | grep -q "is not a key" || fail "said: $out"
+# A key file someone else owns (they could chmod it and read the key), or
+# a symbolic link to one, is refused as well; nothing of the key is used.
+chown nobody "$T/authkey"
+out=$("$HAD" --config "$T/had.conf" --node n1 --state-dir "$T/st" 2>&1) && fail "had started with a key nobody owns"
+echo "$out" | grep -qF "$T/had.conf:3: key_file $T/authkey is not owned by uid 0" || fail "had said: $out"
+out=$("$HACTL" config check "$T/had.conf" 2>&1) && fail "config check accepted a key nobody owns"
+echo "$out" | grep -qF "is not owned by uid 0" || fail "said: $out"
+chown root "$T/authkey"
+ln -s "$T/authkey" "$T/keylink"
+sed "s|key_file = .*|key_file = $T/keylink|" "$T/had.conf" > "$T/keylink.conf"
+out=$("$HACTL" config check "$T/keylink.conf" 2>&1) && fail "config check accepted a key behind a symbolic link"
+echo "$out" | grep -qF "is a symbolic link" || fail "said: $out"
 
 out=$("$HAD" --config "$T/had.conf" --node nosuch --state-dir "$T/st" 2>&1) && fail "had started as an unknown node"
 echo "$out" | grep -q "no \[node nosuch\] section" || fail "had said: $out"
