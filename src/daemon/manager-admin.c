@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "child.h"
-#include "bus.h"
 #include "health.h"
 #include "log.h"
 #include "manager.h"
@@ -26,7 +25,7 @@ void manager_on_health(void *userdata) {
         if (ok != m->election.healthy || prio != m->election.priority)
                 log_notice("health: %s, effective priority %" PRIu32, ok ? "healthy" : "unhealthy", prio);
         manager_handle(m, election_set_health(&m->election, now_usec(), ok, health_all_failed(m->health), prio), &s);
-        bus_emit_changed(m->bus);
+        manager_changed(m);
 }
 
 static int save_admin(struct manager *m, bool standby, bool maintenance) {
@@ -42,7 +41,7 @@ static int save_admin(struct manager *m, bool standby, bool maintenance) {
         /* Out of maintenance: make the kernel match the role again. */
         if (!maintenance && manager_reconcile(m, "maintenance off") > 0)
                 manager_start_announcing(m);
-        bus_emit_changed(m->bus);
+        manager_changed(m);
         return 0;
 }
 

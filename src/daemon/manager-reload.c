@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bus.h"
 #include "health.h"
 #include "log.h"
 #include "backup-manager.h"
@@ -299,7 +298,7 @@ static void apply(struct manager *m, struct ha_config *nc) {
         if (manager_reconcile(m, "reload") > 0)
                 manager_start_announcing(m);
         /* The heartbeat timer re-arms itself from the new interval. */
-        bus_emit_changed(m->bus);
+        manager_changed(m);
 }
 
 /* The new config waits while a retired resource acts (its result would

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "child.h"
-#include "bus.h"
 #include "log.h"
 #include "manager.h"
 #include "ocf.h"
@@ -79,7 +78,7 @@ static void after_result(struct manager *m) {
                 struct election_before b = election_before(&m->election);
                 manager_handle(m, election_set_held(&m->election, now_usec(), held, stuck), &b);
         }
-        bus_emit_changed(m->bus);
+        manager_changed(m);
         kick(m);
 }
 

@@ -10,7 +10,6 @@
 
 #include "child.h"
 #include "announce.h"
-#include "bus.h"
 #include "health.h"
 #include "role-hold.h"
 #include "key.h"
@@ -231,7 +230,7 @@ void manager_handle(struct manager *m, unsigned actions, const struct election_b
                 if (manager_reconcile(m, e->role == HA_ROLE_ACTIVE ? "became active" : "no longer active") > 0)
                         manager_start_announcing(m);
                 notify_status(m);
-                bus_emit_changed(m->bus);
+                manager_changed(m);
         } else if (actions & ELECTION_ANNOUNCE) {
                 log_notice("another node also claimed the active role; announcing the VIPs again");
                 manager_reconcile(m, "still active");
@@ -535,9 +534,6 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
         r = transport_new(m->event, config, m->self, on_packet, m, &m->transport);
         if (r < 0)
                 goto fail;
-        r = bus_new(m->event, m, &m->bus);
-        if (r < 0)
-                goto fail;
         r = manager_resources_setup(m);
         if (r < 0)
                 goto fail;
@@ -635,7 +631,6 @@ struct manager *manager_free(struct manager *m) {
         if (!m)
                 return NULL;
         manager_backups_free(m);
-        bus_free(m->bus);
         restart_check_free(m->restart_check);
         role_hold_close(m->hold);
         child_cancel(m->fence_job);

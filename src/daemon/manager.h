@@ -15,7 +15,11 @@
 #include "resource.h"
 #include "state.h"
 
-struct bus;
+struct ha_event;
+
+/* Each event as it is kept (manager_event); what the D-Bus side (bus.c)
+ * hooks on for its Event signal. */
+typedef void (*manager_event_hook_t)(void *userdata, const struct ha_event *e);
 
 struct vip_state {
         const struct ha_vip *vip;
@@ -62,7 +66,6 @@ struct manager {
         struct vip_nl *nl;
         struct announcer *announcer;
         struct netmon *netmon;
-        struct bus *bus;
         struct health *health;
         struct child_job *fence_job;
         uint64_t fence_runs;
@@ -102,6 +105,14 @@ struct manager {
         bool res_failed;                /* a resource failed here */
         bool leaving;                   /* SIGTERM: stopping resources first */
         struct backups *backups;        /* the backup orchestrator; NULL on a witness */
+
+        /* For the D-Bus side, which reads the manager and is never called
+         * by it: CHANGES counts manager_changed() (bus.c publishes the
+         * properties once per loop turn when it moved); the hook gets
+         * every event. */
+        uint64_t changes;
+        manager_event_hook_t event_hook;
+        void *event_hook_userdata;
 };
 
 /* Builds the daemon for node SELF_NAME of CONFIG (taking ownership of it):
@@ -114,6 +125,12 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
 int manager_switchover(struct manager *m, const char *target, const char **error);
 int manager_set_standby(struct manager *m, const char *node, bool on, const char **error);
 int manager_set_maintenance(struct manager *m, bool on, const char **error);
+
+/* Role, term, leader or what the status shows may have changed: the D-Bus
+ * side publishes it once this turn of the loop is done. */
+static inline void manager_changed(struct manager *m) {
+        m->changes++;
+}
 
 /* Runs until SIGTERM/SIGINT; returns the exit status. */
 int manager_run(struct manager *m);

@@ -10,7 +10,6 @@
 
 #include "child.h"
 #include "backup-schedule.h"
-#include "bus.h"
 #include "log.h"
 #include "backup-manager.h"
 #include "role.h"
