@@ -292,8 +292,7 @@ static void apply(struct manager *m, struct ha_config *nc) {
         if (m->health)
                 manager_on_health(m);
         else {
-                struct election_before b = election_before(&m->election);
-                manager_handle(m, election_tick(&m->election, now_usec()), &b);
+                manager_elect(m, election_tick(&m->election, now_usec()));
         }
         if (manager_reconcile(m, "reload") > 0)
                 manager_start_announcing(m);

@@ -75,8 +75,7 @@ static void after_result(struct manager *m) {
                 if (stuck && !m->election.stuck)
                         log_error("resources: one could not be stopped; this node keeps the active role "
                                   "rather than hand over on top of it");
-                struct election_before b = election_before(&m->election);
-                manager_handle(m, election_set_held(&m->election, now_usec(), held, stuck), &b);
+                manager_elect(m, election_set_held(&m->election, now_usec(), held, stuck));
         }
         manager_changed(m);
         kick(m);

@@ -21,6 +21,22 @@ struct ha_event;
  * hooks on for its Event signal. */
 typedef void (*manager_event_hook_t)(void *userdata, const struct ha_event *e);
 
+/* What the election had persisted before an input (and its fence state):
+ * applying the input's actions puts it back when the new term or vote
+ * cannot be written, and logs the role change from it. Taken just before
+ * the election call whose actions are applied. */
+struct election_checkpoint {
+        enum ha_role role;
+        uint64_t term;
+        char voted[HA_NAME_MAX];
+        enum fence_state fence;
+};
+static inline struct election_checkpoint election_checkpoint_take(const struct election *e) {
+        struct election_checkpoint c = { .role = e->role, .term = e->term, .fence = e->fence };
+        memcpy(c.voted, e->voted_for, sizeof(c.voted));
+        return c;
+}
+
 struct vip_state {
         const struct ha_vip *vip;
         int ifindex;            /* 0 when the interface does not exist */
@@ -77,6 +93,16 @@ struct manager {
         usec_t admin_until;
 
         sd_event_source *heartbeat_timer, *election_timer, *announce_timer, *reconcile_event;
+        /* manager_apply_election: running (never nested), and what a
+         * nested call left to apply from the loop. */
+        bool applying_election;
+        bool election_deferred;
+        unsigned deferred_actions;
+        struct election_checkpoint deferred_before;
+        sd_event_source *apply_deferred_event;
+        /* The fence agent could not be started: the election hears it
+         * from the loop, not inside the actions that asked for the fence. */
+        sd_event_source *fence_start_failed_event;
         sd_event_source *sigterm, *sigint, *sighup;
         unsigned announce_left;
 
@@ -151,23 +177,26 @@ struct vip_op;
 void manager_log_vip_op(const struct vip_op *op, const char *why);
 /* The election's settings from m->config and m->self. */
 struct election_config manager_election_config(const struct manager *m);
-/* What the election had persisted before an input: manager_handle puts it
- * back when the new term or vote cannot be written. Take it just before
- * the election call whose actions are handled. */
-struct election_before {
-        enum ha_role role;
-        uint64_t term;
-        char voted[HA_NAME_MAX];
-        enum fence_state fence;
-};
-static inline struct election_before election_before(const struct election *e) {
-        struct election_before b = { .role = e->role, .term = e->term, .fence = e->fence };
-        memcpy(b.voted, e->voted_for, sizeof(b.voted));
-        return b;
-}
-void manager_handle(struct manager *m, unsigned actions, const struct election_before *before);
+/* Executes what the election decided (enum election_action), in this
+ * order: persist the term and vote (or revert to BEFORE and stop), log
+ * peers, quorum and votes, fence, the role change (hold, VIPs, announce),
+ * backups, the heartbeat, the election timer, the resources' target. That
+ * order is only safe when one set of actions runs to its end: a call made
+ * while another is being applied is a bug; it is logged and its actions
+ * are applied after, from the loop. */
+void manager_apply_election(struct manager *m, unsigned actions, const struct election_checkpoint *before);
+/* Feeds the election one input and applies the actions it returns, with a
+ * checkpoint taken before the input:
+ *     manager_elect(m, election_tick(&m->election, now_usec()));  */
+#define manager_elect(m, input)                                                                 \
+        do {                                                                                    \
+                struct election_checkpoint _before = election_checkpoint_take(&(m)->election);  \
+                manager_apply_election((m), (input), &_before);                                 \
+        } while (0)
 void manager_on_health(void *userdata);
 void manager_fence(struct manager *m);
+/* The fence_start_failed_event's handler (manager-admin.c). */
+int manager_on_fence_start_failed(sd_event_source *s, void *userdata);
 void manager_apply_admin(struct manager *m, const struct ha_msg *msg, const struct peer_info *from);
 int manager_resources_setup(struct manager *m);
 void manager_resources_free(struct manager *m);
