@@ -310,10 +310,18 @@ static bool must_wait(const struct manager *m) {
         return g->target != RES_TARGET_NONE || (g->running >= 0 && g->r[g->running].retire);
 }
 
-void manager_reload_continue(struct manager *m) {
+/* A reload waiting for its retired resources to stop looks again after
+ * anything the loop ran (a post source: no resource code calls it), and
+ * before the resource loop takes its next step (a priority above the
+ * kick's), so that step is the new group's. */
+static int on_reload_continue(sd_event_source *s, void *userdata) {
+        struct manager *m = userdata;
+
         if (!m->reload_pending || must_wait(m))
-                return;
+                return 0;
+        m->reload_continue_event = sd_event_source_disable_unref(m->reload_continue_event);
         apply(m, TAKE_PTR(m->reload_pending));
+        return 0;
 }
 
 int manager_reload(struct manager *m, char **message) {
@@ -355,7 +363,14 @@ int manager_reload(struct manager *m, char **message) {
         if (retiring > 0 && must_wait(m)) {
                 log_notice("reload: %s is valid; stopping the %u resource%s it removes or changes first",
                            nc->path, retiring, retiring == 1 ? "" : "s");
+                r = sd_event_add_post(m->event, &m->reload_continue_event, on_reload_continue, m);
+                if (r < 0) {
+                        *message = strdup("cannot wait for the resources to stop (out of memory)");
+                        return r;
+                }
+                (void) sd_event_source_set_priority(m->reload_continue_event, SD_EVENT_PRIORITY_NORMAL - 1);
                 m->reload_pending = TAKE_PTR(nc);
+                /* The resource loop stops the retired ones. */
                 manager_resources_kick(m);
                 r = asprintf(message, "reloading: stopping %u resource%s first", retiring, retiring == 1 ? "" : "s");
         } else {

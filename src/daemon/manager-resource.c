@@ -16,13 +16,9 @@
 #include "ocf.h"
 #include "systemd-unit.h"
 
-static void kick(struct manager *m) {
+void manager_resources_kick(struct manager *m) {
         if (m->res_kick)
                 sd_event_source_set_enabled(m->res_kick, SD_EVENT_ONESHOT);
-}
-
-void manager_resources_kick(struct manager *m) {
-        kick(m);
 }
 
 static enum res_target target_of(const struct manager *m) {
@@ -60,7 +56,7 @@ void manager_resources_update(struct manager *m) {
                          m->resources.r[m->resources.running].cfg->name);
                 cancel_running(m);
         }
-        kick(m);
+        manager_resources_kick(m);
 }
 
 static void after_result(struct manager *m) {
@@ -78,7 +74,7 @@ static void after_result(struct manager *m) {
                 manager_elect(m, election_set_held(&m->election, now_usec(), held, stuck));
         }
         manager_changed(m);
-        kick(m);
+        manager_resources_kick(m);
 }
 
 static void result(struct manager *m, int rc, usec_t duration) {
@@ -185,14 +181,14 @@ static void run(struct manager *m, const struct res_step *s) {
 
 static void finish_leave(struct manager *m);
 
-static int on_kick(sd_event_source *src, void *userdata) {
+/* The resource loop's one step: the next action, leaving when all is
+ * down, or the timer for the next one due. */
+static int on_resources_kick(sd_event_source *src, void *userdata) {
         struct manager *m = userdata;
         struct res_step s;
         usec_t now = now_usec();
 
         sd_event_source_set_enabled(src, SD_EVENT_OFF);
-        if (m->reload_pending)
-                manager_reload_continue(m);
         if (res_group_next(&m->resources, now, &s)) {
                 run(m, &s);
                 return 0;
@@ -208,7 +204,7 @@ static int on_kick(sd_event_source *src, void *userdata) {
 }
 
 static int on_res_timer(sd_event_source *src, uint64_t usec, void *userdata) {
-        kick(userdata);
+        manager_resources_kick(userdata);
         return 0;
 }
 
@@ -230,7 +226,7 @@ static int resources_wire(struct manager *m) {
         }
         if (m->res_kick)
                 return 0;
-        if ((r = sd_event_add_defer(m->event, &m->res_kick, on_kick, m)) < 0 ||
+        if ((r = sd_event_add_defer(m->event, &m->res_kick, on_resources_kick, m)) < 0 ||
             (r = sd_event_add_time(m->event, &m->res_timer, CLOCK_MONOTONIC, USEC_INFINITY, 1000, on_res_timer, m)) < 0)
                 return log_error_errno(r, "cannot set up the resource timers: %m");
         sd_event_source_set_enabled(m->res_timer, SD_EVENT_OFF);
@@ -260,7 +256,7 @@ int manager_resources_reloaded(struct manager *m) {
         m->resources.target = RES_TARGET_NONE;
         manager_resources_update(m);
         after_result(m);
-        kick(m);
+        manager_resources_kick(m);
         return 0;
 }
 

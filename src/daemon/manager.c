@@ -682,6 +682,7 @@ struct manager *manager_free(struct manager *m) {
         child_cancel(m->notify_job);
         sd_event_unref(m->event);
         proto_key_wipe(&m->key);
+        sd_event_source_disable_unref(m->reload_continue_event);
         config_free(m->reload_pending);
         config_free(m->config);
         free(m->vips);

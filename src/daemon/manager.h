@@ -119,6 +119,7 @@ struct manager {
         struct restart_check *restart_check; /* SIGTERM: is systemd restarting us? */
         bool resumed;                   /* took the role back after a restart */
         struct ha_config *reload_pending; /* valid, waiting for retired resources to stop */
+        sd_event_source *reload_continue_event; /* post: may it go on now? */
         struct events events;           /* the history */
         struct child_job *notify_job;   /* the notify hook running */
         uint64_t notify_next;           /* the next event for it */
@@ -212,11 +213,9 @@ void manager_event(struct manager *m, struct ha_event *e);
  * what happens; on failure it holds the FILE:LINE errors, and the running
  * config stays. The caller frees *MESSAGE. */
 int manager_reload(struct manager *m, char **message);
-/* A reload waits for the resources it removes to stop: the resource loop
- * calls this when it is idle. */
-void manager_reload_continue(struct manager *m);
 /* After a reload swapped the config: the resource group is new. */
 int manager_resources_reloaded(struct manager *m);
+/* The resource loop takes its next step from the loop (a defer source). */
 void manager_resources_kick(struct manager *m);
 /* hactl resource restart|cleanup NAME */
 int manager_resource_action(struct manager *m, const char *name, bool cleanup, const char **error);
