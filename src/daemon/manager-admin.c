@@ -27,7 +27,7 @@ void manager_on_health(void *userdata) {
         manager_changed(m);
 }
 
-static int save_admin(struct manager *m, bool standby, bool maintenance) {
+static int set_admin_state(struct manager *m, bool standby, bool maintenance) {
         struct ha_state st = m->state;
         st.standby = standby;
         st.maintenance = maintenance;
@@ -43,7 +43,7 @@ static int save_admin(struct manager *m, bool standby, bool maintenance) {
         return 0;
 }
 
-static void request(struct manager *m, uint8_t op, const char *node) {
+static void send_admin_request(struct manager *m, uint8_t op, const char *node) {
         m->admin_op = op;
         strscpy(m->admin_node, sizeof(m->admin_node), node);
         m->admin_until = now_usec() + ADMIN_REQUEST_USEC;
@@ -91,7 +91,7 @@ void manager_apply_admin(struct manager *m, const struct ha_msg *msg, const stru
         log_notice("%s asks: %s", from->node->name,
                    standby != m->state.standby ? (standby ? "standby" : "online") :
                    (maintenance ? "maintenance on" : "maintenance off"));
-        (void) save_admin(m, standby, maintenance);
+        (void) set_admin_state(m, standby, maintenance);
 }
 
 static void admin_event(struct manager *m, const char *action, const char *node, const char *message) {
@@ -151,7 +151,7 @@ int manager_set_standby(struct manager *m, const char *node, bool on, const char
                 log_notice("operator: %s", on ? "standby" : "online");
                 admin_event(m, on ? "standby" : "online", "", on ? "this node put in standby by the operator" :
                             "this node put online by the operator");
-                int r = save_admin(m, on, m->state.maintenance);
+                int r = set_admin_state(m, on, m->state.maintenance);
                 if (r < 0)
                         *error = "cannot write the state dir (see the log)";
                 return r;
@@ -164,7 +164,7 @@ int manager_set_standby(struct manager *m, const char *node, bool on, const char
                 *error = "that node is not reachable";
                 return -EHOSTDOWN;
         }
-        request(m, on ? HA_ADMIN_STANDBY : HA_ADMIN_ONLINE, node);
+        send_admin_request(m, on ? HA_ADMIN_STANDBY : HA_ADMIN_ONLINE, node);
         admin_event(m, on ? "standby" : "online", node, on ? "the other node put in standby by the operator" :
                     "the other node put online by the operator");
         return 0;
@@ -180,13 +180,13 @@ int manager_set_maintenance(struct manager *m, bool on, const char **error) {
         log_notice("operator: maintenance %s", on ? "on" : "off");
         admin_event(m, on ? "maintenance-on" : "maintenance-off", "",
                     on ? "maintenance on: touching nothing" : "maintenance off");
-        int r = save_admin(m, m->state.standby, on);
+        int r = set_admin_state(m, m->state.standby, on);
         if (r < 0) {
                 *error = "cannot write the state dir (see the log)";
                 return r;
         }
         if (p && p->state == PEER_ALIVE)
-                request(m, on ? HA_ADMIN_MAINTENANCE_ON : HA_ADMIN_MAINTENANCE_OFF, p->name);
+                send_admin_request(m, on ? HA_ADMIN_MAINTENANCE_ON : HA_ADMIN_MAINTENANCE_OFF, p->name);
         else
                 log_warning("maintenance %s here only: %s is not reachable", on ? "on" : "off",
                             p ? p->name : "the other node");

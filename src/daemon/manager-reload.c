@@ -188,7 +188,7 @@ static void reload_event(struct manager *m, const char *action, const char *mess
 
 /* Swaps in NC: everything that points into the old config is pointed
  * into the new one, and the old one is freed. */
-static void apply(struct manager *m, struct ha_config *nc) {
+static void apply_config(struct manager *m, struct ha_config *nc) {
         struct ha_config *oc = m->config;
         unsigned vips_added = 0, vips_removed = 0, vips_kept = 0, res_added = 0, res_removed = 0;
 
@@ -320,7 +320,7 @@ static int on_reload_continue(sd_event_source *s, void *userdata) {
         if (!m->reload_pending || must_wait(m))
                 return 0;
         m->reload_continue_event = sd_event_source_disable_unref(m->reload_continue_event);
-        apply(m, TAKE_PTR(m->reload_pending));
+        apply_config(m, TAKE_PTR(m->reload_pending));
         return 0;
 }
 
@@ -374,7 +374,7 @@ int manager_reload(struct manager *m, char **message) {
                 manager_resources_kick(m);
                 r = asprintf(message, "reloading: stopping %u resource%s first", retiring, retiring == 1 ? "" : "s");
         } else {
-                apply(m, TAKE_PTR(nc));
+                apply_config(m, TAKE_PTR(nc));
                 r = asprintf(message, "reloaded");
         }
         if (r < 0)

@@ -32,13 +32,13 @@ int manager_backup_start_now(struct manager *m, const struct ha_backup *b, const
         return 1;
 }
 
-static const struct backup_entry *find_const(struct manager *m, const char *id) {
+static const struct backup_entry *catalog_entry(struct manager *m, const char *id) {
         return catalog_find(&m->backups->cat, id);
 }
 
 /* A verify or restore waits for a prune, verify or restore here (one at a
  * time), and for the peer's retention deleting: true, with why in ERRBUF. */
-static bool busy(struct manager *m, const char *name, char *errbuf, size_t len) {
+static bool must_wait_to_read(struct manager *m, const char *name, char *errbuf, size_t len) {
         if (backup_task_find(m, name, false))
                 snprintf(errbuf, len, "a prune, verify or restore of %s is running; try again", name);
         else if (manager_backup_peer_busy(m, name) & HA_BUSY_DELETING)
@@ -50,7 +50,7 @@ static bool busy(struct manager *m, const char *name, char *errbuf, size_t len) 
 }
 
 int manager_backup_verify(struct manager *m, const char *id, sd_bus_message *reply, char *errbuf, size_t len) {
-        const struct backup_entry *e = find_const(m, id);
+        const struct backup_entry *e = catalog_entry(m, id);
 
         if (!e || e->status != BACKUP_OK) {
                 snprintf(errbuf, len, "%s: %s", id, e ? "not a good backup (its status is not ok)" : "no such backup");
@@ -60,7 +60,7 @@ int manager_backup_verify(struct manager *m, const char *id, sd_bus_message *rep
                 snprintf(errbuf, len, "%s: its [backup %s] is no longer configured", id, e->name);
                 return -ENOENT;
         }
-        if (busy(m, e->name, errbuf, len))
+        if (must_wait_to_read(m, e->name, errbuf, len))
                 return -EBUSY;
         struct backup_task *t = backup_task_new(m, TASK_VERIFY, e->name, 1);
         if (!t)
@@ -77,7 +77,7 @@ int manager_backup_verify(struct manager *m, const char *id, sd_bus_message *rep
 
 int manager_backup_restore(struct manager *m, const char *name, const char *id, int64_t before_us,
                            const char *target, sd_bus_message *reply, char *errbuf, size_t len) {
-        const struct backup_entry *e = id[0] ? find_const(m, id) : backup_before(&m->backups->cat, name, before_us);
+        const struct backup_entry *e = id[0] ? catalog_entry(m, id) : backup_before(&m->backups->cat, name, before_us);
         const struct backup_entry **chain;
 
         if (!config_find_backup(m->config, name)) {
@@ -93,7 +93,7 @@ int manager_backup_restore(struct manager *m, const char *name, const char *id, 
                 snprintf(errbuf, len, "the target must be an absolute path");
                 return -EINVAL;
         }
-        if (busy(m, name, errbuf, len))
+        if (must_wait_to_read(m, name, errbuf, len))
                 return -EBUSY;
         if (!(chain = malloc(MAX_CHAIN * sizeof(*chain))))
                 return -ENOMEM;

@@ -47,7 +47,7 @@ static int64_t jint(json_object *o, const char *key) {
         return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
 }
 
-static bool copy(char *dst, size_t len, const char *s, bool required) {
+static bool copy_field(char *dst, size_t len, const char *s, bool required) {
         if (!s)
                 return !required && (dst[0] = '\0', true);
         if (strlen(s) >= len || (required && !s[0]))
@@ -61,11 +61,12 @@ static bool entry_from_json(json_object *o, struct backup_entry *e) {
         int st = status ? backup_status_from_string(status) : -1;
 
         *e = (struct backup_entry) {};
-        if (!copy(e->id, sizeof(e->id), jstr(o, "id"), true) || !copy(e->name, sizeof(e->name), jstr(o, "name"), true) ||
-            !copy(e->parent, sizeof(e->parent), jstr(o, "parent"), false) ||
-            !copy(e->node, sizeof(e->node), jstr(o, "node"), true) || !copy(e->by, sizeof(e->by), jstr(o, "by"), true) ||
-            !copy(e->location, sizeof(e->location), jstr(o, "location"), false) ||
-            !copy(e->reason, sizeof(e->reason), jstr(o, "reason"), false) || st < 0 || !kind)
+        if (!copy_field(e->id, sizeof(e->id), jstr(o, "id"), true) ||
+            !copy_field(e->name, sizeof(e->name), jstr(o, "name"), true) ||
+            !copy_field(e->parent, sizeof(e->parent), jstr(o, "parent"), false) ||
+            !copy_field(e->node, sizeof(e->node), jstr(o, "node"), true) || !copy_field(e->by, sizeof(e->by), jstr(o, "by"), true) ||
+            !copy_field(e->location, sizeof(e->location), jstr(o, "location"), false) ||
+            !copy_field(e->reason, sizeof(e->reason), jstr(o, "reason"), false) || st < 0 || !kind)
                 return false;
         e->status = (uint8_t) st;
         e->kind = 255;
