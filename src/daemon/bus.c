@@ -16,6 +16,9 @@ struct bus {
         struct manager *m;
         sd_bus *bus;
         sd_event_source *retry;
+        sd_event_source *publish;       /* post: after any other source ran */
+        sd_event_source *publish_last;  /* exit: a change made just before the loop ends */
+        uint64_t published;             /* m->changes when last published */
         bool warned;            /* "cannot connect" said once until it works */
 };
 
@@ -224,6 +227,36 @@ static void bus_schedule_retry(struct bus *b) {
         sd_event_source_set_enabled(b->retry, SD_EVENT_ONESHOT);
 }
 
+/* Once per turn of the loop (networkd's pattern): however many times the
+ * manager counted a change while it handled one source, one
+ * PropertiesChanged. */
+static int on_publish(sd_event_source *s, void *userdata) {
+        struct bus *b = userdata;
+
+        if (b->published == b->m->changes)
+                return 0;
+        b->published = b->m->changes;
+        if (b->bus)
+                (void) sd_bus_emit_properties_changed(b->bus, HA_BUS_PATH, HA_BUS_INTERFACE, "Role", "Term", "Leader",
+                                                      NULL);
+        return 0;
+}
+
+/* The manager's event hook: the Event signal, at once, so that it goes out
+ * before the answer to the call that caused it. */
+static void on_manager_event(void *userdata, const struct ha_event *e) {
+        struct bus *b = userdata;
+
+        if (!b->bus)
+                return;
+        json_object *o = event_to_json(e);
+        if (!o)
+                return;
+        (void) sd_bus_emit_signal(b->bus, HA_BUS_PATH, HA_BUS_INTERFACE, "Event", "s",
+                                  json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+}
+
 int bus_new(sd_event *event, struct manager *m, struct bus **ret) {
         struct bus *b = calloc(1, sizeof(*b));
         int r;
@@ -232,12 +265,16 @@ int bus_new(sd_event *event, struct manager *m, struct bus **ret) {
                 return -ENOMEM;
         b->event = event;
         b->m = m;
-        r = sd_event_add_time(event, &b->retry, CLOCK_MONOTONIC, USEC_INFINITY, 0, on_retry, b);
-        if (r < 0) {
-                free(b);
+        b->published = m->changes;
+        if ((r = sd_event_add_time(event, &b->retry, CLOCK_MONOTONIC, USEC_INFINITY, 0, on_retry, b)) < 0 ||
+            (r = sd_event_add_post(event, &b->publish, on_publish, b)) < 0 ||
+            (r = sd_event_add_exit(event, &b->publish_last, on_publish, b)) < 0) {
+                bus_free(b);
                 return r;
         }
         sd_event_source_set_enabled(b->retry, SD_EVENT_OFF);
+        m->event_hook = on_manager_event;
+        m->event_hook_userdata = b;
         on_retry(b->retry, 0, b);
         *ret = b;
         return 0;
@@ -248,23 +285,8 @@ struct bus *bus_free(struct bus *b) {
                 return NULL;
         sd_bus_flush_close_unref(b->bus);
         sd_event_source_disable_unref(b->retry);
+        sd_event_source_disable_unref(b->publish);
+        sd_event_source_disable_unref(b->publish_last);
         free(b);
         return NULL;
-}
-
-void bus_emit_changed(struct bus *b) {
-        if (!b || !b->bus)
-                return;
-        (void) sd_bus_emit_properties_changed(b->bus, HA_BUS_PATH, HA_BUS_INTERFACE, "Role", "Term", "Leader", NULL);
-}
-
-void bus_emit_event(struct bus *b, const struct ha_event *e) {
-        if (!b || !b->bus)
-                return;
-        json_object *o = event_to_json(e);
-        if (!o)
-                return;
-        (void) sd_bus_emit_signal(b->bus, HA_BUS_PATH, HA_BUS_INTERFACE, "Event", "s",
-                                  json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-        json_object_put(o);
 }

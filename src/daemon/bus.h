@@ -11,17 +11,16 @@
 
 struct bus;
 struct manager;
-struct ha_event;
 
-/* Connects (or keeps trying to) on EVENT. Only fails when out of memory. */
+/* Connects (or keeps trying to) on EVENT and serves M. The bus reads the
+ * manager, which never calls it: it hooks on M's events (the Event signal)
+ * and, after each turn of the loop in which M counted a change, emits
+ * PropertiesChanged for Role, Term and Leader. Only fails when out of
+ * memory. */
 int bus_new(sd_event *event, struct manager *m, struct bus **ret);
+/* Sends what is queued (answers to calls M ended) and closes. Free M
+ * first: the bus does not touch it here. */
 struct bus *bus_free(struct bus *b);
-
-/* Emits PropertiesChanged for Role, Term and Leader. */
-void bus_emit_changed(struct bus *b);
-
-/* Emits the Event signal: the event as one JSON object. */
-void bus_emit_event(struct bus *b, const struct ha_event *e);
 
 /* org.had1.Backup (backup-bus.c). */
 extern const sd_bus_vtable bus_backup_vtable[];

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
@@ -39,6 +40,7 @@ int main(int argc, char **argv) {
         char node[HA_NAME_MAX] = "";
         struct ha_config *config = NULL;
         struct manager *m = NULL;
+        struct bus *bus = NULL;
         _cleanup_free_ char *errors = NULL;
         bool witness = false;
         int c, r;
@@ -105,7 +107,19 @@ int main(int argc, char **argv) {
         r = manager_new(config, node, state_dir, &m);
         if (r < 0)
                 return 1;
+        /* The D-Bus API reads the manager and hooks on it; the manager
+         * does not know it. */
+        r = bus_new(m->event, m, &bus);
+        if (r < 0) {
+                log_error_errno(r, "cannot set up the D-Bus API: %m");
+                manager_free(m);
+                return 1;
+        }
         r = manager_run(m);
+        /* The manager first: it answers the calls still waiting (a verify,
+         * a restore) and tells of the backups it aborts; the bus then
+         * sends that and closes. */
         manager_free(m);
+        bus_free(bus);
         return r < 0 ? 1 : 0;
 }

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "child.h"
-#include "bus.h"
 #include "health.h"
 #include "log.h"
 #include "manager.h"
@@ -19,17 +18,16 @@
 
 void manager_on_health(void *userdata) {
         struct manager *m = userdata;
-        struct election_before s = election_before(&m->election);
         bool ok = health_ok(m->health) && !m->res_failed;
         uint32_t prio = health_priority(m->health, m->self->priority);
 
         if (ok != m->election.healthy || prio != m->election.priority)
                 log_notice("health: %s, effective priority %" PRIu32, ok ? "healthy" : "unhealthy", prio);
-        manager_handle(m, election_set_health(&m->election, now_usec(), ok, health_all_failed(m->health), prio), &s);
-        bus_emit_changed(m->bus);
+        manager_elect(m, election_set_health(&m->election, now_usec(), ok, health_all_failed(m->health), prio));
+        manager_changed(m);
 }
 
-static int save_admin(struct manager *m, bool standby, bool maintenance) {
+static int set_admin_state(struct manager *m, bool standby, bool maintenance) {
         struct ha_state st = m->state;
         st.standby = standby;
         st.maintenance = maintenance;
@@ -37,21 +35,19 @@ static int save_admin(struct manager *m, bool standby, bool maintenance) {
         if (r < 0)
                 return log_error_errno(r, "cannot write %s/state: %m; setting not changed", m->state_dir);
         m->state = st;
-        struct election_before s = election_before(&m->election);
-        manager_handle(m, election_set_admin(&m->election, now_usec(), standby, maintenance), &s);
+        manager_elect(m, election_set_admin(&m->election, now_usec(), standby, maintenance));
         /* Out of maintenance: make the kernel match the role again. */
         if (!maintenance && manager_reconcile(m, "maintenance off") > 0)
                 manager_start_announcing(m);
-        bus_emit_changed(m->bus);
+        manager_changed(m);
         return 0;
 }
 
-static void request(struct manager *m, uint8_t op, const char *node) {
+static void send_admin_request(struct manager *m, uint8_t op, const char *node) {
         m->admin_op = op;
         strscpy(m->admin_node, sizeof(m->admin_node), node);
         m->admin_until = now_usec() + ADMIN_REQUEST_USEC;
-        struct election_before s = election_before(&m->election);
-        manager_handle(m, ELECTION_SEND_NOW, &s);
+        manager_elect(m, ELECTION_SEND_NOW);
 }
 
 static bool request_done(uint8_t op, uint32_t flags) {
@@ -95,7 +91,7 @@ void manager_apply_admin(struct manager *m, const struct ha_msg *msg, const stru
         log_notice("%s asks: %s", from->node->name,
                    standby != m->state.standby ? (standby ? "standby" : "online") :
                    (maintenance ? "maintenance on" : "maintenance off"));
-        (void) save_admin(m, standby, maintenance);
+        (void) set_admin_state(m, standby, maintenance);
 }
 
 static void admin_event(struct manager *m, const char *action, const char *node, const char *message) {
@@ -108,7 +104,7 @@ static void admin_event(struct manager *m, const char *action, const char *node,
 
 int manager_switchover(struct manager *m, const char *target, const char **error) {
         const struct election_peer *p = election_partner(&m->election);
-        struct election_before s = election_before(&m->election);
+        struct election_checkpoint before = election_checkpoint_take(&m->election);
         unsigned actions = 0;
 
         if (m->self->witness) {
@@ -140,7 +136,7 @@ int manager_switchover(struct manager *m, const char *target, const char **error
         log_notice("switchover requested by the operator: %s", m->election.role == HA_ROLE_ACTIVE ?
                    "handing over" : "asking the active node to hand over");
         admin_event(m, "switchover", target && target[0] ? target : p->name, "switchover asked by the operator");
-        manager_handle(m, actions, &s);
+        manager_apply_election(m, actions, &before);
         return 0;
 }
 
@@ -155,7 +151,7 @@ int manager_set_standby(struct manager *m, const char *node, bool on, const char
                 log_notice("operator: %s", on ? "standby" : "online");
                 admin_event(m, on ? "standby" : "online", "", on ? "this node put in standby by the operator" :
                             "this node put online by the operator");
-                int r = save_admin(m, on, m->state.maintenance);
+                int r = set_admin_state(m, on, m->state.maintenance);
                 if (r < 0)
                         *error = "cannot write the state dir (see the log)";
                 return r;
@@ -168,7 +164,7 @@ int manager_set_standby(struct manager *m, const char *node, bool on, const char
                 *error = "that node is not reachable";
                 return -EHOSTDOWN;
         }
-        request(m, on ? HA_ADMIN_STANDBY : HA_ADMIN_ONLINE, node);
+        send_admin_request(m, on ? HA_ADMIN_STANDBY : HA_ADMIN_ONLINE, node);
         admin_event(m, on ? "standby" : "online", node, on ? "the other node put in standby by the operator" :
                     "the other node put online by the operator");
         return 0;
@@ -184,13 +180,13 @@ int manager_set_maintenance(struct manager *m, bool on, const char **error) {
         log_notice("operator: maintenance %s", on ? "on" : "off");
         admin_event(m, on ? "maintenance-on" : "maintenance-off", "",
                     on ? "maintenance on: touching nothing" : "maintenance off");
-        int r = save_admin(m, m->state.standby, on);
+        int r = set_admin_state(m, m->state.standby, on);
         if (r < 0) {
                 *error = "cannot write the state dir (see the log)";
                 return r;
         }
         if (p && p->state == PEER_ALIVE)
-                request(m, on ? HA_ADMIN_MAINTENANCE_ON : HA_ADMIN_MAINTENANCE_OFF, p->name);
+                send_admin_request(m, on ? HA_ADMIN_MAINTENANCE_ON : HA_ADMIN_MAINTENANCE_OFF, p->name);
         else
                 log_warning("maintenance %s here only: %s is not reachable", on ? "on" : "off",
                             p ? p->name : "the other node");
@@ -202,7 +198,6 @@ int manager_set_maintenance(struct manager *m, bool on, const char **error) {
 static void on_fenced(void *userdata, int status, usec_t duration) {
         struct manager *m = userdata;
         const struct election_peer *p = election_partner(&m->election);
-        struct election_before s = election_before(&m->election);
         char buf[64];
 
         m->fence_job = NULL;
@@ -223,7 +218,7 @@ static void on_fenced(void *userdata, int status, usec_t duration) {
         snprintf(e.message, sizeof(e.message), "%s %s", p->name,
                  status == 0 ? "is off" : child_status_to_string(status, buf, sizeof(buf)));
         manager_event(m, &e);
-        manager_handle(m, election_fenced(&m->election, now_usec(), status == 0), &s);
+        manager_elect(m, election_fenced(&m->election, now_usec(), status == 0));
 }
 
 void manager_fence(struct manager *m) {
@@ -252,8 +247,16 @@ void manager_fence(struct manager *m) {
                           &m->fence_job);
         if (r < 0) {
                 log_error_errno(r, "fence: cannot run %s: %m", argv[0]);
-                struct election_before s = election_before(&m->election);
                 m->fence_status = CHILD_EXEC_FAILED;
-                manager_handle(m, election_fenced(&m->election, now_usec(), false), &s);
+                /* This runs inside the actions that asked for the fence:
+                 * the election hears of the failure from the loop. */
+                sd_event_source_set_enabled(m->fence_start_failed_event, SD_EVENT_ONESHOT);
         }
+}
+
+int manager_on_fence_start_failed(sd_event_source *s, void *userdata) {
+        struct manager *m = userdata;
+
+        manager_elect(m, election_fenced(&m->election, now_usec(), false));
+        return 0;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The manager's events (events.h): numbered, kept in the history, sent to
- * the journal with HAD_* fields, signalled on D-Bus, and handed to the
- * notify hook - one run at a time, in order, each with its timeout, as a
+ * the journal with HAD_* fields, handed to the event hook bus.c sets (its
+ * Event signal), and to the notify hook program - one run at a time, in order, each with its timeout, as a
  * child of the loop (the heartbeat never waits for it). A hook slower than
  * the events loses the oldest ones (the history is the queue); it is told
  * how many in the log. */
@@ -13,7 +13,6 @@
 #include <systemd/sd-journal.h>
 
 #include "child.h"
-#include "bus.h"
 #include "log.h"
 #include "manager.h"
 
@@ -100,7 +99,8 @@ void manager_event(struct manager *m, struct ha_event *e) {
                                "HAD_TERM=%" PRIu64, e->term, "HAD_ROLE=%s", e->role, "HAD_NODE=%s", m->self->name,
                                "HAD_PEER=%s", e->peer, "HAD_RESOURCE=%s", e->resource, "HAD_ACTION=%s", e->action,
                                "HAD_RC=%s", rc, "HAD_DURATION_MS=%s", dur, NULL);
-        bus_emit_event(m->bus, kept);
+        if (m->event_hook)
+                m->event_hook(m->event_hook_userdata, kept);
         run_notify(m);
 }
 

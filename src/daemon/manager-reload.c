@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bus.h"
 #include "health.h"
 #include "log.h"
 #include "backup-manager.h"
@@ -189,7 +188,7 @@ static void reload_event(struct manager *m, const char *action, const char *mess
 
 /* Swaps in NC: everything that points into the old config is pointed
  * into the new one, and the old one is freed. */
-static void apply(struct manager *m, struct ha_config *nc) {
+static void apply_config(struct manager *m, struct ha_config *nc) {
         struct ha_config *oc = m->config;
         unsigned vips_added = 0, vips_removed = 0, vips_kept = 0, res_added = 0, res_removed = 0;
 
@@ -293,13 +292,12 @@ static void apply(struct manager *m, struct ha_config *nc) {
         if (m->health)
                 manager_on_health(m);
         else {
-                struct election_before b = election_before(&m->election);
-                manager_handle(m, election_tick(&m->election, now_usec()), &b);
+                manager_elect(m, election_tick(&m->election, now_usec()));
         }
         if (manager_reconcile(m, "reload") > 0)
                 manager_start_announcing(m);
         /* The heartbeat timer re-arms itself from the new interval. */
-        bus_emit_changed(m->bus);
+        manager_changed(m);
 }
 
 /* The new config waits while a retired resource acts (its result would
@@ -312,10 +310,18 @@ static bool must_wait(const struct manager *m) {
         return g->target != RES_TARGET_NONE || (g->running >= 0 && g->r[g->running].retire);
 }
 
-void manager_reload_continue(struct manager *m) {
+/* A reload waiting for its retired resources to stop looks again after
+ * anything the loop ran (a post source: no resource code calls it), and
+ * before the resource loop takes its next step (a priority above the
+ * kick's), so that step is the new group's. */
+static int on_reload_continue(sd_event_source *s, void *userdata) {
+        struct manager *m = userdata;
+
         if (!m->reload_pending || must_wait(m))
-                return;
-        apply(m, TAKE_PTR(m->reload_pending));
+                return 0;
+        m->reload_continue_event = sd_event_source_disable_unref(m->reload_continue_event);
+        apply_config(m, TAKE_PTR(m->reload_pending));
+        return 0;
 }
 
 int manager_reload(struct manager *m, char **message) {
@@ -357,11 +363,18 @@ int manager_reload(struct manager *m, char **message) {
         if (retiring > 0 && must_wait(m)) {
                 log_notice("reload: %s is valid; stopping the %u resource%s it removes or changes first",
                            nc->path, retiring, retiring == 1 ? "" : "s");
+                r = sd_event_add_post(m->event, &m->reload_continue_event, on_reload_continue, m);
+                if (r < 0) {
+                        *message = strdup("cannot wait for the resources to stop (out of memory)");
+                        return r;
+                }
+                (void) sd_event_source_set_priority(m->reload_continue_event, SD_EVENT_PRIORITY_NORMAL - 1);
                 m->reload_pending = TAKE_PTR(nc);
+                /* The resource loop stops the retired ones. */
                 manager_resources_kick(m);
                 r = asprintf(message, "reloading: stopping %u resource%s first", retiring, retiring == 1 ? "" : "s");
         } else {
-                apply(m, TAKE_PTR(nc));
+                apply_config(m, TAKE_PTR(nc));
                 r = asprintf(message, "reloaded");
         }
         if (r < 0)

@@ -11,19 +11,14 @@
 #include <string.h>
 
 #include "child.h"
-#include "bus.h"
 #include "log.h"
 #include "manager.h"
 #include "ocf.h"
 #include "systemd-unit.h"
 
-static void kick(struct manager *m) {
+void manager_resources_kick(struct manager *m) {
         if (m->res_kick)
                 sd_event_source_set_enabled(m->res_kick, SD_EVENT_ONESHOT);
-}
-
-void manager_resources_kick(struct manager *m) {
-        kick(m);
 }
 
 static enum res_target target_of(const struct manager *m) {
@@ -61,10 +56,13 @@ void manager_resources_update(struct manager *m) {
                          m->resources.r[m->resources.running].cfg->name);
                 cancel_running(m);
         }
-        kick(m);
+        manager_resources_kick(m);
 }
 
-static void after_result(struct manager *m) {
+/* After a result, an operator's restart or cleanup, or a reload: health
+ * (a failed resource) and the election (held, stuck) learn of it, the bus
+ * of a change, and the resource loop takes its next step. */
+static void resources_changed(struct manager *m) {
         bool failed = res_group_failed(&m->resources);
 
         if (failed != m->res_failed) {
@@ -76,14 +74,13 @@ static void after_result(struct manager *m) {
                 if (stuck && !m->election.stuck)
                         log_error("resources: one could not be stopped; this node keeps the active role "
                                   "rather than hand over on top of it");
-                struct election_before b = election_before(&m->election);
-                manager_handle(m, election_set_held(&m->election, now_usec(), held, stuck), &b);
+                manager_elect(m, election_set_held(&m->election, now_usec(), held, stuck));
         }
-        bus_emit_changed(m->bus);
-        kick(m);
+        manager_changed(m);
+        manager_resources_kick(m);
 }
 
-static void result(struct manager *m, int rc, usec_t duration) {
+static void on_step_result(struct manager *m, int rc, usec_t duration) {
         struct res_group *g = &m->resources;
         if (g->running < 0)
                 return;
@@ -125,19 +122,19 @@ static void result(struct manager *m, int rc, usec_t duration) {
                 log_error("resource %s: failed on this node (%s; %u failure%s): this node can no longer be "
                           "active until 'hactl resource cleanup %s'", r->cfg->name, r->last_error, r->fail_count,
                           r->fail_count == 1 ? "" : "s", r->cfg->name);
-        after_result(m);
+        resources_changed(m);
 }
 
 static void on_agent_done(void *userdata, int status, usec_t duration) {
         struct manager *m = userdata;
         m->res_job = NULL;
-        result(m, ocf_rc_from_status(status), duration);
+        on_step_result(m, ocf_rc_from_status(status), duration);
 }
 
 static void on_unit_done(void *userdata, int rc, usec_t duration) {
         struct manager *m = userdata;
         m->res_unit_op = NULL;
-        result(m, rc, duration);
+        on_step_result(m, rc, duration);
 }
 
 /* vip: resources act at once, through the reconciler. */
@@ -154,7 +151,7 @@ static int run_vip(struct manager *m, const struct res_step *s) {
         return v->held ? OCF_SUCCESS : OCF_NOT_RUNNING;
 }
 
-static void run(struct manager *m, const struct res_step *s) {
+static void run_step(struct manager *m, const struct res_step *s) {
         const struct ha_resource *c = m->resources.r[s->index].cfg;
         int r;
 
@@ -162,7 +159,7 @@ static void run(struct manager *m, const struct res_step *s) {
                 log_info("resource %s: %s", c->name, res_op_to_string(s->op));
         switch (c->cls) {
         case HA_AGENT_VIP:
-                result(m, run_vip(m, s), 0);
+                on_step_result(m, run_vip(m, s), 0);
                 return;
         case HA_AGENT_SYSTEMD: {
                 enum unit_action a = s->op == RES_OP_START ? UNIT_START : s->op == RES_OP_STOP ? UNIT_STOP : UNIT_MONITOR;
@@ -181,22 +178,22 @@ static void run(struct manager *m, const struct res_step *s) {
         }
         if (r < 0) {
                 log_error_errno(r, "resource %s: cannot run %s: %m", c->name, res_op_to_string(s->op));
-                result(m, OCF_ERR_GENERIC, 0);
+                on_step_result(m, OCF_ERR_GENERIC, 0);
         }
 }
 
 static void finish_leave(struct manager *m);
 
-static int on_kick(sd_event_source *src, void *userdata) {
+/* The resource loop's one step: the next action, leaving when all is
+ * down, or the timer for the next one due. */
+static int on_resources_kick(sd_event_source *src, void *userdata) {
         struct manager *m = userdata;
         struct res_step s;
         usec_t now = now_usec();
 
         sd_event_source_set_enabled(src, SD_EVENT_OFF);
-        if (m->reload_pending)
-                manager_reload_continue(m);
         if (res_group_next(&m->resources, now, &s)) {
-                run(m, &s);
+                run_step(m, &s);
                 return 0;
         }
         if (m->leaving && res_group_settled(&m->resources)) {
@@ -210,7 +207,7 @@ static int on_kick(sd_event_source *src, void *userdata) {
 }
 
 static int on_res_timer(sd_event_source *src, uint64_t usec, void *userdata) {
-        kick(userdata);
+        manager_resources_kick(userdata);
         return 0;
 }
 
@@ -232,7 +229,7 @@ static int resources_wire(struct manager *m) {
         }
         if (m->res_kick)
                 return 0;
-        if ((r = sd_event_add_defer(m->event, &m->res_kick, on_kick, m)) < 0 ||
+        if ((r = sd_event_add_defer(m->event, &m->res_kick, on_resources_kick, m)) < 0 ||
             (r = sd_event_add_time(m->event, &m->res_timer, CLOCK_MONOTONIC, USEC_INFINITY, 1000, on_res_timer, m)) < 0)
                 return log_error_errno(r, "cannot set up the resource timers: %m");
         sd_event_source_set_enabled(m->res_timer, SD_EVENT_OFF);
@@ -261,8 +258,8 @@ int manager_resources_reloaded(struct manager *m) {
         /* New resources are probed, then brought where the role wants. */
         m->resources.target = RES_TARGET_NONE;
         manager_resources_update(m);
-        after_result(m);
-        kick(m);
+        resources_changed(m);
+        manager_resources_kick(m);
         return 0;
 }
 
@@ -298,7 +295,7 @@ int manager_resource_action(struct manager *m, const char *name, bool cleanup, c
         snprintf(e.message, sizeof(e.message), "resource %s: %s asked by the operator", name,
                  cleanup ? "cleanup" : "restart");
         manager_event(m, &e);
-        after_result(m);
+        resources_changed(m);
         return 0;
 }
 

@@ -10,7 +10,6 @@
 
 #include "child.h"
 #include "announce.h"
-#include "bus.h"
 #include "health.h"
 #include "role-hold.h"
 #include "key.h"
@@ -128,9 +127,8 @@ static void arm_election_timer(struct manager *m) {
 
 static int on_election_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         struct manager *m = userdata;
-        struct election_before b = election_before(&m->election);
 
-        manager_handle(m, election_tick(&m->election, now_usec()), &b);
+        manager_elect(m, election_tick(&m->election, now_usec()));
         return 0;
 }
 
@@ -158,7 +156,7 @@ static void log_peers(struct manager *m) {
         }
 }
 
-void manager_handle(struct manager *m, unsigned actions, const struct election_before *before) {
+static void apply_election(struct manager *m, unsigned actions, const struct election_checkpoint *before) {
         struct election *e = &m->election;
         int r;
 
@@ -231,7 +229,7 @@ void manager_handle(struct manager *m, unsigned actions, const struct election_b
                 if (manager_reconcile(m, e->role == HA_ROLE_ACTIVE ? "became active" : "no longer active") > 0)
                         manager_start_announcing(m);
                 notify_status(m);
-                bus_emit_changed(m->bus);
+                manager_changed(m);
         } else if (actions & ELECTION_ANNOUNCE) {
                 log_notice("another node also claimed the active role; announcing the VIPs again");
                 manager_reconcile(m, "still active");
@@ -244,6 +242,36 @@ void manager_handle(struct manager *m, unsigned actions, const struct election_b
         arm_election_timer(m);
         if (m->resources.n > 0)
                 manager_resources_update(m);
+}
+
+void manager_apply_election(struct manager *m, unsigned actions, const struct election_checkpoint *before) {
+        if (m->applying_election) {
+                log_error("BUG: election actions 0x%x asked for while others are half applied; applying them "
+                          "after, from the loop", actions);
+                /* The oldest checkpoint: a revert undoes every input since. */
+                if (!m->election_deferred)
+                        m->deferred_before = *before;
+                m->election_deferred = true;
+                m->deferred_actions |= actions;
+                sd_event_source_set_enabled(m->apply_deferred_event, SD_EVENT_ONESHOT);
+                return;
+        }
+        m->applying_election = true;
+        apply_election(m, actions, before);
+        m->applying_election = false;
+}
+
+static int on_apply_deferred(sd_event_source *s, void *userdata) {
+        struct manager *m = userdata;
+        struct election_checkpoint before = m->deferred_before;
+        unsigned actions = m->deferred_actions;
+
+        if (!m->election_deferred)
+                return 0;
+        m->election_deferred = false;
+        m->deferred_actions = 0;
+        manager_apply_election(m, actions, &before);
+        return 0;
 }
 
 static void on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t len, const struct ha_addr *from) {
@@ -307,21 +335,18 @@ static void on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t 
         pi->n_resources = msg.n_resources;
         memcpy(pi->resources, msg.resources, msg.n_resources);
 
-        struct election_before b = election_before(&m->election);
-        manager_handle(m, election_receive(&m->election, now, &hb), &b);
+        manager_elect(m, election_receive(&m->election, now, &hb));
         manager_apply_admin(m, &msg, pi);
         manager_backups_on_heartbeat(m, (unsigned) (pi - m->peers), link, &msg);
 }
 
 void manager_leave(struct manager *m) {
-        struct election_before b = election_before(&m->election);
-
         m->stopping = true;
         /* A backup running here is aborted and recorded so. */
         manager_backups_evaluate(m);
         /* Drops the VIPs first (the role change reconciles), then tells the
          * peer, which takes over at once. */
-        manager_handle(m, election_leave(&m->election, now_usec()), &b);
+        manager_elect(m, election_leave(&m->election, now_usec()));
         for (int i = 1; i < LEAVING_COPIES; i++)
                 send_heartbeat(m);
         sd_event_exit(m->event, 0);
@@ -509,11 +534,15 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
         if ((r = sd_event_add_time(m->event, &m->heartbeat_timer, CLOCK_MONOTONIC, now, 1, on_heartbeat_timer, m)) < 0 ||
             (r = sd_event_add_time(m->event, &m->election_timer, CLOCK_MONOTONIC, USEC_INFINITY, 1, on_election_timer, m)) < 0 ||
             (r = sd_event_add_time(m->event, &m->announce_timer, CLOCK_MONOTONIC, USEC_INFINITY, 1, manager_on_announce_timer, m)) < 0 ||
-            (r = sd_event_add_defer(m->event, &m->reconcile_event, manager_on_reconcile, m)) < 0)
+            (r = sd_event_add_defer(m->event, &m->reconcile_event, manager_on_reconcile, m)) < 0 ||
+            (r = sd_event_add_defer(m->event, &m->apply_deferred_event, on_apply_deferred, m)) < 0 ||
+            (r = sd_event_add_defer(m->event, &m->fence_start_failed_event, manager_on_fence_start_failed, m)) < 0)
                 goto fail;
         sd_event_source_set_priority(m->heartbeat_timer, SD_EVENT_PRIORITY_IMPORTANT);
         sd_event_source_set_priority(m->election_timer, SD_EVENT_PRIORITY_IMPORTANT);
         sd_event_source_set_enabled(m->reconcile_event, SD_EVENT_OFF);
+        sd_event_source_set_enabled(m->apply_deferred_event, SD_EVENT_OFF);
+        sd_event_source_set_enabled(m->fence_start_failed_event, SD_EVENT_OFF);
 
         if (!m->self->witness) {
                 if ((r = vip_nl_new(&m->nl)) < 0) {
@@ -526,9 +555,6 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
                         goto fail;
         }
         r = transport_new(m->event, config, m->self, on_packet, m, &m->transport);
-        if (r < 0)
-                goto fail;
-        r = bus_new(m->event, m, &m->bus);
         if (r < 0)
                 goto fail;
         r = manager_resources_setup(m);
@@ -593,7 +619,7 @@ int manager_run(struct manager *m) {
         uint64_t term;
         usec_t until, now = now_usec();
         if (role_hold_get(m->hold, &term, &until)) {
-                struct election_before b = election_before(&m->election);
+                struct election_checkpoint before = election_checkpoint_take(&m->election);
                 unsigned actions = election_resume(&m->election, now, term, until);
                 if (actions) {
                         log_notice("resuming the active role of term %" PRIu64 " (assured for %" PRIu64
@@ -601,7 +627,7 @@ int manager_run(struct manager *m) {
                                    (uint64_t) ((until - now) / USEC_PER_MSEC));
                         m->resumed = true;
                         manager_vips_adopt(m);
-                        manager_handle(m, actions, &b);
+                        manager_apply_election(m, actions, &before);
                 } else {
                         log_notice("was active in term %" PRIu64 " before the restart, but %s: starting as a "
                                    "candidate", term, term != m->state.term ? "the term has changed since" :
@@ -628,7 +654,6 @@ struct manager *manager_free(struct manager *m) {
         if (!m)
                 return NULL;
         manager_backups_free(m);
-        bus_free(m->bus);
         restart_check_free(m->restart_check);
         role_hold_close(m->hold);
         child_cancel(m->fence_job);
@@ -642,12 +667,15 @@ struct manager *manager_free(struct manager *m) {
         sd_event_source_disable_unref(m->election_timer);
         sd_event_source_disable_unref(m->announce_timer);
         sd_event_source_disable_unref(m->reconcile_event);
+        sd_event_source_disable_unref(m->apply_deferred_event);
+        sd_event_source_disable_unref(m->fence_start_failed_event);
         sd_event_source_disable_unref(m->sigterm);
         sd_event_source_disable_unref(m->sigint);
         sd_event_source_disable_unref(m->sighup);
         child_cancel(m->notify_job);
         sd_event_unref(m->event);
         proto_key_wipe(&m->key);
+        sd_event_source_disable_unref(m->reload_continue_event);
         config_free(m->reload_pending);
         config_free(m->config);
         free(m->vips);

@@ -15,7 +15,27 @@
 #include "resource.h"
 #include "state.h"
 
-struct bus;
+struct ha_event;
+
+/* Each event as it is kept (manager_event); what the D-Bus side (bus.c)
+ * hooks on for its Event signal. */
+typedef void (*manager_event_hook_t)(void *userdata, const struct ha_event *e);
+
+/* What the election had persisted before an input (and its fence state):
+ * applying the input's actions puts it back when the new term or vote
+ * cannot be written, and logs the role change from it. Taken just before
+ * the election call whose actions are applied. */
+struct election_checkpoint {
+        enum ha_role role;
+        uint64_t term;
+        char voted[HA_NAME_MAX];
+        enum fence_state fence;
+};
+static inline struct election_checkpoint election_checkpoint_take(const struct election *e) {
+        struct election_checkpoint c = { .role = e->role, .term = e->term, .fence = e->fence };
+        memcpy(c.voted, e->voted_for, sizeof(c.voted));
+        return c;
+}
 
 struct vip_state {
         const struct ha_vip *vip;
@@ -62,7 +82,6 @@ struct manager {
         struct vip_nl *nl;
         struct announcer *announcer;
         struct netmon *netmon;
-        struct bus *bus;
         struct health *health;
         struct child_job *fence_job;
         uint64_t fence_runs;
@@ -74,6 +93,16 @@ struct manager {
         usec_t admin_until;
 
         sd_event_source *heartbeat_timer, *election_timer, *announce_timer, *reconcile_event;
+        /* manager_apply_election: running (never nested), and what a
+         * nested call left to apply from the loop. */
+        bool applying_election;
+        bool election_deferred;
+        unsigned deferred_actions;
+        struct election_checkpoint deferred_before;
+        sd_event_source *apply_deferred_event;
+        /* The fence agent could not be started: the election hears it
+         * from the loop, not inside the actions that asked for the fence. */
+        sd_event_source *fence_start_failed_event;
         sd_event_source *sigterm, *sigint, *sighup;
         unsigned announce_left;
 
@@ -90,6 +119,7 @@ struct manager {
         struct restart_check *restart_check; /* SIGTERM: is systemd restarting us? */
         bool resumed;                   /* took the role back after a restart */
         struct ha_config *reload_pending; /* valid, waiting for retired resources to stop */
+        sd_event_source *reload_continue_event; /* post: may it go on now? */
         struct events events;           /* the history */
         struct child_job *notify_job;   /* the notify hook running */
         uint64_t notify_next;           /* the next event for it */
@@ -102,6 +132,14 @@ struct manager {
         bool res_failed;                /* a resource failed here */
         bool leaving;                   /* SIGTERM: stopping resources first */
         struct backups *backups;        /* the backup orchestrator; NULL on a witness */
+
+        /* For the D-Bus side, which reads the manager and is never called
+         * by it: CHANGES counts manager_changed() (bus.c publishes the
+         * properties once per loop turn when it moved); the hook gets
+         * every event. */
+        uint64_t changes;
+        manager_event_hook_t event_hook;
+        void *event_hook_userdata;
 };
 
 /* Builds the daemon for node SELF_NAME of CONFIG (taking ownership of it):
@@ -114,6 +152,12 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
 int manager_switchover(struct manager *m, const char *target, const char **error);
 int manager_set_standby(struct manager *m, const char *node, bool on, const char **error);
 int manager_set_maintenance(struct manager *m, bool on, const char **error);
+
+/* Role, term, leader or what the status shows may have changed: the D-Bus
+ * side publishes it once this turn of the loop is done. */
+static inline void manager_changed(struct manager *m) {
+        m->changes++;
+}
 
 /* Runs until SIGTERM/SIGINT; returns the exit status. */
 int manager_run(struct manager *m);
@@ -134,23 +178,26 @@ struct vip_op;
 void manager_log_vip_op(const struct vip_op *op, const char *why);
 /* The election's settings from m->config and m->self. */
 struct election_config manager_election_config(const struct manager *m);
-/* What the election had persisted before an input: manager_handle puts it
- * back when the new term or vote cannot be written. Take it just before
- * the election call whose actions are handled. */
-struct election_before {
-        enum ha_role role;
-        uint64_t term;
-        char voted[HA_NAME_MAX];
-        enum fence_state fence;
-};
-static inline struct election_before election_before(const struct election *e) {
-        struct election_before b = { .role = e->role, .term = e->term, .fence = e->fence };
-        memcpy(b.voted, e->voted_for, sizeof(b.voted));
-        return b;
-}
-void manager_handle(struct manager *m, unsigned actions, const struct election_before *before);
+/* Executes what the election decided (enum election_action), in this
+ * order: persist the term and vote (or revert to BEFORE and stop), log
+ * peers, quorum and votes, fence, the role change (hold, VIPs, announce),
+ * backups, the heartbeat, the election timer, the resources' target. That
+ * order is only safe when one set of actions runs to its end: a call made
+ * while another is being applied is a bug; it is logged and its actions
+ * are applied after, from the loop. */
+void manager_apply_election(struct manager *m, unsigned actions, const struct election_checkpoint *before);
+/* Feeds the election one input and applies the actions it returns, with a
+ * checkpoint taken before the input:
+ *     manager_elect(m, election_tick(&m->election, now_usec()));  */
+#define manager_elect(m, input)                                                                 \
+        do {                                                                                    \
+                struct election_checkpoint _before = election_checkpoint_take(&(m)->election);  \
+                manager_apply_election((m), (input), &_before);                                 \
+        } while (0)
 void manager_on_health(void *userdata);
 void manager_fence(struct manager *m);
+/* The fence_start_failed_event's handler (manager-admin.c). */
+int manager_on_fence_start_failed(sd_event_source *s, void *userdata);
 void manager_apply_admin(struct manager *m, const struct ha_msg *msg, const struct peer_info *from);
 int manager_resources_setup(struct manager *m);
 void manager_resources_free(struct manager *m);
@@ -166,11 +213,9 @@ void manager_event(struct manager *m, struct ha_event *e);
  * what happens; on failure it holds the FILE:LINE errors, and the running
  * config stays. The caller frees *MESSAGE. */
 int manager_reload(struct manager *m, char **message);
-/* A reload waits for the resources it removes to stop: the resource loop
- * calls this when it is idle. */
-void manager_reload_continue(struct manager *m);
 /* After a reload swapped the config: the resource group is new. */
 int manager_resources_reloaded(struct manager *m);
+/* The resource loop takes its next step from the loop (a defer source). */
 void manager_resources_kick(struct manager *m);
 /* hactl resource restart|cleanup NAME */
 int manager_resource_action(struct manager *m, const char *name, bool cleanup, const char **error);

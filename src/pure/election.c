@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "election.h"
+#include "election-internal.h"
 
 #define OUT_FLAGS (HA_FLAG_LEAVING | HA_FLAG_YIELD | HA_FLAG_UNHEALTHY | HA_FLAG_STANDBY | HA_FLAG_MAINTENANCE)
 
@@ -114,24 +115,6 @@ static struct election_peer *partner(struct election *e) {
         return e->partner >= 0 ? &e->peers[e->partner] : NULL;
 }
 
-static bool alive(const struct election_peer *p) {
-        return p && p->state == PEER_ALIVE;
-}
-
-unsigned election_majority(const struct election *e) {
-        return (e->n_peers + 1) / 2 + 1;
-}
-
-unsigned election_voters_alive(const struct election *e) {
-        unsigned n = 1;
-        for (unsigned i = 0; i < e->n_peers; i++)
-                n += alive(&e->peers[i]);
-        return n;
-}
-
-static bool majority(const struct election *e) {
-        return e->cfg.quorum == HA_QUORUM_MAJORITY;
-}
 
 /* This node may hold the active role at all. */
 static bool eligible(const struct election *e) {
@@ -139,12 +122,12 @@ static bool eligible(const struct election *e) {
 }
 
 static bool partner_eligible(const struct election_peer *p) {
-        return alive(p) && !(p->flags & OUT_FLAGS);
+        return peer_alive(p) && !(p->flags & OUT_FLAGS);
 }
 
 static bool partner_yields_to_us(const struct election *e) {
         const struct election_peer *p = election_partner(e);
-        return alive(p) && (p->flags & HA_FLAG_YIELD) && strcmp(p->target, e->cfg.self) == 0;
+        return peer_alive(p) && (p->flags & HA_FLAG_YIELD) && strcmp(p->target, e->cfg.self) == 0;
 }
 
 /* > 0 when this node outranks the partner for an election between two
@@ -168,97 +151,6 @@ static uint64_t highest_term(const struct election *e) {
         return t;
 }
 
-/* --- voting ------------------------------------------------------------ */
-
-static bool can_grant(const struct election *e, const char *holder, uint64_t term, usec_t now) {
-        if (term < e->term)
-                return false;
-        if (term == e->term && e->voted_for[0] && strcmp(e->voted_for, holder) != 0)
-                return false;
-        if (e->grant.holder[0] && strcmp(e->grant.holder, holder) != 0 && now < e->grant.until)
-                return false;
-        return true;
-}
-
-static unsigned grant(struct election *e, const char *holder, uint64_t term, uint64_t echo, usec_t until) {
-        unsigned a = 0;
-
-        if (term != e->term || strcmp(e->voted_for, holder) != 0) {
-                e->term = term;
-                strscpy(e->voted_for, sizeof(e->voted_for), holder);
-                a |= ELECTION_PERSIST_TERM | ELECTION_SEND_NOW;
-        }
-        strscpy(e->grant.holder, sizeof(e->grant.holder), holder);
-        e->grant.term = term;
-        e->grant.until = until;
-        e->grant.echo = echo;
-        return a;
-}
-
-static void release_grant(struct election *e, usec_t now) {
-        if (e->grant.holder[0] && e->grant.until > now)
-                e->grant.until = now;
-}
-
-/* Answers the peers that ask for a lease (as a voter; any node is one). */
-static unsigned vote(struct election *e, usec_t now) {
-        unsigned a = 0;
-
-        if (!majority(e))
-                return 0;
-        for (unsigned i = 0; i < e->n_peers; i++) {
-                struct election_peer *p = &e->peers[i];
-                /* A request is answered while it is fresh: one older than a
-                 * dead_time is from a node that may have given up. */
-                if (p->witness || !alive(p) || p->want == 0 || now >= usec_add(p->want_at, e->cfg.dead_time_usec))
-                        continue;
-                /* Two nodes asking at once would split the votes: the
-                 * witness decides. */
-                if (e->campaign)
-                        continue;
-                /* The lease runs from the request's arrival, as the holder
-                 * counts it from the request's sending. */
-                if (!can_grant(e, p->name, p->want, now))
-                        continue;
-                /* A renewal that comes late (the holder restarted, or
-                 * heartbeats were lost) is answered at once rather than at
-                 * the next heartbeat: its lease is about to end. */
-                if (strcmp(e->grant.holder, p->name) == 0 && e->grant.term == p->want &&
-                    e->grant.echo != p->timestamp && e->grant.until < usec_add(now, e->cfg.lease_usec / 2))
-                        a |= ELECTION_SEND_NOW;
-                a |= grant(e, p->name, p->want, p->timestamp, p->want_at + e->cfg.lease_usec);
-        }
-        return a;
-}
-
-/* The end of the lease the voters gave this node in TERM: the k-th latest
- * of their grants, where k voters plus this node make a majority. */
-static usec_t lease_end(const struct election *e, uint64_t term) {
-        usec_t ends[ELECTION_MAX_PEERS];
-        unsigned n = 0, need = election_majority(e) - 1;
-
-        usec_t resumed = term == e->resume_term ? e->resume_until : 0;
-
-        if (need == 0)
-                return USEC_INFINITY;
-        for (unsigned i = 0; i < e->n_peers; i++)
-                if (e->peers[i].granted_term == term && e->peers[i].lease_until > 0)
-                        ends[n++] = e->peers[i].lease_until;
-        if (n < need)
-                return resumed;
-        /* k-th largest, k = need; n is tiny. */
-        for (unsigned i = 0; i < need; i++)
-                for (unsigned j = i + 1; j < n; j++)
-                        if (ends[j] > ends[i]) {
-                                usec_t t = ends[i];
-                                ends[i] = ends[j];
-                                ends[j] = t;
-                        }
-        return MAX(ends[need - 1], resumed);
-}
-
-/* --- transitions ------------------------------------------------------- */
-
 static unsigned become_active(struct election *e, uint64_t term, const char *why) {
         e->role = HA_ROLE_ACTIVE;
         e->reason = why;
@@ -269,10 +161,10 @@ static unsigned become_active(struct election *e, uint64_t term, const char *why
         e->campaign = 0;
         e->fence = FENCE_NONE;
         e->better_since = USEC_INFINITY;
-        if (majority(e)) {
+        if (quorum_is_majority(e)) {
                 e->grant = (struct election_grant) { .term = term, .until = USEC_INFINITY };
                 strscpy(e->grant.holder, sizeof(e->grant.holder), e->cfg.self);
-                e->lease_until = lease_end(e, term);
+                e->lease_until = election_lease_end(e, term);
         }
         return ELECTION_PERSIST_TERM | ELECTION_ROLE_CHANGED | ELECTION_SEND_NOW;
 }
@@ -285,7 +177,7 @@ static unsigned become_standby(struct election *e, usec_t now, const char *why) 
         /* Our own lease ends with the role: the caller drops the VIPs before
          * the next heartbeat tells the voters. */
         if (strcmp(e->grant.holder, e->cfg.self) == 0)
-                release_grant(e, now);
+                election_release_grant(e, now);
         e->role = HA_ROLE_STANDBY;
         e->lease_until = 0;
         e->better_since = USEC_INFINITY;
@@ -312,12 +204,12 @@ static usec_t fence_delayed_until(const struct election *e, const struct electio
 static unsigned want_active(struct election *e, usec_t now) {
         struct election_peer *p = partner(e);
 
-        if (!majority(e)) {
-                bool clean = alive(p) || (p && p->state == PEER_LEFT);
+        if (!quorum_is_majority(e)) {
+                bool clean = peer_alive(p) || (p && p->state == PEER_LEFT);
                 if (clean || !e->cfg.fence || e->fence == FENCE_DONE)
                         return become_active(e, highest_term(e) + 1,
                                              partner_yields_to_us(e) ? "the other node handed over" :
-                                             alive(p) ? "ranks above the other node" :
+                                             peer_alive(p) ? "ranks above the other node" :
                                              p && p->state == PEER_LEFT ? "the other node left" :
                                              e->fence == FENCE_DONE ? "the other node is silent and was fenced" :
                                              "the other node is silent");
@@ -350,8 +242,8 @@ static unsigned want_active(struct election *e, usec_t now) {
         unsigned granted = 1;
         for (unsigned i = 0; i < e->n_peers; i++)
                 granted += e->peers[i].granted_term == e->campaign && e->peers[i].lease_until > now;
-        if (granted >= election_majority(e) && can_grant(e, e->cfg.self, e->campaign, now) &&
-            lease_end(e, e->campaign) > now)
+        if (granted >= election_majority(e) && election_may_grant(e, e->cfg.self, e->campaign, now) &&
+            election_lease_end(e, e->campaign) > now)
                 a |= become_active(e, e->campaign, "won a majority of votes");
         return a;
 }
@@ -363,23 +255,23 @@ static unsigned evaluate(struct election *e, usec_t now) {
         e->evaluated = now;
         for (unsigned i = 0; i < e->n_peers; i++) {
                 struct election_peer *q = &e->peers[i];
-                if (alive(q) && now >= usec_add(q->last_heard, e->cfg.dead_time_usec)) {
+                if (peer_alive(q) && now >= usec_add(q->last_heard, e->cfg.dead_time_usec)) {
                         q->state = PEER_DEAD;
                         a |= ELECTION_PEER_CHANGED;
                 }
         }
         bool had_quorum = e->quorum;
         e->quorum = election_voters_alive(e) >= election_majority(e);
-        if (majority(e) && had_quorum != e->quorum)
+        if (quorum_is_majority(e) && had_quorum != e->quorum)
                 a |= ELECTION_QUORUM_CHANGED;
 
-        a |= vote(e, now);
+        a |= election_answer_lease_requests(e, now);
         if (e->cfg.witness)
                 return a;
 
         /* Flags the others look at go out at once when they change. */
         if (e->yielding && (now >= usec_add(e->yield_since, e->cfg.dead_time_usec) ||
-                            (alive(p) && p->role == HA_ROLE_ACTIVE))) {
+                            (peer_alive(p) && p->role == HA_ROLE_ACTIVE))) {
                 e->yielding = false;
                 a |= ELECTION_SEND_NOW;
         }
@@ -402,7 +294,7 @@ static unsigned evaluate(struct election *e, usec_t now) {
 
         switch (e->role) {
         case HA_ROLE_CANDIDATE:
-                if (alive(p)) {
+                if (peer_alive(p)) {
                         if (p->role == HA_ROLE_ACTIVE) {
                                 stop_wanting(e);
                                 a |= become_standby(e, now, "following the active node");
@@ -421,7 +313,7 @@ static unsigned evaluate(struct election *e, usec_t now) {
         case HA_ROLE_STANDBY:
                 if (!eligible(e))
                         stop_wanting(e);
-                else if (!alive(p) || partner_yields_to_us(e))
+                else if (!peer_alive(p) || partner_yields_to_us(e))
                         a |= want_active(e, now);
                 else if (p->role != HA_ROLE_ACTIVE && rank_vs_partner(e) > 0)
                         a |= want_active(e, now);
@@ -430,14 +322,14 @@ static unsigned evaluate(struct election *e, usec_t now) {
                 break;
 
         case HA_ROLE_ACTIVE:
-                if (majority(e)) {
-                        e->lease_until = lease_end(e, e->term);
+                if (quorum_is_majority(e)) {
+                        e->lease_until = election_lease_end(e, e->term);
                         if (now >= e->lease_until) {
                                 a |= become_standby(e, now, "lease lost: no majority renewed it") | ELECTION_QUORUM_CHANGED;
                                 break;
                         }
                 }
-                if (alive(p) && p->role == HA_ROLE_ACTIVE) {
+                if (peer_alive(p) && p->role == HA_ROLE_ACTIVE) {
                         bool lose = p->term != e->term ? p->term > e->term : rank_vs_partner(e) < 0;
                         if (lose) {
                                 a |= become_standby(e, now, "the other active node has a higher term or rank");
@@ -454,7 +346,7 @@ static unsigned evaluate(struct election *e, usec_t now) {
                 e->dual_active = false;
 
                 /* The one we were stopping resources for is gone. */
-                if (e->releasing && !(alive(p) && partner_eligible(p)))
+                if (e->releasing && !(peer_alive(p) && partner_eligible(p)))
                         e->releasing = false;
                 /* Hand over to a partner that can take it: asked to, or
                  * this node may no longer be active. */
@@ -466,7 +358,7 @@ static unsigned evaluate(struct election *e, usec_t now) {
                         break;
                 }
                 /* Sick and alone: nothing to serve from here. */
-                if (!majority(e) && e->all_checks_failed && !alive(p)) {
+                if (!quorum_is_majority(e) && e->all_checks_failed && !peer_alive(p)) {
                         a |= become_standby(e, now, "every health check fails and no node is reachable");
                         break;
                 }
@@ -515,7 +407,7 @@ unsigned election_receive(struct election *e, usec_t now, const struct election_
 
         /* Lease fields, only from a heartbeat newer than the last one: a
          * reordered old one must not renew what was given up since. */
-        if (majority(e) && hb->timestamp > p->timestamp) {
+        if (quorum_is_majority(e) && hb->timestamp > p->timestamp) {
                 p->timestamp = hb->timestamp;
                 p->want = hb->want;
                 p->want_at = now;
@@ -524,7 +416,7 @@ unsigned election_receive(struct election *e, usec_t now, const struct election_
                 if (strcmp(e->grant.holder, p->name) == 0 && hb->term >= e->grant.term &&
                     ((hb->flags & (HA_FLAG_LEAVING | HA_FLAG_YIELD)) ||
                      (hb->role != HA_ROLE_ACTIVE && hb->want != e->grant.term)))
-                        release_grant(e, now);
+                        election_release_grant(e, now);
                 /* A grant to us answers one of our own timestamps: one from
                  * before this run or from the future is not ours. */
                 if (strcmp(hb->grant_holder, e->cfg.self) == 0 && hb->grant_echo >= e->started &&
@@ -544,7 +436,7 @@ unsigned election_receive(struct election *e, usec_t now, const struct election_
 usec_t election_assured_until(const struct election *e, usec_t now) {
         if (e->role != HA_ROLE_ACTIVE)
                 return 0;
-        if (majority(e))
+        if (quorum_is_majority(e))
                 return e->lease_until;
         /* The lease guard, taken of dead_time (the lease is dead_time). */
         usec_t dead = e->cfg.dead_time_usec, guard = MAX(dead / LEASE_GUARD_DIV, (usec_t) LEASE_GUARD_MIN_USEC);
@@ -578,7 +470,7 @@ unsigned election_leave(struct election *e, usec_t now) {
         if (e->role == HA_ROLE_ACTIVE || e->role == HA_ROLE_CANDIDATE) {
                 a |= e->role == HA_ROLE_ACTIVE ? ELECTION_ROLE_CHANGED : 0;
                 if (strcmp(e->grant.holder, e->cfg.self) == 0)
-                        release_grant(e, now);
+                        election_release_grant(e, now);
                 e->role = HA_ROLE_STANDBY;
                 e->lease_until = 0;
         }
@@ -596,7 +488,7 @@ unsigned election_set_held(struct election *e, usec_t now, bool held, bool stuck
         if (e->releasing && !held && e->role == HA_ROLE_ACTIVE) {
                 const struct election_peer *p = partner(e);
                 e->releasing = false;
-                if (alive(p) && partner_eligible(p)) {
+                if (peer_alive(p) && partner_eligible(p)) {
                         e->yielding = true;
                         e->yield_since = now;
                         a |= become_standby(e, now, e->release_why);
@@ -610,7 +502,7 @@ int election_switchover(struct election *e, usec_t now, unsigned *actions) {
 
         if (e->cfg.witness || !p)
                 return -EALREADY;
-        if (!alive(p))
+        if (!peer_alive(p))
                 return -EHOSTDOWN;
         if (e->maintenance)
                 return -EPERM;
@@ -689,10 +581,10 @@ usec_t election_next_wakeup(const struct election *e) {
 
         for (unsigned i = 0; i < e->n_peers; i++) {
                 const struct election_peer *p = &e->peers[i];
-                if (alive(p))
+                if (peer_alive(p))
                         at(e, &t, usec_add(p->last_heard, e->cfg.dead_time_usec));
                 /* A request refused for a running lease is granted when it ends. */
-                if (majority(e) && alive(p) && p->want > 0 && finite_grant)
+                if (quorum_is_majority(e) && peer_alive(p) && p->want > 0 && finite_grant)
                         at(e, &t, e->grant.until);
                 if (e->campaign && p->granted_term == e->campaign)
                         at(e, &t, p->lease_until);
@@ -701,7 +593,7 @@ usec_t election_next_wakeup(const struct election *e) {
                 return t;
         if (e->role == HA_ROLE_CANDIDATE)
                 at(e, &t, usec_add(e->started, e->cfg.dead_time_usec));
-        if (e->role == HA_ROLE_ACTIVE && majority(e) && !e->maintenance)
+        if (e->role == HA_ROLE_ACTIVE && quorum_is_majority(e) && !e->maintenance)
                 at(e, &t, e->lease_until);
         if (e->campaign && finite_grant)
                 at(e, &t, e->grant.until);
@@ -725,7 +617,7 @@ void election_message(const struct election *e, usec_t now, struct ha_msg *msg) 
         msg->flags = election_flags(e);
         strscpy(msg->leader, sizeof(msg->leader), election_leader(e));
         strscpy(msg->target, sizeof(msg->target), election_target(e));
-        if (!majority(e))
+        if (!quorum_is_majority(e))
                 return;
         msg->timestamp = now;
         msg->want = e->role == HA_ROLE_ACTIVE ? e->term : e->campaign;
@@ -740,7 +632,7 @@ const char *election_leader(const struct election *e) {
         if (e->role == HA_ROLE_ACTIVE)
                 return e->cfg.self;
         for (unsigned i = 0; i < e->n_peers; i++)
-                if (alive(&e->peers[i]) && e->peers[i].role == HA_ROLE_ACTIVE)
+                if (peer_alive(&e->peers[i]) && e->peers[i].role == HA_ROLE_ACTIVE)
                         return e->peers[i].name;
         return "";
 }

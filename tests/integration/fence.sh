@@ -52,6 +52,26 @@ grep -q "cannot reach the power switch" "$T/n2.log" || fail "agent output not lo
 [ "$(status n2 .quorum.fence.runs)" -ge 1 ] || fail "fence never ran"
 heal_link n1
 
+log "a fence agent that cannot be started: no takeover, the failure reaches the election"
+# No free file descriptor left in n2: the agent's output pipe cannot be
+# made, so child_run fails before any fork (the synchronous path, told to
+# the election from the loop rather than inside the actions that asked
+# for the fence). An agent that starts and fails is the case above.
+stop_had n1; stop_had n2
+start_pair
+fd=0
+while [ -e "/proc/${PID[n2]}/fd/$fd" ]; do fd=$((fd + 1)); done
+prlimit --pid "${PID[n2]}" --nofile="$fd:"
+cut_link n1
+wait_for 5 "n2 failing to start its fence agent" grep -q "fence: cannot run $T/fence-fail" "$T/n2.log"
+sleep 0.5
+[ "$(status n2 .quorum.fence.state)" = failed ] || fail "n2's fence is $(status n2 .quorum.fence.state), not failed"
+[ "$(status n2 .quorum.fence.last_status)" = 127 ] || fail "fence status $(status n2 .quorum.fence.last_status)"
+[ "$(role n2)" = standby ] || fail "n2 took over although its fence agent could not start"
+grep -q "BUG:" "$T/n2.log" && fail "n2 applied election actions nested"
+prlimit --pid "${PID[n2]}" --nofile=1024:
+heal_link n1
+
 log "cold start with the switch down: n1 (priority 200) fences n2; n2 waits fence_delay"
 stop_had n1; stop_had n2
 write_config "heartbeat_interval = 50ms" "dead_time = 300ms" \

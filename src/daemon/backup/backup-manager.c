@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The backup orchestrator: see backup-manager.h and doc/backups.md. */
+/* The backup orchestrator (backup-manager.h, doc/backups.md): runs the
+ * agents, decides what is due and what may no longer run here, runs
+ * retention, and sets itself up and down. The catalog file is in
+ * backup-store.c, the operator's requests in backup-request.c, the peer's
+ * copy in backup-sync.c: they call this file, not the other way. */
 #include <errno.h>
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "child.h"
 #include "backup-schedule.h"
-#include "bus.h"
 #include "log.h"
 #include "backup-manager.h"
 #include "role.h"
@@ -18,152 +19,6 @@
 /* While a backup waits for its after_resource: look again this often. */
 #define WAIT_RECHECK_USEC (1 * USEC_PER_SEC)
 #define MAX_DELETES 256
-#define MAX_CHAIN 4096
-
-static int64_t now_wall_us(void) {
-        return (int64_t) wallclock_usec();
-}
-
-/* ---- the catalog file ---- */
-
-json_object *backup_entry_to_json(const struct backup_entry *e, int64_t now_us) {
-        json_object *o = json_object_new_object();
-
-        json_object_object_add(o, "id", json_object_new_string(e->id));
-        json_object_object_add(o, "name", json_object_new_string(e->name));
-        json_object_object_add(o, "kind", json_object_new_string(backup_kind_to_string(e->kind)));
-        json_object_object_add(o, "parent", e->parent[0] ? json_object_new_string(e->parent) : NULL);
-        json_object_object_add(o, "node", json_object_new_string(e->node));
-        json_object_object_add(o, "by", json_object_new_string(e->by));
-        json_object_object_add(o, "term", json_object_new_int64((int64_t) e->term));
-        json_object_object_add(o, "slot", json_object_new_int64(e->slot));
-        json_object_object_add(o, "start_us", json_object_new_int64(e->start_us));
-        json_object_object_add(o, "end_us", json_object_new_int64(e->end_us));
-        json_object_object_add(o, "status", json_object_new_string(backup_status_to_string(e->status)));
-        json_object_object_add(o, "size", json_object_new_int64((int64_t) e->size));
-        json_object_object_add(o, "location", json_object_new_string(e->location));
-        json_object_object_add(o, "reason", json_object_new_string(e->reason));
-        json_object_object_add(o, "rev", json_object_new_int64(e->rev));
-        if (now_us > 0 && e->end_us > 0)
-                json_object_object_add(o, "age_s", json_object_new_int64((now_us - e->end_us) / 1000000));
-        return o;
-}
-
-static const char *jstr(json_object *o, const char *key) {
-        json_object *v;
-        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ?
-                       json_object_get_string(v) : NULL;
-}
-
-static int64_t jint(json_object *o, const char *key) {
-        json_object *v;
-        return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
-}
-
-static bool copy(char *dst, size_t len, const char *s, bool required) {
-        if (!s)
-                return !required && (dst[0] = '\0', true);
-        if (strlen(s) >= len || (required && !s[0]))
-                return false;
-        strcpy(dst, s);
-        return true;
-}
-
-static bool entry_from_json(json_object *o, struct backup_entry *e) {
-        const char *kind = jstr(o, "kind"), *status = jstr(o, "status");
-        int st = status ? backup_status_from_string(status) : -1;
-
-        *e = (struct backup_entry) {};
-        if (!copy(e->id, sizeof(e->id), jstr(o, "id"), true) || !copy(e->name, sizeof(e->name), jstr(o, "name"), true) ||
-            !copy(e->parent, sizeof(e->parent), jstr(o, "parent"), false) ||
-            !copy(e->node, sizeof(e->node), jstr(o, "node"), true) || !copy(e->by, sizeof(e->by), jstr(o, "by"), true) ||
-            !copy(e->location, sizeof(e->location), jstr(o, "location"), false) ||
-            !copy(e->reason, sizeof(e->reason), jstr(o, "reason"), false) || st < 0 || !kind)
-                return false;
-        e->status = (uint8_t) st;
-        e->kind = 255;
-        for (int k = 0; k < _HA_BACKUP_KIND_MAX; k++)
-                if (strcmp(kind, backup_kind_to_string(k)) == 0)
-                        e->kind = (uint8_t) k;
-        e->term = (uint64_t) jint(o, "term");
-        e->slot = jint(o, "slot");
-        e->start_us = jint(o, "start_us");
-        e->end_us = jint(o, "end_us");
-        e->size = (uint64_t) jint(o, "size");
-        e->rev = (uint32_t) jint(o, "rev");
-        e->local_seq = (uint64_t) jint(o, "seq");
-        return e->kind != 255;
-}
-
-void manager_backups_save(struct manager *m) {
-        struct backups *bk = m->backups;
-        unsigned dropped = catalog_compact(&bk->cat, BACKUP_MAX_DELETED);
-        if (dropped > 0)
-                log_debug("backup catalog: forgot the %u oldest deleted entries", dropped);
-        json_object *root = json_object_new_object(), *a = json_object_new_array();
-
-        json_object_object_add(root, "epoch", json_object_new_int64((int64_t) bk->cat.epoch));
-        json_object_object_add(root, "seq", json_object_new_int64((int64_t) bk->cat.seq));
-        for (unsigned i = 0; i < bk->cat.n; i++) {
-                json_object *o = backup_entry_to_json(&bk->cat.e[i], 0);
-                json_object_object_add(o, "seq", json_object_new_int64((int64_t) bk->cat.e[i].local_seq));
-                json_object_array_add(a, o);
-        }
-        json_object_object_add(root, "entries", a);
-        const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-        int r = state_write_file(m->state_dir, BACKUP_CATALOG_FILE, s, strlen(s));
-        if (r < 0)
-                log_error_errno(r, "cannot write the backup catalog to %s/%s: %m", m->state_dir, BACKUP_CATALOG_FILE);
-        json_object_put(root);
-}
-
-/* A catalog that does not parse is kept aside, not lost; the peer's copy
- * fills the new one. */
-static void load_catalog(struct manager *m) {
-        struct backups *bk = m->backups;
-        char path[4200];
-        uint64_t epoch;
-
-        snprintf(path, sizeof(path), "%s/%s", m->state_dir, BACKUP_CATALOG_FILE);
-        randombytes_buf(&epoch, sizeof(epoch));
-        catalog_init(&bk->cat, epoch >> 1 | 1);
-        if (access(path, F_OK) < 0)
-                return;
-        json_object *root = json_object_from_file(path), *a;
-        bool ok = root && json_object_object_get_ex(root, "entries", &a) && json_object_is_type(a, json_type_array) &&
-                  jint(root, "epoch") > 0;
-        for (size_t i = 0; ok && i < json_object_array_length(a); i++) {
-                struct backup_entry e;
-                if (!entry_from_json(json_object_array_get_idx(a, i), &e)) {
-                        ok = false;
-                        break;
-                }
-                uint64_t seq = e.local_seq;
-                struct backup_entry *s = catalog_find(&bk->cat, e.id);
-                if (s || !catalog_merge(&bk->cat, &e) || !(s = catalog_find(&bk->cat, e.id))) {
-                        ok = false;
-                        break;
-                }
-                s->local_seq = seq;
-        }
-        if (ok) {
-                bk->cat.epoch = (uint64_t) jint(root, "epoch");
-                bk->cat.seq = (uint64_t) jint(root, "seq");
-                for (unsigned i = 0; i < bk->cat.n; i++)
-                        if (bk->cat.e[i].local_seq > bk->cat.seq)
-                                bk->cat.seq = bk->cat.e[i].local_seq;
-                log_info("backup catalog: %u entries", bk->cat.n);
-        } else {
-                char aside[4300];
-                snprintf(aside, sizeof(aside), "%s.bad-%" PRIu64, path, (uint64_t) (wallclock_usec() / USEC_PER_SEC));
-                log_error("%s does not parse; moved to %s, starting an empty catalog (the peer's copy refills it)",
-                          path, aside);
-                (void) rename(path, aside);
-                catalog_done(&bk->cat);
-                catalog_init(&bk->cat, epoch >> 1 | 1);
-        }
-        json_object_put(root);
-}
 
 /* ---- running agents ---- */
 
@@ -177,14 +32,14 @@ static void backup_event(struct manager *m, const struct backup_entry *e, const 
         manager_event(m, &ev);
 }
 
-static struct backup_task *task_find(const struct manager *m, const char *name, bool backup) {
+struct backup_task *backup_task_find(const struct manager *m, const char *name, bool backup) {
         for (struct backup_task *t = m->backups->tasks; t; t = t->next)
                 if (strcmp(t->name, name) == 0 && (t->kind == TASK_BACKUP) == backup)
                         return t;
         return NULL;
 }
 
-static struct backup_queued *queued_find(struct backups *bk, const char *name) {
+struct backup_queued *backup_queued_find(struct backups *bk, const char *name) {
         for (unsigned i = 0; i < HA_MAX_BACKUPS; i++)
                 if (bk->queued[i].id[0] && strcmp(bk->queued[i].name, name) == 0)
                         return &bk->queued[i];
@@ -196,7 +51,7 @@ static void queued_drop(struct backup_queued *q, const char *why) {
         q->id[0] = '\0';
 }
 
-static void task_free(struct manager *m, struct backup_task *t) {
+void backup_task_free(struct manager *m, struct backup_task *t) {
         for (struct backup_task **p = &m->backups->tasks; *p; p = &(*p)->next)
                 if (*p == t) {
                         *p = t->next;
@@ -223,7 +78,7 @@ static const char *const task_actions[] = {
 static void on_task_done(void *userdata, int status, usec_t duration);
 
 /* Runs the agent of T's section for ids[pos]. */
-static int task_start(struct backup_task *t) {
+int backup_task_start(struct backup_task *t) {
         struct manager *m = t->m;
         const struct ha_backup *b = config_find_backup(m->config, t->name);
         struct backup_entry *e = catalog_find(&m->backups->cat, t->ids[t->pos]);
@@ -263,7 +118,7 @@ static int task_start(struct backup_task *t) {
         return r;
 }
 
-static struct backup_task *task_new(struct manager *m, enum backup_task_kind kind, const char *name, unsigned n_ids) {
+struct backup_task *backup_task_new(struct manager *m, enum backup_task_kind kind, const char *name, unsigned n_ids) {
         struct backup_task *t = calloc(1, sizeof(*t));
 
         if (!t || !(t->ids = calloc(n_ids ? n_ids : 1, sizeof(*t->ids)))) {
@@ -279,20 +134,6 @@ static struct backup_task *task_new(struct manager *m, enum backup_task_kind kin
         return t;
 }
 
-/* A backup's result: one JSON object with a size and a location. */
-static bool parse_result(const char *line, struct backup_entry *e) {
-        json_object *o = line[0] ? json_tokener_parse(line) : NULL, *size;
-        bool ok = o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, "size", &size) &&
-                  json_object_is_type(size, json_type_int) && json_object_get_int64(size) >= 0 &&
-                  jstr(o, "location") && strlen(jstr(o, "location")) < sizeof(e->location);
-        if (ok) {
-                e->size = (uint64_t) json_object_get_int64(size);
-                strscpy(e->location, sizeof(e->location), jstr(o, "location"));
-        }
-        json_object_put(o);
-        return ok;
-}
-
 /* Records how the backup ended; true when it is good. */
 static bool finish_backup(struct backup_task *t, int status, usec_t duration) {
         struct manager *m = t->m;
@@ -302,8 +143,8 @@ static bool finish_backup(struct backup_task *t, int status, usec_t duration) {
         if (!cur)
                 return false;
         struct backup_entry e = *cur;
-        e.end_us = now_wall_us();
-        if (status == 0 && parse_result(t->result, &e)) {
+        e.end_us = backup_wallclock_us();
+        if (status == 0 && backup_result_parse(t->result, &e)) {
                 e.status = BACKUP_OK;
                 e.reason[0] = '\0';
         } else {
@@ -354,7 +195,7 @@ static void on_task_done(void *userdata, int status, usec_t duration) {
         case TASK_BACKUP: {
                 bool ok = finish_backup(t, status, duration);
                 const struct ha_backup *b = config_find_backup(m->config, t->name);
-                task_free(m, t);
+                backup_task_free(m, t);
                 /* Only now is there a newer good backup to delete older ones for. */
                 if (ok && b)
                         (void) manager_backup_retention(m, b);
@@ -365,7 +206,7 @@ static void on_task_done(void *userdata, int status, usec_t duration) {
                 if (status != 0 || !e) {
                         log_warning("backup %s: delete failed (%s); retention stops here and tries again later",
                                     t->ids[t->pos], child_status_to_string(status, s, sizeof(s)));
-                        task_free(m, t);
+                        backup_task_free(m, t);
                         return;
                 }
                 struct backup_entry d = *e;
@@ -392,7 +233,7 @@ static void on_task_done(void *userdata, int status, usec_t duration) {
                 break;
         }
         if (++t->pos < t->n_ids) {
-                int r = task_start(t);
+                int r = backup_task_start(t);
                 if (r >= 0)
                         return;
                 log_error_errno(r, "backup %s: cannot run the agent: %m", t->name);
@@ -404,7 +245,7 @@ static void on_task_done(void *userdata, int status, usec_t duration) {
                 reply_task(t, status, msg);
         }
 done:
-        task_free(m, t);
+        backup_task_free(m, t);
         manager_backups_evaluate(m); /* a retention may have waited for it */
 }
 
@@ -446,20 +287,20 @@ static void abort_task(struct manager *m, struct backup_task *t, const char *why
         if (cur && cur->status == BACKUP_RUNNING) {
                 struct backup_entry e = *cur;
                 e.status = BACKUP_ABORTED;
-                e.end_us = now_wall_us();
+                e.end_us = backup_wallclock_us();
                 strscpy(e.reason, sizeof(e.reason), why);
                 catalog_put(&m->backups->cat, &e, m->self->name);
                 manager_backups_save(m);
                 backup_event(m, &e, "aborted", (e.end_us - e.start_us) / 1000);
         }
-        task_free(m, t);
+        backup_task_free(m, t);
 }
 
 /* Entries marked running that no process here runs: another node's that
  * lost the role, or ours from before a restart. */
 static void close_orphans(struct manager *m, const struct ha_backup *b) {
         struct catalog *c = &m->backups->cat;
-        struct backup_task *t = task_find(m, b->name, true);
+        struct backup_task *t = backup_task_find(m, b->name, true);
         bool changed = false;
 
         for (unsigned i = 0; i < c->n; i++) {
@@ -468,7 +309,7 @@ static void close_orphans(struct manager *m, const struct ha_backup *b) {
                         continue;
                 struct backup_entry e = c->e[i];
                 e.status = BACKUP_ABORTED;
-                e.end_us = now_wall_us();
+                e.end_us = backup_wallclock_us();
                 if (strcmp(e.node, m->self->name) == 0)
                         snprintf(e.reason, sizeof(e.reason), "had on %s restarted while it ran", e.node);
                 else
@@ -483,8 +324,8 @@ static void close_orphans(struct manager *m, const struct ha_backup *b) {
                 manager_backups_save(m);
 }
 
-static int start_backup(struct manager *m, const struct ha_backup *b, int64_t slot, const char *id) {
-        struct backup_entry e = { .slot = slot, .term = m->election.term, .start_us = now_wall_us(),
+int backup_start(struct manager *m, const struct ha_backup *b, int64_t slot, const char *id) {
+        struct backup_entry e = { .slot = slot, .term = m->election.term, .start_us = backup_wallclock_us(),
                                   .status = BACKUP_RUNNING };
         struct catalog *c = &m->backups->cat;
 
@@ -495,17 +336,17 @@ static int start_backup(struct manager *m, const struct ha_backup *b, int64_t sl
                 backup_make_id(c, b->name, slot, e.start_us, e.id);
         strscpy(e.name, sizeof(e.name), b->name);
         strscpy(e.node, sizeof(e.node), m->self->name);
-        struct backup_task *t = task_new(m, TASK_BACKUP, b->name, 1);
+        struct backup_task *t = backup_task_new(m, TASK_BACKUP, b->name, 1);
         if (!t || !catalog_put(c, &e, m->self->name)) {
                 if (t)
-                        task_free(m, t);
+                        backup_task_free(m, t);
                 return -ENOMEM;
         }
         strscpy(t->ids[0], sizeof(t->ids[0]), e.id);
         log_notice("backup %s: starting (%s%s%s)", e.id, backup_kind_to_string(e.kind), e.parent[0] ? " on " : "",
                    e.parent);
         backup_event(m, &e, "start", -1);
-        int r = task_start(t);
+        int r = backup_task_start(t);
         if (r < 0) {
                 t->job = NULL;
                 on_task_line(t, strerror(-r));
@@ -523,14 +364,14 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
 void manager_backups_evaluate(struct manager *m) {
         struct backups *bk = m->backups;
-        int64_t now = now_wall_us(), next = INT64_MAX;
+        int64_t now = backup_wallclock_us(), next = INT64_MAX;
 
         if (!bk)
                 return;
         for (unsigned i = 0; i < m->config->n_backups; i++) {
                 const struct ha_backup *b = &m->config->backups[i];
-                struct backup_task *t = task_find(m, b->name, true);
-                struct backup_queued *q = queued_find(bk, b->name);
+                struct backup_task *t = backup_task_find(m, b->name, true);
+                struct backup_queued *q = backup_queued_find(bk, b->name);
                 const char *why = NULL;
                 bool may = manager_backup_may_run(m, b, &why);
                 if (!may) {
@@ -550,8 +391,8 @@ void manager_backups_evaluate(struct manager *m) {
                                 strscpy(id, sizeof(id), q->id);
                                 q->id[0] = '\0';
                                 log_notice("backup %s: the run asked for while one ran starts now", id);
-                                (void) start_backup(m, b, 0, id);
-                                t = task_find(m, b->name, true);
+                                (void) backup_start(m, b, 0, id);
+                                t = backup_task_find(m, b->name, true);
                         }
                         int64_t slot = t ? 0 : backup_due_slot(b, &bk->cat, now / 1000000);
                         if (slot > 0 && b->after_resource[0] && !resource_up(m, b->after_resource)) {
@@ -562,7 +403,7 @@ void manager_backups_evaluate(struct manager *m) {
                                 next = MIN(next, now + (int64_t) WAIT_RECHECK_USEC);
                         } else if (slot > 0) {
                                 bk->waiting_logged[i] = false;
-                                start_backup(m, b, slot, NULL);
+                                backup_start(m, b, slot, NULL);
                         }
                 }
                 int64_t after = schedule_slot_after(b, now / 1000000);
@@ -577,35 +418,14 @@ void manager_backups_evaluate(struct manager *m) {
         }
 }
 
-/* ---- operator requests ---- */
-
-int manager_backup_start_now(struct manager *m, const struct ha_backup *b, const char *id) {
-        struct backups *bk = m->backups;
-        struct backup_queued *q = queued_find(bk, b->name);
-
-        if (catalog_find(&bk->cat, id))
-                return -EEXIST;
-        if (!task_find(m, b->name, true))
-                return start_backup(m, b, 0, id);
-        if (q) /* one at a time (a new id may even be the queued one's: ids are made from the second) */
-                return -EBUSY;
-        for (q = bk->queued; q < bk->queued + HA_MAX_BACKUPS && q->id[0]; q++)
-                ;
-        if (q == bk->queued + HA_MAX_BACKUPS)
-                return -EBUSY; /* not reached: one per section, and sections gone are dropped */
-        strscpy(q->name, sizeof(q->name), b->name);
-        strscpy(q->id, sizeof(q->id), id);
-        return 1;
-}
-
 int manager_backup_retention(struct manager *m, const struct ha_backup *b) {
         const struct backup_entry *del[MAX_DELETES];
         bool *waits = &m->backups->retention_waits[b - m->config->backups];
 
-        if (task_find(m, b->name, false) || (manager_backup_peer_busy(m, b->name) & HA_BUSY_READING)) {
+        if (backup_task_find(m, b->name, false) || (manager_backup_peer_busy(m, b->name) & HA_BUSY_READING)) {
                 if (!*waits)
                         log_info("backup %s: retention waits for the verify, restore or delete running %s", b->name,
-                                 task_find(m, b->name, false) ? "here" : "on the peer");
+                                 backup_task_find(m, b->name, false) ? "here" : "on the peer");
                 *waits = true;
                 return -EBUSY;
         }
@@ -613,110 +433,32 @@ int manager_backup_retention(struct manager *m, const struct ha_backup *b) {
         unsigned n = backup_retention(b, &m->backups->cat, del, MAX_DELETES);
         if (n == 0)
                 return 0;
-        struct backup_task *t = task_new(m, TASK_DELETE, b->name, n);
+        struct backup_task *t = backup_task_new(m, TASK_DELETE, b->name, n);
         if (!t)
                 return -ENOMEM;
         for (unsigned i = 0; i < n; i++)
                 strscpy(t->ids[i], sizeof(t->ids[i]), del[i]->id);
         log_info("backup %s: retention deletes %u backup%s", b->name, n, n == 1 ? "" : "s");
-        int r = task_start(t);
+        int r = backup_task_start(t);
         if (r < 0) {
                 log_error_errno(r, "backup %s: cannot run the agent: %m", b->name);
-                task_free(m, t);
+                backup_task_free(m, t);
                 return r;
         }
         return (int) n;
 }
 
-static const struct backup_entry *find_const(struct manager *m, const char *id) {
-        return catalog_find(&m->backups->cat, id);
-}
+/* The peer's busy sections are taken from its heartbeats (backup-sync.c);
+ * while it is not alive they count for nothing. */
+uint8_t manager_backup_peer_busy(const struct manager *m, const char *name) {
+        const struct backups *bk = m->backups;
 
-/* A verify or restore waits for a prune, verify or restore here (one at a
- * time), and for the peer's retention deleting: true, with why in ERRBUF. */
-static bool busy(struct manager *m, const char *name, char *errbuf, size_t len) {
-        if (task_find(m, name, false))
-                snprintf(errbuf, len, "a prune, verify or restore of %s is running; try again", name);
-        else if (manager_backup_peer_busy(m, name) & HA_BUSY_DELETING)
-                snprintf(errbuf, len, "retention deletes backups of %s on %s; try again", name,
-                         m->peers[m->backups->peer].node->name);
-        else
-                return false;
-        return true;
-}
-
-int manager_backup_verify(struct manager *m, const char *id, sd_bus_message *reply, char *errbuf, size_t len) {
-        const struct backup_entry *e = find_const(m, id);
-
-        if (!e || e->status != BACKUP_OK) {
-                snprintf(errbuf, len, "%s: %s", id, e ? "not a good backup (its status is not ok)" : "no such backup");
-                return -ENOENT;
-        }
-        if (!config_find_backup(m->config, e->name)) {
-                snprintf(errbuf, len, "%s: its [backup %s] is no longer configured", id, e->name);
-                return -ENOENT;
-        }
-        if (busy(m, e->name, errbuf, len))
-                return -EBUSY;
-        struct backup_task *t = task_new(m, TASK_VERIFY, e->name, 1);
-        if (!t)
-                return -ENOMEM;
-        strscpy(t->ids[0], sizeof(t->ids[0]), id);
-        t->reply = sd_bus_message_ref(reply);
-        int r = task_start(t);
-        if (r < 0) {
-                snprintf(errbuf, len, "cannot run the agent: %s", strerror(-r));
-                task_free(m, t);
-        }
-        return r;
-}
-
-int manager_backup_restore(struct manager *m, const char *name, const char *id, int64_t before_us,
-                           const char *target, sd_bus_message *reply, char *errbuf, size_t len) {
-        const struct backup_entry *e = id[0] ? find_const(m, id) : backup_before(&m->backups->cat, name, before_us);
-        const struct backup_entry **chain;
-
-        if (!config_find_backup(m->config, name)) {
-                snprintf(errbuf, len, "no [backup %s] here", name);
-                return -ENOENT;
-        }
-        if (!e || strcmp(e->name, name) != 0) {
-                snprintf(errbuf, len, id[0] ? "%s: no such backup of %s" : "no good backup of %s finished before "
-                         "that time", id[0] ? id : name, name);
-                return -ENOENT;
-        }
-        if (target[0] != '/' || strlen(target) >= sizeof(((struct backup_task *) 0)->target)) {
-                snprintf(errbuf, len, "the target must be an absolute path");
-                return -EINVAL;
-        }
-        if (busy(m, name, errbuf, len))
-                return -EBUSY;
-        if (!(chain = malloc(MAX_CHAIN * sizeof(*chain))))
-                return -ENOMEM;
-        int n = backup_chain(&m->backups->cat, e->id, chain, MAX_CHAIN);
-        if (n < 0) {
-                snprintf(errbuf, len, "%s: %s", e->id, n == -ENOLINK ? "a backup of its chain is gone or not good" :
-                                                       n == -EBADE ? "not a good backup" : strerror(-n));
-                free(chain);
-                return n;
-        }
-        struct backup_task *t = task_new(m, TASK_RESTORE, name, (unsigned) n);
-        if (!t) {
-                free(chain);
-                return -ENOMEM;
-        }
-        for (int i = 0; i < n; i++)
-                strscpy(t->ids[i], sizeof(t->ids[i]), chain[i]->id);
-        free(chain);
-        strscpy(t->target, sizeof(t->target), target);
-        t->reply = sd_bus_message_ref(reply);
-        log_notice("backup %s: restoring %s into %s (%d backup%s)", name, t->ids[n - 1], target, n, n == 1 ? "" : "s");
-        int r = task_start(t);
-        if (r < 0) {
-                snprintf(errbuf, len, "cannot run the agent: %s", strerror(-r));
-                task_free(m, t);
-        }
-        return r;
+        if (!bk || bk->peer < 0 || m->election.peers[bk->peer].state != PEER_ALIVE)
+                return 0;
+        for (unsigned i = 0; i < bk->n_peer_busy; i++)
+                if (strcmp(bk->peer_busy[i].name, name) == 0)
+                        return bk->peer_busy[i].what;
+        return 0;
 }
 
 /* ---- life cycle ---- */
@@ -732,7 +474,7 @@ int manager_backups_setup(struct manager *m) {
         for (unsigned k = 0; k < m->n_peers; k++)
                 if (!m->peers[k].node->witness)
                         bk->peer = (int) k;
-        load_catalog(m);
+        manager_backups_load(m);
         r = sd_event_add_time(m->event, &bk->timer, CLOCK_REALTIME, USEC_INFINITY, USEC_PER_MSEC, on_timer, m);
         if (r < 0)
                 return r;
@@ -748,7 +490,7 @@ static void task_end(struct manager *m, struct backup_task *t, const char *why) 
         }
         if (t->reply)
                 (void) sd_bus_reply_method_errorf(t->reply, "org.had1.Error.Failed", "%s while it ran", why);
-        task_free(m, t);
+        backup_task_free(m, t);
 }
 
 void manager_backups_free(struct manager *m) {
@@ -799,64 +541,4 @@ void manager_backups_reloaded(struct manager *m, const struct ha_config *old) {
         }
         memset(m->backups->waiting_logged, 0, sizeof(m->backups->waiting_logged));
         manager_backups_evaluate(m);
-}
-
-/* ---- status ---- */
-
-json_object *manager_backups_list_json(struct manager *m, const char *name) {
-        struct catalog *c = &m->backups->cat;
-        json_object *a = json_object_new_array();
-        const struct backup_entry **all = malloc((c->n + 1) * sizeof(*all));
-        unsigned n = 0;
-        int64_t now = now_wall_us();
-
-        if (!all)
-                return a;
-        for (unsigned i = 0; i < c->n; i++)
-                if (!name[0] || strcmp(c->e[i].name, name) == 0)
-                        all[n++] = &c->e[i];
-        /* Newest first: by start time, then id. */
-        for (unsigned i = 1; i < n; i++)
-                for (unsigned j = i; j > 0 && (all[j]->start_us > all[j - 1]->start_us ||
-                                               (all[j]->start_us == all[j - 1]->start_us &&
-                                                strcmp(all[j]->id, all[j - 1]->id) > 0));
-                     j--) {
-                        const struct backup_entry *x = all[j];
-                        all[j] = all[j - 1];
-                        all[j - 1] = x;
-                }
-        for (unsigned i = 0; i < n; i++)
-                json_object_array_add(a, backup_entry_to_json(all[i], now));
-        free(all);
-        return a;
-}
-
-json_object *manager_backups_status_json(const struct manager *m) {
-        json_object *a = json_object_new_array();
-        int64_t now = now_wall_us();
-
-        for (unsigned i = 0; m->backups && i < m->config->n_backups; i++) {
-                const struct ha_backup *b = &m->config->backups[i];
-                const struct backup_entry *last = catalog_last(&m->backups->cat, b->name),
-                                          *ok = catalog_last_ok(&m->backups->cat, b->name);
-                struct backup_task *t = task_find(m, b->name, true);
-                json_object *o = json_object_new_object();
-                json_object_object_add(o, "name", json_object_new_string(b->name));
-                json_object_object_add(o, "run_on", json_object_new_string(b->run_on == HA_RUN_ON_ACTIVE ? "active" :
-                                                                                                    "standby"));
-                json_object_object_add(o, "running", t ? json_object_new_string(t->ids[0]) : NULL);
-                const struct backup_queued *q = queued_find(m->backups, b->name);
-                json_object_object_add(o, "queued", q ? json_object_new_string(q->id) : NULL);
-                const char *waits = !m->backups->retention_waits[i] ? NULL :
-                                    task_find(m, b->name, false) ? "a verify, restore or delete runs here" :
-                                    manager_backup_peer_busy(m, b->name) & HA_BUSY_READING ?
-                                    "the peer is verifying or restoring" : "nothing any more: it runs now";
-                json_object_object_add(o, "retention_waits", waits ? json_object_new_string(waits) : NULL);
-                json_object_object_add(o, "last", last ? backup_entry_to_json(last, now) : NULL);
-                json_object_object_add(o, "last_ok", ok ? backup_entry_to_json(ok, now) : NULL);
-                int64_t next = schedule_slot_after(b, now / 1000000);
-                json_object_object_add(o, "next_slot", next > 0 ? json_object_new_int64(next) : NULL);
-                json_object_array_add(a, o);
-        }
-        return a;
 }

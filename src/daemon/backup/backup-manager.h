@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The backup orchestrator's I/O: runs the [backup] agents the catalog's
  * decisions call for (backup-catalog.c), keeps the catalog in the state dir
- * and in step with the peer's. Internal to the manager's files. */
+ * and in step with the peer's. Internal to the manager's files.
+ *
+ * Its files call one way: backup-bus.c -> backup-sync.c (replication,
+ * forwarded requests) -> backup-request.c (the operator's requests run
+ * here, status) -> backup-manager.c (agents, deciding, retention, life
+ * cycle) -> backup-store.c (the catalog file, JSON). */
 #pragma once
 
 #include <json-c/json.h>
@@ -69,31 +74,71 @@ struct backups {
         bool retention_waits[HA_MAX_BACKUPS];
 };
 
+/* backup-manager.c */
 int manager_backups_setup(struct manager *m);
 void manager_backups_free(struct manager *m);
 /* Starts what is due here and aborts what may no longer run here. */
 void manager_backups_evaluate(struct manager *m);
 /* After a reload: tasks of sections gone or changed are aborted. */
 void manager_backups_reloaded(struct manager *m, const struct ha_config *old);
+/* What the peer, while alive, does with NAME's backups (from its
+ * heartbeats, backup-sync.c): HA_BUSY_* bits. */
+uint8_t manager_backup_peer_busy(const struct manager *m, const char *name);
+/* Deletes what retention says, in the background: the number of backups,
+ * 0 when none. -EBUSY while a verify, restore or delete of B runs here, or
+ * the peer reads B's backups: it runs when they end. */
+int manager_backup_retention(struct manager *m, const struct ha_backup *b);
+/* May backups of B start on this node now? *WHY when not. */
+bool manager_backup_may_run(struct manager *m, const struct ha_backup *b, const char **why);
+/* Starts a backup of B for SLOT (0: asked for now) under ID (NULL: a new
+ * one), recorded running in the catalog. */
+int backup_start(struct manager *m, const struct ha_backup *b, int64_t slot, const char *id);
+/* The task of NAME running here: its backup (BACKUP), or its delete,
+ * verify or restore. NULL when none. */
+struct backup_task *backup_task_find(const struct manager *m, const char *name, bool backup);
+/* A task of KIND for NAME with room for N_IDS ids, linked in; NULL when out
+ * of memory. The caller fills the ids, then starts it. */
+struct backup_task *backup_task_new(struct manager *m, enum backup_task_kind kind, const char *name, unsigned n_ids);
+/* Runs the agent of T's section for ids[pos]. */
+int backup_task_start(struct backup_task *t);
+/* Unlinks and frees T, killing its agent if it runs. */
+void backup_task_free(struct manager *m, struct backup_task *t);
+/* The run queued for NAME, or NULL. */
+struct backup_queued *backup_queued_find(struct backups *bk, const char *name);
+
+/* The catalog file and JSON (backup-store.c). */
+/* Reads the catalog from the state dir (a new, empty one when there is
+ * none; one that does not parse is moved aside). */
+void manager_backups_load(struct manager *m);
+/* Saves the catalog; logs a failure. */
+void manager_backups_save(struct manager *m);
+/* The size and location from an agent's result line (one JSON object). */
+bool backup_result_parse(const char *line, struct backup_entry *e);
+json_object *backup_entry_to_json(const struct backup_entry *e, int64_t now_us);
+/* The catalog of NAME ("" all), newest first. */
+json_object *manager_backups_list_json(struct manager *m, const char *name);
+
+/* The wall clock in microseconds, as the catalog records times. */
+static inline int64_t backup_wallclock_us(void) {
+        return (int64_t) wallclock_usec();
+}
 
 /* Replication (backup-sync.c). */
 void manager_backups_fill(struct manager *m, unsigned peer, struct ha_msg *msg);
 void manager_backups_on_heartbeat(struct manager *m, unsigned peer, unsigned link, const struct ha_msg *msg);
 void manager_backups_on_catalog(struct manager *m, unsigned peer, const struct ha_msg *msg);
-/* What the peer, while alive, does with NAME's backups: HA_BUSY_* bits. */
-uint8_t manager_backup_peer_busy(const struct manager *m, const char *name);
-/* Saves the catalog; logs a failure. */
-void manager_backups_save(struct manager *m);
 
-/* Operator requests (backup-bus.c). On failure a negative errno and a
- * sentence in *ERROR (static, or in ERRBUF). */
+/* Operator requests (backup-sync.c: run here or forward, prune). On
+ * failure a negative errno and a sentence in *ERROR (static, or in ERRBUF). */
 int manager_backup_run(struct manager *m, const char *name, char *id, const char **message, char *errbuf,
                        size_t len);
 /* Hands a run or prune to the node that may run it, in heartbeats. */
 int manager_backup_forward(struct manager *m, uint8_t op, const struct ha_backup *b, const char *id,
                            const char **message, char *errbuf, size_t len);
 int manager_backup_prune(struct manager *m, const char *name, const char **message, char *errbuf, size_t len);
-/* Verify and restore answer REPLY when the agent is done. */
+
+/* Operator requests run here (backup-request.c). Verify and restore answer
+ * REPLY when the agent is done. */
 int manager_backup_verify(struct manager *m, const char *id, sd_bus_message *reply, char *errbuf, size_t len);
 int manager_backup_restore(struct manager *m, const char *name, const char *id, int64_t before_us,
                            const char *target, sd_bus_message *reply, char *errbuf, size_t len);
@@ -101,15 +146,5 @@ int manager_backup_restore(struct manager *m, const char *name, const char *id, 
  * runs, queues it to start when that one ends: 1; -EBUSY when one is
  * queued already, -EEXIST when ID is known. Or runs retention. */
 int manager_backup_start_now(struct manager *m, const struct ha_backup *b, const char *id);
-/* Deletes what retention says, in the background: the number of backups,
- * 0 when none. -EBUSY while a verify, restore or delete of B runs here, or
- * the peer reads B's backups: it runs when they end. */
-int manager_backup_retention(struct manager *m, const struct ha_backup *b);
-/* May backups of B start on this node now? *WHY when not. */
-bool manager_backup_may_run(struct manager *m, const struct ha_backup *b, const char **why);
-
-json_object *backup_entry_to_json(const struct backup_entry *e, int64_t now_us);
-/* The catalog of NAME ("" all), newest first. */
-json_object *manager_backups_list_json(struct manager *m, const char *name);
 /* Per [backup]: the last attempt, the last good one and the next slot. */
 json_object *manager_backups_status_json(const struct manager *m);

@@ -46,17 +46,6 @@ static void fill_busy(const struct backups *bk, struct ha_msg *msg) {
         }
 }
 
-uint8_t manager_backup_peer_busy(const struct manager *m, const char *name) {
-        const struct backups *bk = m->backups;
-
-        if (!bk || bk->peer < 0 || m->election.peers[bk->peer].state != PEER_ALIVE)
-                return 0;
-        for (unsigned i = 0; i < bk->n_peer_busy; i++)
-                if (strcmp(bk->peer_busy[i].name, name) == 0)
-                        return bk->peer_busy[i].what;
-        return 0;
-}
-
 /* The peer's busy sections from its heartbeat; true when it stopped
  * reading one (a retention waiting for it may run). */
 static bool take_busy(struct backups *bk, const struct ha_msg *msg) {
