@@ -66,8 +66,10 @@ struct ha_node {
         unsigned line;
         int priority;
         bool witness;           /* role = witness: votes, holds nothing */
+        unsigned role_line;
         unsigned n_links;
         struct ha_addr links[HA_MAX_LINKS];
+        unsigned address_line;
         unsigned n_tracks;      /* health checks of this node only */
         struct ha_track tracks[HA_MAX_TRACKS];
         char systemd_address[512]; /* "": the cluster's */
@@ -82,6 +84,7 @@ struct ha_vip {
         char name[HA_NAME_MAX];
         unsigned line;
         struct ha_addr address;
+        unsigned address_line;
         unsigned prefixlen;
         char interface[IF_NAMESIZE];
 };
@@ -120,6 +123,7 @@ struct ha_resource {
         char unit[256];         /* systemd */
         unsigned vip;           /* vip: index in config->vips */
         bool promotable;
+        unsigned promotable_line;
         char after[512];        /* as written; resolved into deps */
         unsigned after_line;
         unsigned n_deps;
@@ -131,7 +135,6 @@ struct ha_resource {
         unsigned n_params;
         struct ha_param params[HA_MAX_PARAMS];
         unsigned param_lines[HA_MAX_PARAMS];
-        uint32_t seen;                  /* keys given, for duplicates */
 };
 
 enum ha_backup_kind {
@@ -155,29 +158,36 @@ struct ha_backup {
         unsigned n_params;
         struct ha_param params[HA_MAX_PARAMS];
         uint64_t interval_sec;  /* 0: none */
+        unsigned interval_line;
         int at_sec;             /* local time of day, seconds; -1: none */
-        unsigned schedule_line;
+        unsigned schedule_line; /* the later of interval = and at = */
         enum ha_backup_kind kind;
         unsigned full_every;    /* backups per chain, the full one included */
+        unsigned full_every_line;
         unsigned keep_last, keep_daily, keep_weekly; /* all 0: keep everything */
         usec_t timeout_usec;
         enum ha_run_on run_on;
         char after_resource[HA_NAME_MAX]; /* "": none */
         unsigned after_resource_line;
-        uint32_t seen;          /* keys given, for duplicates */
 };
 
+/* The *_line fields: where a key was given (0: left at its default), so
+ * an error about it names its line. */
 struct ha_cluster {
         char name[HA_NAME_MAX];
+        unsigned line;          /* of the [cluster] header; 0: none */
         uint16_t port;
         char key_file[4096];
         unsigned key_file_line; /* for errors about the key file itself */
         usec_t heartbeat_interval_usec;
+        unsigned heartbeat_interval_line;
         usec_t dead_time_usec;
+        unsigned dead_time_line;
         bool preempt;
         usec_t preempt_delay_usec;
         unsigned garp_count;    /* announcements after a VIP is added */
         usec_t garp_interval_usec;
+        unsigned garp_interval_line;
         enum ha_quorum quorum;  /* default: majority with a witness, else two_node */
         unsigned quorum_line;
         char fence[4096];       /* two_node: "PATH [ARG...]", given "off NODE"; "" none */
@@ -230,33 +240,16 @@ struct ha_config *config_free(struct ha_config *c);
  * problems and hands over "FILE:LINE: message\n" lines in ERRORS. */
 unsigned config_check_executables(const struct ha_config *c, char **errors);
 
-/* Parses the value of a track_* key (internal to the parser, exported for
- * its tests): "TARGET [weight=N] [interval=D] [timeout=D] [fall=N] [rise=N]".
- * On error writes a message to ERR and returns -EINVAL. */
-int config_parse_track(enum ha_track_kind kind, const char *value, struct ha_track *ret, char *err, size_t errlen);
-
 const char *track_kind_to_string(enum ha_track_kind k);
-
-/* One key of a [resource] section (internal to the parser, exported for
- * its tests). On error writes a message to ERR and returns -EINVAL. */
-int config_resource_key(struct ha_resource *r, const char *key, const char *value, char *err, size_t errlen);
 
 /* Defaults for a new [resource] section. */
 void config_resource_init(struct ha_resource *r, const char *name, unsigned line);
 
-/* Once the file is read: resolves vip: and after = names and sorts the
- * resources (config->order). Calls ERROR for each problem. */
-void config_resources_validate(struct ha_config *c,
-                               void (*error)(void *ctx, unsigned line, const char *msg), void *ctx);
-
 /* The path of an OCF agent, "ROOT/resource.d/PROVIDER/TYPE". */
 int config_ocf_path(const struct ha_config *c, const struct ha_resource *r, char *buf, size_t len);
 
-/* One key of a [backup] section, its defaults, and the checks once the
- * file is read (config-backup.c). */
-int config_backup_key(struct ha_backup *b, const char *key, const char *value, char *err, size_t errlen);
+/* Defaults for a new [backup] section. */
 void config_backup_init(struct ha_backup *b, const char *name, unsigned line);
-void config_backups_validate(struct ha_config *c, void (*error)(void *ctx, unsigned line, const char *msg), void *ctx);
 
 /* The executable of a [backup]: its agent if a path, else the shipped
  * agent of that name in backup_agent_dir. */
