@@ -182,6 +182,10 @@ static void test_malformed(void **state) {
         static const uint8_t unknown[] = { REQUIRED, T(200, 3), 1, 2, 3 };
         n = forge(buf, unknown, sizeof(unknown), HA_MSG_HEARTBEAT);
         assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
+        /* Twice too: only a known TLV given twice is ambiguous. */
+        static const uint8_t unknown_twice[] = { REQUIRED, T(20, 1), 1, T(20, 1), 2 };
+        n = forge(buf, unknown_twice, sizeof(unknown_twice), HA_MSG_HEARTBEAT);
+        assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
 
         static const struct {
                 const char *what;
@@ -203,6 +207,9 @@ static void test_malformed(void **state) {
                 { "control byte in name", { T(1, 1), 'c', T(2, 1), '\n', T(3, 8), 0, 0, 0, 0, 0, 0, 0, 5, T(4, 1), 2, T(5, 4), 0, 0, 0, 1 }, 35 },
                 { "link out of range", { REQUIRED, T(9, 1), HA_MAX_LINKS }, 40 },
                 { "empty resources", { REQUIRED, T(14, 0) }, 39 },
+                /* a catalog packet's fields in a heartbeat */
+                { "range in a heartbeat", { REQUIRED, T(18, 24) }, 63 },
+                { "entry in a heartbeat", { REQUIRED, T(32, 1), 0 }, 40 },
                 /* busy sections: none, an unknown bit, no bit, a name past
                  * the end or empty, half an entry, one too many */
                 { "busy empty", { REQUIRED, T(19, 0) }, 39 },
