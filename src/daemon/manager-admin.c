@@ -67,12 +67,12 @@ static bool request_done(uint8_t op, uint32_t flags) {
 
 void manager_apply_admin(struct manager *m, const struct ha_msg *msg, const struct peer_info *from) {
         /* Our request reached the node it was for. */
-        if (m->admin_op && strcmp(from->node->name, m->admin_node) == 0 && request_done(m->admin_op, msg->flags))
+        if (m->admin_op && strcmp(from->node->name, m->admin_node) == 0 && request_done(m->admin_op, msg->hb.flags))
                 m->admin_op = 0;
-        if (!msg->admin_op || strcmp(msg->admin_node, m->self->name) != 0 || m->self->witness)
+        if (!msg->hb.admin.op || strcmp(msg->hb.admin.node, m->self->name) != 0 || m->self->witness)
                 return;
         bool standby = m->state.standby, maintenance = m->state.maintenance;
-        switch (msg->admin_op) {
+        switch (msg->hb.admin.op) {
         case HA_ADMIN_STANDBY:
                 standby = true;
                 break;

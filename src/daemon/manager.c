@@ -56,17 +56,17 @@ static void send_heartbeat(struct manager *m) {
         strscpy(msg.cluster, sizeof(msg.cluster), m->config->cluster.name);
         strscpy(msg.node, sizeof(msg.node), m->self->name);
         if (m->admin_op && now < m->admin_until) {
-                msg.admin_op = m->admin_op;
-                strscpy(msg.admin_node, sizeof(msg.admin_node), m->admin_node);
+                msg.hb.admin.op = m->admin_op;
+                strscpy(msg.hb.admin.node, sizeof(msg.hb.admin.node), m->admin_node);
         } else if (m->admin_op) {
                 log_warning("%s did not confirm the request sent to it; is it running?", m->admin_node);
                 m->admin_op = 0;
         }
         const struct res_group *g = &m->resources;
-        msg.n_resources = (uint8_t) MIN(g->n, (unsigned) HA_MSG_MAX_RESOURCES);
-        for (unsigned i = 0; i < msg.n_resources; i++)
-                msg.resources[i] = (uint8_t) (g->r[i].state | (g->r[i].failed ? HA_RES_FAILED : 0) |
-                                              (g->running == (int) i && g->op != RES_OP_MONITOR ? HA_RES_BUSY : 0));
+        msg.hb.resource_count = (uint8_t) MIN(g->n, (unsigned) HA_MSG_MAX_RESOURCES);
+        for (unsigned i = 0; i < msg.hb.resource_count; i++)
+                msg.hb.resources[i] = (uint8_t) (g->r[i].state | (g->r[i].failed ? HA_RES_FAILED : 0) |
+                                                 (g->running == (int) i && g->op != RES_OP_MONITOR ? HA_RES_BUSY : 0));
         for (unsigned i = 0; i < m->self->n_links; i++) {
                 struct link_stats *l = &m->links[i];
                 msg.link = (uint8_t) i;
@@ -310,18 +310,18 @@ static void on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t 
         }
 
         struct election_heartbeat hb = {
-                .term = msg.term,
-                .role = msg.role,
-                .priority = msg.priority,
-                .flags = msg.flags,
-                .timestamp = msg.timestamp,
-                .want = msg.want,
-                .grant_term = msg.grant_term,
-                .grant_echo = msg.grant_echo,
+                .term = msg.hb.term,
+                .role = msg.hb.role,
+                .priority = msg.hb.priority,
+                .flags = msg.hb.flags,
+                .timestamp = msg.hb.timestamp,
+                .want = msg.hb.want,
+                .grant_term = msg.hb.grant.term,
+                .grant_echo = msg.hb.grant.echo,
         };
         memcpy(hb.node, msg.node, sizeof(hb.node));
-        memcpy(hb.target, msg.target, sizeof(hb.target));
-        memcpy(hb.grant_holder, msg.grant_holder, sizeof(hb.grant_holder));
+        memcpy(hb.target, msg.hb.target, sizeof(hb.target));
+        memcpy(hb.grant_holder, msg.hb.grant.holder, sizeof(hb.grant_holder));
         struct link_stats *l = &pi->links[link];
         if (l->last_heard == 0 || now - l->last_heard >= m->config->cluster.dead_time_usec)
                 log_info("link %u: hearing %s", link + 1, pi->node->name);
@@ -332,8 +332,8 @@ static void on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t 
                 manager_backups_on_catalog(m, (unsigned) (pi - m->peers), &msg);
                 return;
         }
-        pi->n_resources = msg.n_resources;
-        memcpy(pi->resources, msg.resources, msg.n_resources);
+        pi->n_resources = msg.hb.resource_count;
+        memcpy(pi->resources, msg.hb.resources, msg.hb.resource_count);
 
         manager_elect(m, election_receive(&m->election, now, &hb));
         manager_apply_admin(m, &msg, pi);

@@ -611,20 +611,20 @@ usec_t election_next_wakeup(const struct election *e) {
 }
 
 void election_message(const struct election *e, usec_t now, struct ha_msg *msg) {
-        msg->term = e->term;
-        msg->role = e->role;
-        msg->priority = e->priority;
-        msg->flags = election_flags(e);
-        strscpy(msg->leader, sizeof(msg->leader), election_leader(e));
-        strscpy(msg->target, sizeof(msg->target), election_target(e));
+        msg->hb.term = e->term;
+        msg->hb.role = e->role;
+        msg->hb.priority = e->priority;
+        msg->hb.flags = election_flags(e);
+        strscpy(msg->hb.leader, sizeof(msg->hb.leader), election_leader(e));
+        strscpy(msg->hb.target, sizeof(msg->hb.target), election_target(e));
         if (!quorum_is_majority(e))
                 return;
-        msg->timestamp = now;
-        msg->want = e->role == HA_ROLE_ACTIVE ? e->term : e->campaign;
+        msg->hb.timestamp = now;
+        msg->hb.want = e->role == HA_ROLE_ACTIVE ? e->term : e->campaign;
         if (e->grant.holder[0] && strcmp(e->grant.holder, e->cfg.self) != 0 && now < e->grant.until) {
-                strscpy(msg->grant_holder, sizeof(msg->grant_holder), e->grant.holder);
-                msg->grant_term = e->grant.term;
-                msg->grant_echo = e->grant.echo;
+                strscpy(msg->hb.grant.holder, sizeof(msg->hb.grant.holder), e->grant.holder);
+                msg->hb.grant.term = e->grant.term;
+                msg->hb.grant.echo = e->grant.echo;
         }
 }
 

@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backup-catalog.h"
 #include "config.h"
 #include "key.h"
 
@@ -72,58 +71,85 @@ enum ha_admin_op {
 #define HA_RES_FAILED 0x04
 #define HA_RES_BUSY 0x08        /* an action other than monitor runs */
 
-struct ha_msg {
-        uint8_t type;
-        uint64_t incarnation;   /* grows at every start of the sender */
-        uint64_t seq;           /* grows at every packet within an incarnation */
-        char cluster[HA_NAME_MAX];
-        char node[HA_NAME_MAX];
+/* The election's state as a heartbeat carries it. A catalog packet
+ * carries term, role and priority too (every version 1 sender writes
+ * them), but they are required, and read, in heartbeats only. */
+struct ha_msg_heartbeat {
         uint64_t term;
         uint8_t role;           /* enum ha_role */
         uint32_t priority;      /* effective priority */
         char leader[HA_NAME_MAX]; /* the node the sender follows; "" if none */
         uint32_t flags;         /* enum ha_msg_flag */
         char target[HA_NAME_MAX]; /* with HA_FLAG_YIELD */
-        uint8_t link;           /* index of the link it was sent on */
         /* Leases (doc/election.md); all optional on the wire. */
         uint64_t timestamp;     /* the sender's CLOCK_MONOTONIC at sending, us */
         uint64_t want;          /* term the sender asks votes/a lease for; 0: none */
-        char grant_holder[HA_NAME_MAX]; /* the node the sender's lease is granted to */
-        uint64_t grant_term;
-        uint64_t grant_echo;    /* the holder's timestamp the grant answers */
-        uint8_t admin_op;       /* enum ha_admin_op */
-        char admin_node[HA_NAME_MAX];
-        /* The sender's resources, in config order: a byte each,
-         * HA_RES_* below. Optional; n_resources 0 when absent. */
-        uint8_t n_resources;
+        struct {
+                char holder[HA_NAME_MAX]; /* the node the sender's lease is granted to; "": none */
+                uint64_t term;
+                uint64_t echo;  /* the holder's timestamp the grant answers */
+        } grant;
+        /* An operator's request for another node; op 0: none. */
+        struct {
+                uint8_t op;     /* enum ha_admin_op */
+                char node[HA_NAME_MAX]; /* the node it is for */
+        } admin;
+        /* The sender's resources, in config order: a byte each, HA_RES_*.
+         * Optional; resource_count 0 when absent. */
+        uint8_t resource_count;
         uint8_t resources[HA_MSG_MAX_RESOURCES];
-        /* The sender's backup catalog, and how much of ours it has. */
-        bool has_catalog;
-        uint64_t cat_epoch, cat_seq;
-        uint64_t cat_ack_epoch, cat_ack;
-        uint8_t breq_op;        /* enum ha_backup_op */
-        char breq_name[HA_NAME_MAX];
-        char breq_id[HA_BACKUP_ID_MAX];
-        char breq_done[HA_BACKUP_ID_MAX]; /* the last request done for the receiver */
-        uint8_t n_busy;
-        struct ha_busy {
-                uint8_t what;           /* HA_BUSY_* */
-                char name[HA_NAME_MAX];
-        } busy[HA_MSG_MAX_BUSY];
-        /* HA_MSG_CATALOG: the changes numbered in (lo, hi] of the sender's
-         * catalog EPOCH, all of them, encoded (proto_entry_*); the pointers
-         * are into the packet. */
-        uint64_t range_epoch, range_lo, range_hi;
-        uint8_t n_entries;
+};
+
+/* Backup catalog replication (doc/protocol.md, "Catalog packets"). */
+struct ha_msg_catalog {
+        /* In heartbeats to the other data node: how far the sender's
+         * catalog goes, and how much of the receiver's it has merged. */
+        bool present;
+        uint64_t epoch, seq;
+        uint64_t ack_epoch, ack;
+        /* HA_MSG_CATALOG only: the changes numbered in (lo, hi] of the
+         * sender's catalog EPOCH, all of them, each encoded as
+         * proto-entry.h says; the pointers are into the packet. */
+        struct {
+                uint64_t epoch, lo, hi;
+        } range;
+        uint8_t entry_count;
         const uint8_t *entries[HA_MSG_MAX_ENTRIES];
         uint16_t entry_len[HA_MSG_MAX_ENTRIES];
 };
 
-/* A catalog entry on the wire; at most HA_ENTRY_MAX bytes. */
-#define HA_ENTRY_MAX 1000
-int proto_entry_encode(const struct backup_entry *e, uint8_t *buf, size_t len);
-/* false when it does not parse (lengths, characters, enums). */
-bool proto_entry_decode(const uint8_t *buf, size_t len, struct backup_entry *ret);
+/* A section whose stored backups the sender reads or deletes now. */
+struct ha_busy {
+        uint8_t what;           /* HA_BUSY_* */
+        char name[HA_NAME_MAX];
+};
+
+/* Backup requests between the data nodes, and what each is busy with. */
+struct ha_msg_backup {
+        /* hactl backup run|prune asked on the node that does not run that
+         * schedule, repeated until done_id echoes its id; op 0: none. */
+        struct {
+                uint8_t op;     /* enum ha_backup_op */
+                char name[HA_NAME_MAX]; /* the [backup] section */
+                char id[HA_BACKUP_ID_MAX];
+        } request;
+        char done_id[HA_BACKUP_ID_MAX]; /* the last request done for the receiver */
+        uint8_t busy_count;
+        struct ha_busy busy[HA_MSG_MAX_BUSY];
+};
+
+/* A packet, decoded. The header and the fields of every type first. */
+struct ha_msg {
+        uint8_t type;           /* enum ha_msg_type */
+        uint64_t incarnation;   /* grows at every start of the sender */
+        uint64_t seq;           /* grows at every packet within an incarnation */
+        char cluster[HA_NAME_MAX];
+        char node[HA_NAME_MAX]; /* the sender */
+        uint8_t link;           /* index of the link it was sent on */
+        struct ha_msg_heartbeat hb;
+        struct ha_msg_catalog catalog;
+        struct ha_msg_backup backup;
+};
 
 /* Why a packet was dropped; HA_DROP_NONE means it was accepted. */
 enum ha_drop {

@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         uint8_t out[HA_PACKET_MAX];
                         struct ha_msg m2;
                         int k = proto_encode(&m, &key, out, sizeof(out));
-                        if (k < 0 || proto_decode(out, k, &key, &m2) != HA_DROP_NONE || m2.term != m.term ||
+                        if (k < 0 || proto_decode(out, k, &key, &m2) != HA_DROP_NONE || m2.hb.term != m.hb.term ||
                             strcmp(m2.node, m.node) != 0)
                                 __builtin_trap();
                         (void) replay_accept(&r, m.incarnation, m.seq);

@@ -210,8 +210,8 @@ static int forge(const char *addr, const char *port, const char *keyfile, const 
         int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         uint8_t raw[HA_KEY_LEN], buf[HA_PACKET_MAX];
         struct proto_key key;
-        struct ha_msg m = { .type = HA_MSG_HEARTBEAT, .incarnation = UINT64_MAX, .term = UINT64_MAX / 2,
-                            .role = HA_ROLE_ACTIVE, .priority = 255, .flags = HA_FLAG_YIELD };
+        struct ha_msg m = { .type = HA_MSG_HEARTBEAT, .incarnation = UINT64_MAX, .hb.term = UINT64_MAX / 2,
+                            .hb.role = HA_ROLE_ACTIVE, .hb.priority = 255, .hb.flags = HA_FLAG_YIELD };
         unsigned long n = 0;
         double end = now_ms() + seconds * 1000.0;
         int r = key_load(keyfile, raw);
@@ -223,8 +223,8 @@ static int forge(const char *addr, const char *port, const char *keyfile, const 
         proto_key_init(&key, raw);
         strscpy(m.cluster, sizeof(m.cluster), cluster);
         strscpy(m.node, sizeof(m.node), node);
-        strscpy(m.leader, sizeof(m.leader), node);
-        strscpy(m.target, sizeof(m.target), node);
+        strscpy(m.hb.leader, sizeof(m.hb.leader), node);
+        strscpy(m.hb.target, sizeof(m.hb.target), node);
         while (now_ms() < end) {
                 m.seq = ++n;
                 int k = proto_encode(&m, &key, buf, sizeof(buf));

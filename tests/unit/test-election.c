@@ -62,13 +62,13 @@ static struct election_heartbeat heartbeat_of(const struct election *e) {
         struct ha_msg m = {};
         election_message(e, 0, &m);
         struct election_heartbeat hb = {
-                .term = m.term,
-                .role = m.role,
-                .priority = m.priority,
-                .flags = m.flags,
+                .term = m.hb.term,
+                .role = m.hb.role,
+                .priority = m.hb.priority,
+                .flags = m.hb.flags,
         };
         strcpy(hb.node, e->cfg.self);
-        strcpy(hb.target, m.target);
+        strcpy(hb.target, m.hb.target);
         return hb;
 }
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "proto.h"
+#include "proto-entry.h"
 #include "role.h"
 
 static uint8_t raw_key[HA_KEY_LEN], raw_other_key[HA_KEY_LEN];
@@ -21,22 +22,22 @@ static struct ha_msg sample(void) {
                 .seq = 42,
                 .cluster = "prod",
                 .node = "alpha",
-                .term = 0x0102030405060708ULL,
-                .role = HA_ROLE_ACTIVE,
-                .priority = 200,
-                .leader = "alpha",
-                .flags = HA_FLAG_YIELD,
-                .target = "beta",
+                .hb.term = 0x0102030405060708ULL,
+                .hb.role = HA_ROLE_ACTIVE,
+                .hb.priority = 200,
+                .hb.leader = "alpha",
+                .hb.flags = HA_FLAG_YIELD,
+                .hb.target = "beta",
                 .link = 1,
-                .timestamp = 123456789,
-                .want = 9,
-                .grant_holder = "beta",
-                .grant_term = 8,
-                .grant_echo = 123450000,
-                .admin_op = HA_ADMIN_STANDBY,
-                .admin_node = "beta",
-                .n_resources = 3,
-                .resources = { 3, 1 | HA_RES_FAILED, 2 | HA_RES_BUSY },
+                .hb.timestamp = 123456789,
+                .hb.want = 9,
+                .hb.grant.holder = "beta",
+                .hb.grant.term = 8,
+                .hb.grant.echo = 123450000,
+                .hb.admin.op = HA_ADMIN_STANDBY,
+                .hb.admin.node = "beta",
+                .hb.resource_count = 3,
+                .hb.resources = { 3, 1 | HA_RES_FAILED, 2 | HA_RES_BUSY },
         };
         return m;
 }
@@ -47,22 +48,22 @@ static void assert_msg_equal(const struct ha_msg *a, const struct ha_msg *b) {
         assert_int_equal(a->seq, b->seq);
         assert_string_equal(a->cluster, b->cluster);
         assert_string_equal(a->node, b->node);
-        assert_int_equal(a->term, b->term);
-        assert_int_equal(a->role, b->role);
-        assert_int_equal(a->priority, b->priority);
-        assert_string_equal(a->leader, b->leader);
-        assert_int_equal(a->flags, b->flags);
-        assert_string_equal(a->target, b->target);
+        assert_int_equal(a->hb.term, b->hb.term);
+        assert_int_equal(a->hb.role, b->hb.role);
+        assert_int_equal(a->hb.priority, b->hb.priority);
+        assert_string_equal(a->hb.leader, b->hb.leader);
+        assert_int_equal(a->hb.flags, b->hb.flags);
+        assert_string_equal(a->hb.target, b->hb.target);
         assert_int_equal(a->link, b->link);
-        assert_int_equal(a->timestamp, b->timestamp);
-        assert_int_equal(a->want, b->want);
-        assert_string_equal(a->grant_holder, b->grant_holder);
-        assert_int_equal(a->grant_term, b->grant_term);
-        assert_int_equal(a->grant_echo, b->grant_echo);
-        assert_int_equal(a->admin_op, b->admin_op);
-        assert_string_equal(a->admin_node, b->admin_node);
-        assert_int_equal(a->n_resources, b->n_resources);
-        assert_memory_equal(a->resources, b->resources, a->n_resources);
+        assert_int_equal(a->hb.timestamp, b->hb.timestamp);
+        assert_int_equal(a->hb.want, b->hb.want);
+        assert_string_equal(a->hb.grant.holder, b->hb.grant.holder);
+        assert_int_equal(a->hb.grant.term, b->hb.grant.term);
+        assert_int_equal(a->hb.grant.echo, b->hb.grant.echo);
+        assert_int_equal(a->hb.admin.op, b->hb.admin.op);
+        assert_string_equal(a->hb.admin.node, b->hb.admin.node);
+        assert_int_equal(a->hb.resource_count, b->hb.resource_count);
+        assert_memory_equal(a->hb.resources, b->hb.resources, a->hb.resource_count);
 }
 
 static void test_roundtrip(void **state) {
@@ -78,13 +79,13 @@ static void test_roundtrip(void **state) {
         assert_msg_equal(&m, &d);
 
         /* The minimal message: optional fields absent. */
-        m.leader[0] = m.target[0] = '\0';
-        m.flags = 0;
-        m.role = HA_ROLE_CANDIDATE;
-        m.timestamp = m.want = m.grant_term = m.grant_echo = 0;
-        m.grant_holder[0] = m.admin_node[0] = '\0';
-        m.admin_op = 0;
-        m.n_resources = 0;
+        m.hb.leader[0] = m.hb.target[0] = '\0';
+        m.hb.flags = 0;
+        m.hb.role = HA_ROLE_CANDIDATE;
+        m.hb.timestamp = m.hb.want = m.hb.grant.term = m.hb.grant.echo = 0;
+        m.hb.grant.holder[0] = m.hb.admin.node[0] = '\0';
+        m.hb.admin.op = 0;
+        m.hb.resource_count = 0;
         n = proto_encode(&m, &key, buf, sizeof(buf));
         assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
         assert_msg_equal(&m, &d);
@@ -174,12 +175,16 @@ static void test_malformed(void **state) {
         static const uint8_t good[] = { REQUIRED };
         n = forge(buf, good, sizeof(good), HA_MSG_HEARTBEAT);
         assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
-        assert_int_equal(d.term, 5);
+        assert_int_equal(d.hb.term, 5);
         assert_string_equal(d.node, "n");
 
         /* An unknown TLV is skipped. */
         static const uint8_t unknown[] = { REQUIRED, T(200, 3), 1, 2, 3 };
         n = forge(buf, unknown, sizeof(unknown), HA_MSG_HEARTBEAT);
+        assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
+        /* Twice too: only a known TLV given twice is ambiguous. */
+        static const uint8_t unknown_twice[] = { REQUIRED, T(20, 1), 1, T(20, 1), 2 };
+        n = forge(buf, unknown_twice, sizeof(unknown_twice), HA_MSG_HEARTBEAT);
         assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
 
         static const struct {
@@ -202,6 +207,9 @@ static void test_malformed(void **state) {
                 { "control byte in name", { T(1, 1), 'c', T(2, 1), '\n', T(3, 8), 0, 0, 0, 0, 0, 0, 0, 5, T(4, 1), 2, T(5, 4), 0, 0, 0, 1 }, 35 },
                 { "link out of range", { REQUIRED, T(9, 1), HA_MAX_LINKS }, 40 },
                 { "empty resources", { REQUIRED, T(14, 0) }, 39 },
+                /* a catalog packet's fields in a heartbeat */
+                { "range in a heartbeat", { REQUIRED, T(18, 24) }, 63 },
+                { "entry in a heartbeat", { REQUIRED, T(32, 1), 0 }, 40 },
                 /* busy sections: none, an unknown bit, no bit, a name past
                  * the end or empty, half an entry, one too many */
                 { "busy empty", { REQUIRED, T(19, 0) }, 39 },
@@ -238,71 +246,71 @@ static void test_catalog(void **state) {
                                   .location = "/srv/backup/nightly 2026 \xc3\xa9", .reason = "", .rev = 3 }, b;
 
         /* A heartbeat's catalog fields and a forwarded request. */
-        m.has_catalog = true;
-        m.cat_epoch = 1, m.cat_seq = 2, m.cat_ack_epoch = 3, m.cat_ack = 4;
-        m.breq_op = HA_BACKUP_OP_RUN;
-        snprintf(m.breq_name, sizeof(m.breq_name), "nightly");
-        snprintf(m.breq_id, sizeof(m.breq_id), "nightly-20261121T100640Z");
-        snprintf(m.breq_done, sizeof(m.breq_done), "nightly-x");
+        m.catalog.present = true;
+        m.catalog.epoch = 1, m.catalog.seq = 2, m.catalog.ack_epoch = 3, m.catalog.ack = 4;
+        m.backup.request.op = HA_BACKUP_OP_RUN;
+        snprintf(m.backup.request.name, sizeof(m.backup.request.name), "nightly");
+        snprintf(m.backup.request.id, sizeof(m.backup.request.id), "nightly-20261121T100640Z");
+        snprintf(m.backup.done_id, sizeof(m.backup.done_id), "nightly-x");
         int n = proto_encode(&m, &key, buf, sizeof(buf));
         assert_true(n > 0);
         assert_int_equal(proto_decode(buf, n, &key, &r), HA_DROP_NONE);
-        assert_true(r.has_catalog);
-        assert_int_equal(r.cat_seq, 2);
-        assert_int_equal(r.cat_ack, 4);
-        assert_int_equal(r.breq_op, HA_BACKUP_OP_RUN);
-        assert_string_equal(r.breq_name, "nightly");
-        assert_string_equal(r.breq_id, m.breq_id);
-        assert_string_equal(r.breq_done, "nightly-x");
-        assert_int_equal(r.n_busy, 0);
+        assert_true(r.catalog.present);
+        assert_int_equal(r.catalog.seq, 2);
+        assert_int_equal(r.catalog.ack, 4);
+        assert_int_equal(r.backup.request.op, HA_BACKUP_OP_RUN);
+        assert_string_equal(r.backup.request.name, "nightly");
+        assert_string_equal(r.backup.request.id, m.backup.request.id);
+        assert_string_equal(r.backup.done_id, "nightly-x");
+        assert_int_equal(r.backup.busy_count, 0);
 
         /* The sections the sender reads or deletes backups of. */
-        m.n_busy = 2;
-        m.busy[0] = (struct ha_busy) { HA_BUSY_READING, "nightly" };
-        m.busy[1] = (struct ha_busy) { HA_BUSY_READING | HA_BUSY_DELETING, "hourly" };
+        m.backup.busy_count = 2;
+        m.backup.busy[0] = (struct ha_busy) { HA_BUSY_READING, "nightly" };
+        m.backup.busy[1] = (struct ha_busy) { HA_BUSY_READING | HA_BUSY_DELETING, "hourly" };
         n = proto_encode(&m, &key, buf, sizeof(buf));
         assert_int_equal(proto_decode(buf, n, &key, &r), HA_DROP_NONE);
-        assert_int_equal(r.n_busy, 2);
-        assert_int_equal(r.busy[0].what, HA_BUSY_READING);
-        assert_string_equal(r.busy[0].name, "nightly");
-        assert_int_equal(r.busy[1].what, HA_BUSY_READING | HA_BUSY_DELETING);
-        assert_string_equal(r.busy[1].name, "hourly");
+        assert_int_equal(r.backup.busy_count, 2);
+        assert_int_equal(r.backup.busy[0].what, HA_BUSY_READING);
+        assert_string_equal(r.backup.busy[0].name, "nightly");
+        assert_int_equal(r.backup.busy[1].what, HA_BUSY_READING | HA_BUSY_DELETING);
+        assert_string_equal(r.backup.busy[1].name, "hourly");
 
         /* A catalog message: two entries, the largest possible one fits. */
         memset(a.reason, 'r', sizeof(a.reason) - 1);
         memset(a.location + strlen(a.location), 'l', sizeof(a.location) - 1 - strlen(a.location));
         m = sample();
         m.type = HA_MSG_CATALOG;
-        m.range_epoch = 9, m.range_lo = 5, m.range_hi = 7;
+        m.catalog.range.epoch = 9, m.catalog.range.lo = 5, m.catalog.range.hi = 7;
         int n1 = proto_entry_encode(&a, e1, sizeof(e1));
         assert_true(n1 > 0 && n1 <= HA_ENTRY_MAX);
         b = a;
         b.status = BACKUP_RUNNING;
         b.reason[0] = b.location[0] = b.parent[0] = '\0';
         int n2 = proto_entry_encode(&b, e2, sizeof(e2));
-        m.n_entries = 1;
-        m.entries[0] = e1, m.entry_len[0] = (uint16_t) n1;
+        m.catalog.entry_count = 1;
+        m.catalog.entries[0] = e1, m.catalog.entry_len[0] = (uint16_t) n1;
         n = proto_encode(&m, &key, buf, sizeof(buf));
         assert_true(n > 0);
-        m.n_entries = 2;
-        m.entries[1] = e1, m.entry_len[1] = (uint16_t) n1;
+        m.catalog.entry_count = 2;
+        m.catalog.entries[1] = e1, m.catalog.entry_len[1] = (uint16_t) n1;
         assert_int_equal(proto_encode(&m, &key, buf, sizeof(buf)), -ENOBUFS);
-        m.entries[0] = e2, m.entry_len[0] = (uint16_t) n2;
-        m.entries[1] = e2, m.entry_len[1] = (uint16_t) n2;
+        m.catalog.entries[0] = e2, m.catalog.entry_len[0] = (uint16_t) n2;
+        m.catalog.entries[1] = e2, m.catalog.entry_len[1] = (uint16_t) n2;
         n = proto_encode(&m, &key, buf, sizeof(buf));
         assert_true(n > 0);
         assert_int_equal(proto_decode(buf, n, &key, &r), HA_DROP_NONE);
         assert_int_equal(r.type, HA_MSG_CATALOG);
-        assert_int_equal(r.range_lo, 5);
-        assert_int_equal(r.range_hi, 7);
-        assert_int_equal(r.n_entries, 2);
+        assert_int_equal(r.catalog.range.lo, 5);
+        assert_int_equal(r.catalog.range.hi, 7);
+        assert_int_equal(r.catalog.entry_count, 2);
         struct backup_entry d;
         assert_true(proto_entry_decode(e1, n1, &d));
         assert_int_equal(backup_entry_compare(&d, &a), 0);
         assert_string_equal(d.id, a.id);
         assert_string_equal(d.parent, a.parent);
         assert_int_equal(d.slot, a.slot);
-        assert_true(proto_entry_decode(r.entries[1], r.entry_len[1], &d));
+        assert_true(proto_entry_decode(r.catalog.entries[1], r.catalog.entry_len[1], &d));
         assert_int_equal(d.status, BACKUP_RUNNING);
 
         /* Hostile entries: bad enums, an id with a space or a control
@@ -346,26 +354,26 @@ static void test_largest_heartbeat(void **state) {
         name[sizeof(name) - 1] = '\0';
         memset(id, 'i', sizeof(id) - 1);
         id[sizeof(id) - 1] = '\0';
-        strcpy(m.cluster, name), strcpy(m.node, name), strcpy(m.leader, name), strcpy(m.target, name);
-        strcpy(m.grant_holder, name), strcpy(m.admin_node, name);
-        m.flags = ~0u;
-        m.n_resources = HA_MSG_MAX_RESOURCES;
-        memset(m.resources, 3 | HA_RES_FAILED | HA_RES_BUSY, sizeof(m.resources));
-        m.has_catalog = true;
-        m.cat_epoch = m.cat_seq = m.cat_ack_epoch = m.cat_ack = UINT64_MAX;
-        m.breq_op = HA_BACKUP_OP_PRUNE;
-        strcpy(m.breq_name, name), strcpy(m.breq_id, id), strcpy(m.breq_done, id);
-        m.n_busy = HA_MSG_MAX_BUSY;
+        strcpy(m.cluster, name), strcpy(m.node, name), strcpy(m.hb.leader, name), strcpy(m.hb.target, name);
+        strcpy(m.hb.grant.holder, name), strcpy(m.hb.admin.node, name);
+        m.hb.flags = ~0u;
+        m.hb.resource_count = HA_MSG_MAX_RESOURCES;
+        memset(m.hb.resources, 3 | HA_RES_FAILED | HA_RES_BUSY, sizeof(m.hb.resources));
+        m.catalog.present = true;
+        m.catalog.epoch = m.catalog.seq = m.catalog.ack_epoch = m.catalog.ack = UINT64_MAX;
+        m.backup.request.op = HA_BACKUP_OP_PRUNE;
+        strcpy(m.backup.request.name, name), strcpy(m.backup.request.id, id), strcpy(m.backup.done_id, id);
+        m.backup.busy_count = HA_MSG_MAX_BUSY;
         for (unsigned i = 0; i < HA_MSG_MAX_BUSY; i++) {
-                m.busy[i].what = HA_BUSY_READING | HA_BUSY_DELETING;
-                strcpy(m.busy[i].name, name);
+                m.backup.busy[i].what = HA_BUSY_READING | HA_BUSY_DELETING;
+                strcpy(m.backup.busy[i].name, name);
         }
         int n = proto_encode(&m, &key, buf, sizeof(buf));
         assert_true(n > 0 && n <= HA_PACKET_MAX);
         assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
         assert_msg_equal(&m, &d);
-        assert_int_equal(d.n_busy, HA_MSG_MAX_BUSY);
-        assert_string_equal(d.busy[HA_MSG_MAX_BUSY - 1].name, name);
+        assert_int_equal(d.backup.busy_count, HA_MSG_MAX_BUSY);
+        assert_string_equal(d.backup.busy[HA_MSG_MAX_BUSY - 1].name, name);
 }
 
 static void test_replay(void **state) {

@@ -93,12 +93,13 @@ static void send_from(struct sim *s, int i) {
         struct ha_msg m = {};
         election_message(&s->n[i].e, local(s, i), &m);
         struct election_heartbeat hb = {
-                .term = m.term, .role = m.role, .priority = m.priority, .flags = m.flags,
-                .timestamp = m.timestamp, .want = m.want, .grant_term = m.grant_term, .grant_echo = m.grant_echo,
+                .term = m.hb.term, .role = m.hb.role, .priority = m.hb.priority, .flags = m.hb.flags,
+                .timestamp = m.hb.timestamp, .want = m.hb.want, .grant_term = m.hb.grant.term,
+                .grant_echo = m.hb.grant.echo,
         };
         strcpy(hb.node, names[i]);
-        strcpy(hb.target, m.target);
-        strcpy(hb.grant_holder, m.grant_holder);
+        strcpy(hb.target, m.hb.target);
+        strcpy(hb.grant_holder, m.hb.grant.holder);
         for (int j = 0; j < N; j++) {
                 if (j == i || s->cut[i][j] || s->nq == QUEUE)
                         continue;
@@ -475,8 +476,8 @@ static void test_reordered_old_heartbeat(void **state) {
         handle(&s, 0, a);
         sim_run(&s, 5 * MS);
         assert_int_equal(active(&s), 1);
-        old = (struct election_heartbeat) { .term = m.term, .role = m.role, .priority = m.priority,
-                                            .timestamp = m.timestamp, .want = m.want };
+        old = (struct election_heartbeat) { .term = m.hb.term, .role = m.hb.role, .priority = m.hb.priority,
+                                            .timestamp = m.hb.timestamp, .want = m.hb.want };
         strcpy(old.node, "alpha");
         election_receive(&s.n[2].e, local(&s, 2), &old);
         assert_string_equal(s.n[2].e.grant.holder, "beta");

@@ -131,7 +131,7 @@ static void test_order_errors(void **state) {
         assert_non_null(strstr(errors, "t.conf:13: timeout.start: invalid duration 'soon'"));
         free(errors);
         assert_null(parse("[resource a]\nagent = systemd:x\npromotable = yes\n", &errors));
-        assert_non_null(strstr(errors, "t.conf:11: [resource a]: only OCF agents can be promotable"));
+        assert_non_null(strstr(errors, "t.conf:13: [resource a]: only OCF agents can be promotable"));
         free(errors);
 }
 

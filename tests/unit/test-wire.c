@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "proto.h"
+#include "proto-entry.h"
 #include "role.h"
 
 #ifndef HAD_SRCDIR
@@ -71,15 +72,21 @@ static size_t doc_vector(const char *name, uint8_t *out, size_t max) {
 static struct ha_msg heartbeat(void) {
         struct ha_msg m = {
                 .type = HA_MSG_HEARTBEAT, .incarnation = 7, .seq = 42,
-                .cluster = "prod", .node = "n1", .term = 5, .role = HA_ROLE_ACTIVE, .priority = 200,
-                .leader = "n1", .flags = HA_FLAG_YIELD, .target = "n2", .link = 1,
-                .timestamp = 123456789, .want = 6, .grant_holder = "n1", .grant_term = 5, .grant_echo = 123450000,
-                .admin_op = HA_ADMIN_STANDBY, .admin_node = "n2",
-                .n_resources = 3, .resources = { 3, 1 | HA_RES_FAILED, 2 | HA_RES_BUSY },
-                .has_catalog = true, .cat_epoch = 1, .cat_seq = 2, .cat_ack_epoch = 3, .cat_ack = 4,
-                .breq_op = HA_BACKUP_OP_RUN, .breq_name = "db", .breq_id = "db-20261206T080000Z",
-                .breq_done = "db-20261205T080000Z",
-                .n_busy = 1, .busy = { { HA_BUSY_READING, "db" } },
+                .cluster = "prod", .node = "n1", .link = 1,
+                .hb = {
+                        .term = 5, .role = HA_ROLE_ACTIVE, .priority = 200,
+                        .leader = "n1", .flags = HA_FLAG_YIELD, .target = "n2",
+                        .timestamp = 123456789, .want = 6,
+                        .grant = { .holder = "n1", .term = 5, .echo = 123450000 },
+                        .admin = { .op = HA_ADMIN_STANDBY, .node = "n2" },
+                        .resource_count = 3, .resources = { 3, 1 | HA_RES_FAILED, 2 | HA_RES_BUSY },
+                },
+                .catalog = { .present = true, .epoch = 1, .seq = 2, .ack_epoch = 3, .ack = 4 },
+                .backup = {
+                        .request = { .op = HA_BACKUP_OP_RUN, .name = "db", .id = "db-20261206T080000Z" },
+                        .done_id = "db-20261205T080000Z",
+                        .busy_count = 1, .busy = { { HA_BUSY_READING, "db" } },
+                },
         };
         return m;
 }
@@ -107,34 +114,34 @@ static void test_heartbeat(void **state) {
         assert_int_equal(d.seq, 42);
         assert_string_equal(d.cluster, "prod");
         assert_string_equal(d.node, "n1");
-        assert_int_equal(d.term, 5);
-        assert_int_equal(d.role, HA_ROLE_ACTIVE);
-        assert_int_equal(d.priority, 200);
-        assert_string_equal(d.leader, "n1");
-        assert_int_equal(d.flags, HA_FLAG_YIELD);
-        assert_string_equal(d.target, "n2");
+        assert_int_equal(d.hb.term, 5);
+        assert_int_equal(d.hb.role, HA_ROLE_ACTIVE);
+        assert_int_equal(d.hb.priority, 200);
+        assert_string_equal(d.hb.leader, "n1");
+        assert_int_equal(d.hb.flags, HA_FLAG_YIELD);
+        assert_string_equal(d.hb.target, "n2");
         assert_int_equal(d.link, 1);
-        assert_int_equal(d.timestamp, 123456789);
-        assert_int_equal(d.want, 6);
-        assert_string_equal(d.grant_holder, "n1");
-        assert_int_equal(d.grant_term, 5);
-        assert_int_equal(d.grant_echo, 123450000);
-        assert_int_equal(d.admin_op, HA_ADMIN_STANDBY);
-        assert_string_equal(d.admin_node, "n2");
-        assert_int_equal(d.n_resources, 3);
-        assert_memory_equal(d.resources, m.resources, 3);
-        assert_true(d.has_catalog);
-        assert_int_equal(d.cat_epoch, 1);
-        assert_int_equal(d.cat_seq, 2);
-        assert_int_equal(d.cat_ack_epoch, 3);
-        assert_int_equal(d.cat_ack, 4);
-        assert_int_equal(d.breq_op, HA_BACKUP_OP_RUN);
-        assert_string_equal(d.breq_name, "db");
-        assert_string_equal(d.breq_id, "db-20261206T080000Z");
-        assert_string_equal(d.breq_done, "db-20261205T080000Z");
-        assert_int_equal(d.n_busy, 1);
-        assert_int_equal(d.busy[0].what, HA_BUSY_READING);
-        assert_string_equal(d.busy[0].name, "db");
+        assert_int_equal(d.hb.timestamp, 123456789);
+        assert_int_equal(d.hb.want, 6);
+        assert_string_equal(d.hb.grant.holder, "n1");
+        assert_int_equal(d.hb.grant.term, 5);
+        assert_int_equal(d.hb.grant.echo, 123450000);
+        assert_int_equal(d.hb.admin.op, HA_ADMIN_STANDBY);
+        assert_string_equal(d.hb.admin.node, "n2");
+        assert_int_equal(d.hb.resource_count, 3);
+        assert_memory_equal(d.hb.resources, m.hb.resources, 3);
+        assert_true(d.catalog.present);
+        assert_int_equal(d.catalog.epoch, 1);
+        assert_int_equal(d.catalog.seq, 2);
+        assert_int_equal(d.catalog.ack_epoch, 3);
+        assert_int_equal(d.catalog.ack, 4);
+        assert_int_equal(d.backup.request.op, HA_BACKUP_OP_RUN);
+        assert_string_equal(d.backup.request.name, "db");
+        assert_string_equal(d.backup.request.id, "db-20261206T080000Z");
+        assert_string_equal(d.backup.done_id, "db-20261205T080000Z");
+        assert_int_equal(d.backup.busy_count, 1);
+        assert_int_equal(d.backup.busy[0].what, HA_BUSY_READING);
+        assert_string_equal(d.backup.busy[0].name, "db");
 }
 
 static void test_catalog(void **state) {
@@ -144,9 +151,12 @@ static void test_catalog(void **state) {
         int en = proto_entry_encode(&e, eb, sizeof(eb));
         struct ha_msg m = {
                 .type = HA_MSG_CATALOG, .incarnation = 7, .seq = 43,
-                .cluster = "prod", .node = "n1", .term = 5, .role = HA_ROLE_ACTIVE, .priority = 200,
-                .range_epoch = 1, .range_lo = 1, .range_hi = 2,
-                .n_entries = 1, .entries = { eb }, .entry_len = { (uint16_t) en },
+                .cluster = "prod", .node = "n1",
+                .hb = { .term = 5, .role = HA_ROLE_ACTIVE, .priority = 200 },
+                .catalog = {
+                        .range = { .epoch = 1, .lo = 1, .hi = 2 },
+                        .entry_count = 1, .entries = { eb }, .entry_len = { (uint16_t) en },
+                },
         }, r;
 
         assert_true(en > 0);
@@ -156,11 +166,11 @@ static void test_catalog(void **state) {
         assert_int_equal(proto_decode(doc, n, &key, &r), HA_DROP_NONE);
         assert_int_equal(r.type, HA_MSG_CATALOG);
         assert_int_equal(r.seq, 43);
-        assert_int_equal(r.range_epoch, 1);
-        assert_int_equal(r.range_lo, 1);
-        assert_int_equal(r.range_hi, 2);
-        assert_int_equal(r.n_entries, 1);
-        assert_true(proto_entry_decode(r.entries[0], r.entry_len[0], &d));
+        assert_int_equal(r.catalog.range.epoch, 1);
+        assert_int_equal(r.catalog.range.lo, 1);
+        assert_int_equal(r.catalog.range.hi, 2);
+        assert_int_equal(r.catalog.entry_count, 1);
+        assert_true(proto_entry_decode(r.catalog.entries[0], r.catalog.entry_len[0], &d));
         assert_string_equal(d.id, e.id);
         assert_string_equal(d.name, "db");
         assert_int_equal(d.kind, HA_BACKUP_FULL);

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "backup-manager.h"
+#include "proto-entry.h"
 #include "transport.h"
 
 /* Per heartbeat heard, at most this many catalog packets go out, and the
@@ -33,16 +34,16 @@ static void fill_busy(const struct backups *bk, struct ha_msg *msg) {
                 unsigned i = 0;
                 if (t->kind == TASK_BACKUP)
                         continue;
-                while (i < msg->n_busy && strcmp(msg->busy[i].name, t->name) != 0)
+                while (i < msg->backup.busy_count && strcmp(msg->backup.busy[i].name, t->name) != 0)
                         i++;
                 if (i == HA_MSG_MAX_BUSY)
                         continue;
-                if (i == msg->n_busy) {
-                        strscpy(msg->busy[i].name, sizeof(msg->busy[i].name), t->name);
-                        msg->busy[i].what = 0;
-                        msg->n_busy++;
+                if (i == msg->backup.busy_count) {
+                        strscpy(msg->backup.busy[i].name, sizeof(msg->backup.busy[i].name), t->name);
+                        msg->backup.busy[i].what = 0;
+                        msg->backup.busy_count++;
                 }
-                msg->busy[i].what |= t->kind == TASK_DELETE ? HA_BUSY_DELETING : HA_BUSY_READING;
+                msg->backup.busy[i].what |= t->kind == TASK_DELETE ? HA_BUSY_DELETING : HA_BUSY_READING;
         }
 }
 
@@ -55,13 +56,13 @@ static bool take_busy(struct backups *bk, const struct ha_msg *msg) {
                 if (!(bk->peer_busy[i].what & HA_BUSY_READING))
                         continue;
                 unsigned j = 0;
-                while (j < msg->n_busy && strcmp(msg->busy[j].name, bk->peer_busy[i].name) != 0)
+                while (j < msg->backup.busy_count && strcmp(msg->backup.busy[j].name, bk->peer_busy[i].name) != 0)
                         j++;
-                if (j == msg->n_busy || !(msg->busy[j].what & HA_BUSY_READING))
+                if (j == msg->backup.busy_count || !(msg->backup.busy[j].what & HA_BUSY_READING))
                         ended = true;
         }
-        memcpy(bk->peer_busy, msg->busy, sizeof(bk->peer_busy));
-        bk->n_peer_busy = msg->n_busy;
+        memcpy(bk->peer_busy, msg->backup.busy, sizeof(bk->peer_busy));
+        bk->n_peer_busy = msg->backup.busy_count;
         return ended;
 }
 
@@ -69,27 +70,27 @@ void manager_backups_fill(struct manager *m, unsigned peer, struct ha_msg *msg) 
         struct backups *bk = m->backups;
         usec_t now = now_usec();
 
-        msg->has_catalog = false;
-        msg->breq_op = 0;
-        msg->breq_done[0] = '\0';
-        msg->n_busy = 0;
+        msg->catalog.present = false;
+        msg->backup.request.op = 0;
+        msg->backup.done_id[0] = '\0';
+        msg->backup.busy_count = 0;
         if (!bk || (int) peer != bk->peer)
                 return;
-        msg->has_catalog = true;
-        msg->cat_epoch = bk->cat.epoch;
-        msg->cat_seq = bk->cat.seq;
-        msg->cat_ack_epoch = bk->have_epoch;
-        msg->cat_ack = bk->have;
+        msg->catalog.present = true;
+        msg->catalog.epoch = bk->cat.epoch;
+        msg->catalog.seq = bk->cat.seq;
+        msg->catalog.ack_epoch = bk->have_epoch;
+        msg->catalog.ack = bk->have;
         if (bk->req_op && now < bk->req_until) {
-                msg->breq_op = bk->req_op;
-                strscpy(msg->breq_name, sizeof(msg->breq_name), bk->req_name);
-                strscpy(msg->breq_id, sizeof(msg->breq_id), bk->req_id);
+                msg->backup.request.op = bk->req_op;
+                strscpy(msg->backup.request.name, sizeof(msg->backup.request.name), bk->req_name);
+                strscpy(msg->backup.request.id, sizeof(msg->backup.request.id), bk->req_id);
         } else if (bk->req_op) {
                 log_warning("backup %s: %s did not take the request %s; is it active?", bk->req_name,
                             m->peers[peer].node->name, bk->req_id);
                 bk->req_op = 0;
         }
-        strscpy(msg->breq_done, sizeof(msg->breq_done), bk->done_id);
+        strscpy(msg->backup.done_id, sizeof(msg->backup.done_id), bk->done_id);
         fill_busy(bk, msg);
 }
 
@@ -100,12 +101,12 @@ static int send_catalog(struct manager *m, unsigned peer, unsigned link, uint64_
                 .type = HA_MSG_CATALOG,
                 .incarnation = m->state.incarnation,
                 .seq = ++m->seq,
-                .term = m->election.term,
-                .role = m->election.role,
+                .hb.term = m->election.term,
+                .hb.role = m->election.role,
                 .link = (uint8_t) link,
-                .range_epoch = m->backups->cat.epoch,
-                .range_lo = lo,
-                .range_hi = hi,
+                .catalog.range.epoch = m->backups->cat.epoch,
+                .catalog.range.lo = lo,
+                .catalog.range.hi = hi,
         };
         uint8_t buf[HA_PACKET_MAX];
 
@@ -115,10 +116,10 @@ static int send_catalog(struct manager *m, unsigned peer, unsigned link, uint64_
                 int len = proto_entry_encode(e[i], enc[i], sizeof(enc[i]));
                 if (len < 0)
                         return len;
-                msg.entries[i] = enc[i];
-                msg.entry_len[i] = (uint16_t) len;
+                msg.catalog.entries[i] = enc[i];
+                msg.catalog.entry_len[i] = (uint16_t) len;
         }
-        msg.n_entries = (uint8_t) n;
+        msg.catalog.entry_count = (uint8_t) n;
         int len = proto_encode(&msg, &m->key, buf, sizeof(buf));
         if (len < 0)
                 return len;
@@ -163,24 +164,25 @@ static void send_changes(struct manager *m, unsigned peer, unsigned link, uint64
 void manager_backups_on_heartbeat(struct manager *m, unsigned peer, unsigned link, const struct ha_msg *msg) {
         struct backups *bk = m->backups;
 
-        if (!bk || (int) peer != bk->peer || !msg->has_catalog)
+        if (!bk || (int) peer != bk->peer || !msg->catalog.present)
                 return;
-        uint64_t ack = msg->cat_ack_epoch == bk->cat.epoch ? msg->cat_ack : 0;
+        uint64_t ack = msg->catalog.ack_epoch == bk->cat.epoch ? msg->catalog.ack : 0;
         if (ack < bk->cat.seq && (bk->sent_to != bk->cat.seq || now_usec() - bk->sent_at >= RESEND_USEC))
                 send_changes(m, peer, link, ack);
 
         /* A request for us, once. */
-        if (msg->breq_op && strcmp(msg->breq_id, bk->done_id) != 0) {
-                const struct ha_backup *b = config_find_backup(m->config, msg->breq_name);
+        if (msg->backup.request.op && strcmp(msg->backup.request.id, bk->done_id) != 0) {
+                const struct ha_backup *b = config_find_backup(m->config, msg->backup.request.name);
                 const char *why = NULL;
                 if (!b)
                         log_warning("backup: %s asked for [backup %s], which is not configured here", msg->node,
-                                    msg->breq_name);
+                                    msg->backup.request.name);
                 else if (!manager_backup_may_run(m, b, &why))
                         return; /* not for us: the node that may run it answers */
-                else if (msg->breq_op == HA_BACKUP_OP_RUN) {
-                        int r = manager_backup_start_now(m, b, msg->breq_id);
-                        log_notice("backup %s: %s asked for a backup now: %s%s%s", b->name, msg->node, msg->breq_id,
+                else if (msg->backup.request.op == HA_BACKUP_OP_RUN) {
+                        int r = manager_backup_start_now(m, b, msg->backup.request.id);
+                        log_notice("backup %s: %s asked for a backup now: %s%s%s", b->name, msg->node,
+                                   msg->backup.request.id,
                                    r == -EBUSY ? ", dropped: one runs and another is queued already" :
                                    r == 1 ? ", queued: it starts when the one running ends" :
                                    r < 0 ? ", not started: " : "", r < 0 && r != -EBUSY ? strerror(-r) : "");
@@ -190,9 +192,9 @@ void manager_backups_on_heartbeat(struct manager *m, unsigned peer, unsigned lin
                                    r == -EBUSY ? "it waits for the verify, restore or delete running" :
                                    r < 0 ? strerror(-r) : r == 0 ? "nothing to delete" : "started");
                 }
-                strscpy(bk->done_id, sizeof(bk->done_id), msg->breq_id);
+                strscpy(bk->done_id, sizeof(bk->done_id), msg->backup.request.id);
         }
-        if (bk->req_op && strcmp(msg->breq_done, bk->req_id) == 0) {
+        if (bk->req_op && strcmp(msg->backup.done_id, bk->req_id) == 0) {
                 log_info("backup %s: %s took the request %s", bk->req_name, msg->node, bk->req_id);
                 bk->req_op = 0;
         }
@@ -206,17 +208,17 @@ void manager_backups_on_catalog(struct manager *m, unsigned peer, const struct h
 
         if (!bk || (int) peer != bk->peer)
                 return;
-        if (msg->range_epoch != bk->have_epoch) {
-                if (msg->range_lo != 0)
+        if (msg->catalog.range.epoch != bk->have_epoch) {
+                if (msg->catalog.range.lo != 0)
                         return; /* from a catalog we have nothing of: wait for the start */
-                bk->have_epoch = msg->range_epoch;
+                bk->have_epoch = msg->catalog.range.epoch;
                 bk->have = 0;
         }
-        if (msg->range_lo > bk->have || msg->range_hi <= bk->have)
+        if (msg->catalog.range.lo > bk->have || msg->catalog.range.hi <= bk->have)
                 return; /* a gap before it, or nothing new */
-        for (unsigned i = 0; i < msg->n_entries; i++) {
+        for (unsigned i = 0; i < msg->catalog.entry_count; i++) {
                 struct backup_entry e;
-                if (!proto_entry_decode(msg->entries[i], msg->entry_len[i], &e)) {
+                if (!proto_entry_decode(msg->catalog.entries[i], msg->catalog.entry_len[i], &e)) {
                         bad++;
                         continue;
                 }
@@ -227,7 +229,7 @@ void manager_backups_on_catalog(struct manager *m, unsigned peer, const struct h
                             msg->node);
                 return; /* not acknowledged: it comes again, and is counted again */
         }
-        bk->have = msg->range_hi;
+        bk->have = msg->catalog.range.hi;
         if (changed > 0) {
                 manager_backups_save(m);
                 manager_backups_evaluate(m);
