@@ -35,19 +35,38 @@ static const char *size(uint64_t n, char *buf, size_t len) {
         return buf;
 }
 
-/* The catalog of backup NAME ("": of all), parsed. */
-static int fetch_list(const char *name, json_object **ret) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *json;
-        int r = hactl_call_on(HA_BUS_BACKUP_INTERFACE, LIST_TIMEOUT_USEC, "List", &reply, "s", name);
+/* Entries asked for per call: the daemon builds each page in its loop. */
+#define LIST_PAGE 1000
 
-        if (r < 0)
-                return r;
-        r = sd_bus_message_read(reply, "s", &json);
-        if (r < 0)
-                return r;
-        *ret = json_tokener_parse(json);
-        return *ret ? 0 : -EBADMSG;
+/* The catalog of backup NAME ("": of all), newest first, parsed: page by
+ * page, so that no single call holds the daemon's loop for long. */
+static int fetch_list(const char *name, json_object **ret) {
+        json_object *all = json_object_new_array();
+        uint32_t total = 0;
+
+        for (uint32_t offset = 0; offset == 0 || offset < total;) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                const char *json;
+                int r = hactl_call_on(HA_BUS_BACKUP_INTERFACE, LIST_TIMEOUT_USEC, "ListPage", &reply, "suu", name,
+                                      offset, (uint32_t) LIST_PAGE);
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "su", &json, &total);
+                json_object *page = r >= 0 ? json_tokener_parse(json) : NULL;
+                if (!page || !json_object_is_type(page, json_type_array)) {
+                        json_object_put(page);
+                        json_object_put(all);
+                        return r < 0 ? r : -EBADMSG;
+                }
+                size_t n = json_object_array_length(page);
+                for (size_t i = 0; i < n; i++)
+                        json_object_array_add(all, json_object_get(json_object_array_get_idx(page, i)));
+                json_object_put(page);
+                if (n == 0)
+                        break; /* the catalog shrank meanwhile */
+                offset += (uint32_t) n;
+        }
+        *ret = all;
+        return 0;
 }
 
 static int cmd_backup_list(int argc, char **argv) {

@@ -31,13 +31,53 @@ void catalog_init(struct catalog *c, uint64_t epoch) {
 
 void catalog_done(struct catalog *c) {
         free(c->e);
+        free(c->index);
         *c = (struct catalog) {};
 }
 
+/* FNV-1a: ids are short and not chosen to collide (a hostile peer holds
+ * the key anyway); a collision costs a probe, never a wrong answer. */
+static uint32_t id_hash(const char *s) {
+        uint32_t h = 2166136261u;
+        for (; *s; s++) {
+                h ^= (uint8_t) *s;
+                h *= 16777619u;
+        }
+        return h;
+}
+
+static void index_add(struct catalog *c, unsigned pos) {
+        unsigned mask = c->index_cap - 1, i = id_hash(c->e[pos].id) & mask;
+
+        while (c->index[i])
+                i = (i + 1) & mask;
+        c->index[i] = pos + 1;
+}
+
+/* Builds the index anew for room for CAP entries (at most half full). */
+static void index_rebuild(struct catalog *c, unsigned cap) {
+        unsigned size = 16;
+
+        while (size < 2 * cap)
+                size *= 2;
+        free(c->index);
+        c->index = calloc(size, sizeof(*c->index));
+        c->index_cap = c->index ? size : 0;
+        for (unsigned i = 0; c->index && i < c->n; i++)
+                index_add(c, i);
+}
+
 struct backup_entry *catalog_find(struct catalog *c, const char *id) {
-        for (unsigned i = 0; i < c->n; i++)
-                if (strcmp(c->e[i].id, id) == 0)
-                        return &c->e[i];
+        if (!c->index) {
+                for (unsigned i = 0; i < c->n; i++)
+                        if (strcmp(c->e[i].id, id) == 0)
+                                return &c->e[i];
+                return NULL;
+        }
+        unsigned mask = c->index_cap - 1;
+        for (unsigned i = id_hash(id) & mask; c->index[i]; i = (i + 1) & mask)
+                if (strcmp(c->e[c->index[i] - 1].id, id) == 0)
+                        return &c->e[c->index[i] - 1];
         return NULL;
 }
 
@@ -45,7 +85,8 @@ static const struct backup_entry *find_const(const struct catalog *c, const char
         return catalog_find((struct catalog *) c, id);
 }
 
-static struct backup_entry *append(struct catalog *c) {
+/* A new entry at the end, for ID, in the index. */
+static struct backup_entry *append(struct catalog *c, const char *id) {
         if (c->n == c->cap) {
                 unsigned cap = c->cap ? c->cap * 2 : 16;
                 struct backup_entry *e = realloc(c->e, cap * sizeof(*e));
@@ -53,15 +94,21 @@ static struct backup_entry *append(struct catalog *c) {
                         return NULL;
                 c->e = e;
                 c->cap = cap;
-        }
-        return &c->e[c->n++];
+                index_rebuild(c, cap);
+        } else if (!c->index)
+                index_rebuild(c, c->cap);
+        struct backup_entry *e = &c->e[c->n++];
+        strscpy(e->id, sizeof(e->id), id);
+        if (c->index)
+                index_add(c, c->n - 1);
+        return e;
 }
 
 struct backup_entry *catalog_put(struct catalog *c, const struct backup_entry *e, const char *self) {
         struct backup_entry *cur = catalog_find(c, e->id);
         uint32_t rev = cur ? cur->rev + 1 : 1;
 
-        if (!cur && !(cur = append(c)))
+        if (!cur && !(cur = append(c, e->id)))
                 return NULL;
         if (cur != e)
                 *cur = *e;
@@ -101,11 +148,19 @@ bool catalog_merge(struct catalog *c, const struct backup_entry *e) {
 
         if (cur && backup_entry_compare(e, cur) <= 0)
                 return false;
-        if (!cur && !(cur = append(c)))
+        if (!cur && !(cur = append(c, e->id)))
                 return false;
         *cur = *e;
         cur->local_seq = ++c->seq;
         return true;
+}
+
+static int oldest_first(const void *a, const void *b) {
+        const struct backup_entry *x = *(const struct backup_entry *const *) a;
+        const struct backup_entry *y = *(const struct backup_entry *const *) b;
+        if (x->start_us != y->start_us)
+                return x->start_us < y->start_us ? -1 : 1;
+        return strcmp(x->id, y->id); /* the same choice on both nodes */
 }
 
 unsigned catalog_compact(struct catalog *c, unsigned max) {
@@ -116,19 +171,24 @@ unsigned catalog_compact(struct catalog *c, unsigned max) {
         if (deleted <= max)
                 return 0;
         forget = deleted - max;
-        /* The oldest: those that started first. */
-        for (unsigned round = 0; round < forget; round++) {
-                int oldest = -1;
-                for (unsigned i = 0; i < c->n; i++)
-                        if (c->e[i].status == BACKUP_DELETED &&
-                            (oldest < 0 || c->e[i].start_us < c->e[oldest].start_us))
-                                oldest = (int) i;
-                c->e[oldest].status = _BACKUP_STATUS_MAX; /* marked */
-        }
+        /* The oldest: those that started first (sorted, not searched for
+         * once per entry forgotten). */
+        struct backup_entry **del = malloc(deleted * sizeof(*del));
+        if (!del)
+                return 0; /* forgotten next time */
+        deleted = 0;
+        for (unsigned i = 0; i < c->n; i++)
+                if (c->e[i].status == BACKUP_DELETED)
+                        del[deleted++] = &c->e[i];
+        qsort(del, deleted, sizeof(*del), oldest_first);
+        for (unsigned i = 0; i < forget; i++)
+                del[i]->status = _BACKUP_STATUS_MAX; /* marked */
+        free(del);
         for (unsigned i = 0; i < c->n; i++)
                 if (c->e[i].status != _BACKUP_STATUS_MAX)
                         c->e[kept++] = c->e[i];
         c->n = kept;
+        index_rebuild(c, c->cap);
         return forget;
 }
 

@@ -48,6 +48,10 @@ struct backup_entry {
 struct catalog {
         struct backup_entry *e;
         unsigned n, cap;
+        /* An index of e[] by id (open addressing: position + 1, 0 empty),
+         * so a lookup is not a scan of thousands of entries per packet.
+         * NULL when it could not be allocated: lookups scan then. */
+        unsigned *index, index_cap;
         uint64_t epoch;         /* random, chosen when the catalog was created */
         uint64_t seq;           /* the last change's number */
 };

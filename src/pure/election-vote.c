@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "election.h"
-#include "election-internal.h"
+#include "election-vote.h"
 
 unsigned election_majority(const struct election *e) {
         return (e->n_peers + 1) / 2 + 1;

@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "election.h"
-#include "election-internal.h"
+#include "election-vote.h"
 
 #define OUT_FLAGS (HA_FLAG_LEAVING | HA_FLAG_YIELD | HA_FLAG_UNHEALTHY | HA_FLAG_STANDBY | HA_FLAG_MAINTENANCE)
 

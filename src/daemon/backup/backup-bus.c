@@ -34,8 +34,28 @@ static int method_list(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return r;
         if (witness(m, error))
                 return -EPERM;
-        json_object *a = manager_backups_list_json(m, name);
+        /* The newest page only: an unprivileged caller must not be able to
+         * hold the loop for the whole catalog (ListPage has the rest). */
+        json_object *a = manager_backups_list_json(m, name, 0, BACKUP_LIST_PAGE, NULL);
         r = sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+        json_object_put(a);
+        return r;
+}
+
+static int method_list_page(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        const char *name;
+        uint32_t offset, limit;
+        unsigned total;
+        int r = sd_bus_message_read(msg, "suu", &name, &offset, &limit);
+
+        if (r < 0)
+                return r;
+        if (witness(m, error))
+                return -EPERM;
+        json_object *a = manager_backups_list_json(m, name, offset, MIN(limit, (uint32_t) BACKUP_LIST_PAGE), &total);
+        r = sd_bus_reply_method_return(msg, "su", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN),
+                                       (uint32_t) total);
         json_object_put(a);
         return r;
 }
@@ -107,6 +127,7 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
 const sd_bus_vtable bus_backup_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD("List", "s", "s", method_list, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("ListPage", "suu", "su", method_list_page, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Run", "s", "ss", method_run, 0),
         SD_BUS_METHOD("Prune", "s", "s", method_prune, 0),
         SD_BUS_METHOD("Verify", "s", "s", method_verify, 0),

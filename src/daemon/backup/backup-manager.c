@@ -463,6 +463,48 @@ uint8_t manager_backup_peer_busy(const struct manager *m, const char *name) {
 
 /* ---- life cycle ---- */
 
+void manager_backups_save(struct manager *m) {
+        struct backups *bk = m->backups;
+
+        backup_store_save(m->state_dir, &bk->cat);
+        /* What waited to be saved is in this write. */
+        if (bk->save_timer)
+                (void) sd_event_source_set_enabled(bk->save_timer, SD_EVENT_OFF);
+}
+
+static int on_save_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct manager *m = userdata;
+
+        backup_store_save(m->state_dir, &m->backups->cat);
+        return 0;
+}
+
+/* A heartbeat interval's worth of catalog packets is written in one go, not
+ * one rewrite and fsync of the whole file per packet. */
+#define BACKUP_SAVE_DELAY_USEC (200 * USEC_PER_MSEC)
+
+void manager_backups_save_soon(struct manager *m) {
+        struct backups *bk = m->backups;
+        int r;
+
+        if (bk->save_timer && sd_event_source_get_enabled(bk->save_timer, NULL) > 0)
+                return; /* already due */
+        if (!bk->save_timer)
+                r = sd_event_add_time_relative(m->event, &bk->save_timer, CLOCK_MONOTONIC, BACKUP_SAVE_DELAY_USEC,
+                                               10 * USEC_PER_MSEC, on_save_timer, m);
+        else
+                r = sd_event_source_set_time_relative(bk->save_timer, BACKUP_SAVE_DELAY_USEC);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(bk->save_timer, SD_EVENT_ONESHOT);
+        if (r < 0)
+                manager_backups_save(m); /* no timer: now rather than never */
+}
+
+json_object *manager_backups_list_json(struct manager *m, const char *name, unsigned offset, unsigned limit,
+                                       unsigned *total) {
+        return backup_store_list_json(&m->backups->cat, name, backup_wallclock_us(), offset, limit, total);
+}
+
 int manager_backups_setup(struct manager *m) {
         struct backups *bk = calloc(1, sizeof(*bk));
         int r;
@@ -474,7 +516,7 @@ int manager_backups_setup(struct manager *m) {
         for (unsigned k = 0; k < m->n_peers; k++)
                 if (!m->peers[k].node->witness)
                         bk->peer = (int) k;
-        manager_backups_load(m);
+        backup_store_load(m->state_dir, &bk->cat);
         r = sd_event_add_time(m->event, &bk->timer, CLOCK_REALTIME, USEC_INFINITY, USEC_PER_MSEC, on_timer, m);
         if (r < 0)
                 return r;
@@ -501,6 +543,9 @@ void manager_backups_free(struct manager *m) {
         while (bk->tasks)
                 task_end(m, bk->tasks, "had stopped");
         sd_event_source_disable_unref(bk->timer);
+        if (bk->save_timer && sd_event_source_get_enabled(bk->save_timer, NULL) > 0)
+                backup_store_save(m->state_dir, &bk->cat); /* nothing merged is lost at a stop */
+        sd_event_source_disable_unref(bk->save_timer);
         catalog_done(&bk->cat);
         free(bk);
         m->backups = NULL;

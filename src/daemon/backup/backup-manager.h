@@ -13,13 +13,9 @@
 #include <systemd/sd-bus.h>
 
 #include "backup-catalog.h"
+#include "backup-store.h"
 #include "manager.h"
 #include "proto.h"
-
-#define BACKUP_CATALOG_FILE "backups.json"
-/* Records of deleted backups kept (so a merge does not bring them back);
- * older ones are forgotten. */
-#define BACKUP_MAX_DELETED 1000
 
 enum backup_task_kind {
         TASK_BACKUP,
@@ -72,6 +68,8 @@ struct backups {
         /* Retention that waited for a verify, restore or delete (here or
          * on the peer), by config index: it runs when none is left. */
         bool retention_waits[HA_MAX_BACKUPS];
+        /* Merges from the peer are saved together, from this timer. */
+        sd_event_source *save_timer;
 };
 
 /* backup-manager.c */
@@ -106,22 +104,15 @@ void backup_task_free(struct manager *m, struct backup_task *t);
 /* The run queued for NAME, or NULL. */
 struct backup_queued *backup_queued_find(struct backups *bk, const char *name);
 
-/* The catalog file and JSON (backup-store.c). */
-/* Reads the catalog from the state dir (a new, empty one when there is
- * none; one that does not parse is moved aside). */
-void manager_backups_load(struct manager *m);
-/* Saves the catalog; logs a failure. */
+/* The catalog in the state dir (backup-store.c, through these). */
+/* Saves it now: a change made here (a backup started or ended, a delete). */
 void manager_backups_save(struct manager *m);
-/* The size and location from an agent's result line (one JSON object). */
-bool backup_result_parse(const char *line, struct backup_entry *e);
-json_object *backup_entry_to_json(const struct backup_entry *e, int64_t now_us);
-/* The catalog of NAME ("" all), newest first. */
-json_object *manager_backups_list_json(struct manager *m, const char *name);
-
-/* The wall clock in microseconds, as the catalog records times. */
-static inline int64_t backup_wallclock_us(void) {
-        return (int64_t) wallclock_usec();
-}
+/* Saves it soon, once for all the changes until then: the peer's entries,
+ * which the peer still holds (a restart asks it for all of them again). */
+void manager_backups_save_soon(struct manager *m);
+/* A page of the catalog of NAME ("" all), newest first (backup-store.h). */
+json_object *manager_backups_list_json(struct manager *m, const char *name, unsigned offset, unsigned limit,
+                                       unsigned *total);
 
 /* Replication (backup-sync.c). */
 void manager_backups_fill(struct manager *m, unsigned peer, struct ha_msg *msg);

@@ -2,7 +2,7 @@
 /* The backup catalog on disk (BACKUP_CATALOG_FILE in the state dir, JSON,
  * written atomically) and as JSON for people: the entries, an agent's
  * result line, the list 'hactl backup list' shows. Reads and writes the
- * catalog only; runs nothing. */
+ * catalog only; runs nothing and knows nothing of the manager. */
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -10,8 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backup-store.h"
 #include "log.h"
-#include "backup-manager.h"
+#include "state.h"
 
 json_object *backup_entry_to_json(const struct backup_entry *e, int64_t now_us) {
         json_object *o = json_object_new_object();
@@ -83,38 +84,36 @@ static bool entry_from_json(json_object *o, struct backup_entry *e) {
         return e->kind != 255;
 }
 
-void manager_backups_save(struct manager *m) {
-        struct backups *bk = m->backups;
-        unsigned dropped = catalog_compact(&bk->cat, BACKUP_MAX_DELETED);
+void backup_store_save(const char *state_dir, struct catalog *cat) {
+        unsigned dropped = catalog_compact(cat, BACKUP_MAX_DELETED);
         if (dropped > 0)
                 log_debug("backup catalog: forgot the %u oldest deleted entries", dropped);
         json_object *root = json_object_new_object(), *a = json_object_new_array();
 
-        json_object_object_add(root, "epoch", json_object_new_int64((int64_t) bk->cat.epoch));
-        json_object_object_add(root, "seq", json_object_new_int64((int64_t) bk->cat.seq));
-        for (unsigned i = 0; i < bk->cat.n; i++) {
-                json_object *o = backup_entry_to_json(&bk->cat.e[i], 0);
-                json_object_object_add(o, "seq", json_object_new_int64((int64_t) bk->cat.e[i].local_seq));
+        json_object_object_add(root, "epoch", json_object_new_int64((int64_t) cat->epoch));
+        json_object_object_add(root, "seq", json_object_new_int64((int64_t) cat->seq));
+        for (unsigned i = 0; i < cat->n; i++) {
+                json_object *o = backup_entry_to_json(&cat->e[i], 0);
+                json_object_object_add(o, "seq", json_object_new_int64((int64_t) cat->e[i].local_seq));
                 json_object_array_add(a, o);
         }
         json_object_object_add(root, "entries", a);
         const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-        int r = state_write_file(m->state_dir, BACKUP_CATALOG_FILE, s, strlen(s));
+        int r = state_write_file(state_dir, BACKUP_CATALOG_FILE, s, strlen(s));
         if (r < 0)
-                log_error_errno(r, "cannot write the backup catalog to %s/%s: %m", m->state_dir, BACKUP_CATALOG_FILE);
+                log_error_errno(r, "cannot write the backup catalog to %s/%s: %m", state_dir, BACKUP_CATALOG_FILE);
         json_object_put(root);
 }
 
 /* A catalog that does not parse is kept aside, not lost; the peer's copy
  * fills the new one. */
-void manager_backups_load(struct manager *m) {
-        struct backups *bk = m->backups;
+void backup_store_load(const char *state_dir, struct catalog *cat) {
         char path[4200];
         uint64_t epoch;
 
-        snprintf(path, sizeof(path), "%s/%s", m->state_dir, BACKUP_CATALOG_FILE);
+        snprintf(path, sizeof(path), "%s/%s", state_dir, BACKUP_CATALOG_FILE);
         randombytes_buf(&epoch, sizeof(epoch));
-        catalog_init(&bk->cat, epoch >> 1 | 1);
+        catalog_init(cat, epoch >> 1 | 1);
         if (access(path, F_OK) < 0)
                 return;
         json_object *root = json_object_from_file(path), *a;
@@ -127,28 +126,28 @@ void manager_backups_load(struct manager *m) {
                         break;
                 }
                 uint64_t seq = e.local_seq;
-                struct backup_entry *s = catalog_find(&bk->cat, e.id);
-                if (s || !catalog_merge(&bk->cat, &e) || !(s = catalog_find(&bk->cat, e.id))) {
+                struct backup_entry *s = catalog_find(cat, e.id);
+                if (s || !catalog_merge(cat, &e) || !(s = catalog_find(cat, e.id))) {
                         ok = false;
                         break;
                 }
                 s->local_seq = seq;
         }
         if (ok) {
-                bk->cat.epoch = (uint64_t) jint(root, "epoch");
-                bk->cat.seq = (uint64_t) jint(root, "seq");
-                for (unsigned i = 0; i < bk->cat.n; i++)
-                        if (bk->cat.e[i].local_seq > bk->cat.seq)
-                                bk->cat.seq = bk->cat.e[i].local_seq;
-                log_info("backup catalog: %u entries", bk->cat.n);
+                cat->epoch = (uint64_t) jint(root, "epoch");
+                cat->seq = (uint64_t) jint(root, "seq");
+                for (unsigned i = 0; i < cat->n; i++)
+                        if (cat->e[i].local_seq > cat->seq)
+                                cat->seq = cat->e[i].local_seq;
+                log_info("backup catalog: %u entries", cat->n);
         } else {
                 char aside[4300];
                 snprintf(aside, sizeof(aside), "%s.bad-%" PRIu64, path, (uint64_t) (wallclock_usec() / USEC_PER_SEC));
                 log_error("%s does not parse; moved to %s, starting an empty catalog (the peer's copy refills it)",
                           path, aside);
                 (void) rename(path, aside);
-                catalog_done(&bk->cat);
-                catalog_init(&bk->cat, epoch >> 1 | 1);
+                catalog_done(cat);
+                catalog_init(cat, epoch >> 1 | 1);
         }
         json_object_put(root);
 }
@@ -167,30 +166,37 @@ bool backup_result_parse(const char *line, struct backup_entry *e) {
         return ok;
 }
 
-json_object *manager_backups_list_json(struct manager *m, const char *name) {
-        struct catalog *c = &m->backups->cat;
+/* Newest first: by start time, then by id. */
+static int newest_first(const void *a, const void *b) {
+        const struct backup_entry *x = *(const struct backup_entry *const *) a;
+        const struct backup_entry *y = *(const struct backup_entry *const *) b;
+
+        if (x->start_us != y->start_us)
+                return x->start_us > y->start_us ? -1 : 1;
+        return -strcmp(x->id, y->id);
+}
+
+json_object *backup_store_list_json(const struct catalog *c, const char *name, int64_t now_us, unsigned offset,
+                                    unsigned limit, unsigned *total) {
         json_object *a = json_object_new_array();
         const struct backup_entry **all = malloc((c->n + 1) * sizeof(*all));
         unsigned n = 0;
-        int64_t now = backup_wallclock_us();
 
+        if (total)
+                *total = 0;
         if (!all)
                 return a;
         for (unsigned i = 0; i < c->n; i++)
                 if (!name[0] || strcmp(c->e[i].name, name) == 0)
                         all[n++] = &c->e[i];
-        /* Newest first: by start time, then id. */
-        for (unsigned i = 1; i < n; i++)
-                for (unsigned j = i; j > 0 && (all[j]->start_us > all[j - 1]->start_us ||
-                                               (all[j]->start_us == all[j - 1]->start_us &&
-                                                strcmp(all[j]->id, all[j - 1]->id) > 0));
-                     j--) {
-                        const struct backup_entry *x = all[j];
-                        all[j] = all[j - 1];
-                        all[j - 1] = x;
-                }
-        for (unsigned i = 0; i < n; i++)
-                json_object_array_add(a, backup_entry_to_json(all[i], now));
+        /* O(n log n): the catalog may hold many thousand entries, and this
+         * runs in the loop for anyone who may read the bus; and only one
+         * page of them is turned into JSON. */
+        qsort(all, n, sizeof(*all), newest_first);
+        for (unsigned i = offset; i < n && i - offset < limit; i++)
+                json_object_array_add(a, backup_entry_to_json(all[i], now_us));
+        if (total)
+                *total = n;
         free(all);
         return a;
 }

@@ -231,7 +231,7 @@ void manager_backups_on_catalog(struct manager *m, unsigned peer, const struct h
         }
         bk->have = msg->catalog.range.hi;
         if (changed > 0) {
-                manager_backups_save(m);
+                manager_backups_save_soon(m);
                 manager_backups_evaluate(m);
         }
 }
