@@ -174,6 +174,24 @@ unimpair_switch() {
 cut_link() { ip -n "$(ns sw)" link set "p-$1" down; }
 heal_link() { ip -n "$(ns sw)" link set "p-$1" up; }
 
+# cut_pair / heal_pair A B: A and B no longer hear each other, while both
+# still reach every other node: their switch ports (of every link) are
+# made isolated (bridge port isolation: an isolated port forwards only to
+# ports that are not isolated). One pair at a time: cutting a second pair
+# before healing the first would cut all four ports from each other.
+# Nothing to remove at the end: the switch namespace goes with the test.
+cut_pair() { _isolate on "$@"; }
+heal_pair() { _isolate off "$@"; }
+_isolate() {
+        local how=$1 node p; shift
+        for node in "$@"; do
+                for p in "p-$node" "q-$node"; do
+                        ip -n "$(ns sw)" link show "$p" >/dev/null 2>&1 || continue
+                        ip -n "$(ns sw)" link set dev "$p" type bridge_slave isolated "$how"
+                done
+        done
+}
+
 # write_config [KEY=VALUE...]: had.conf for n1 (priority 200) and n2 (100)
 # with an IPv4 VIP; extra [cluster] keys are given as arguments.
 write_config() {
