@@ -223,6 +223,8 @@ write_config() {
         } > "$T/had.conf"
 }
 
+# start_dbus NODE: NODE's bus, with had's policy (etc/dbus-1/org.had1.conf),
+# or with the policy file BUS_POLICY names.
 start_dbus() {
         local node=$1
         cat > "$T/bus-$node.conf" <<CONF
@@ -247,7 +249,7 @@ start_dbus() {
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
   </policy>
-  <include>$HAD_SRCDIR/etc/dbus-1/org.had1.conf</include>
+  <include>${BUS_POLICY:-$HAD_SRCDIR/etc/dbus-1/org.had1.conf}</include>
 </busconfig>
 CONF
         dbus-daemon --config-file="$T/bus-$node.conf" --nofork --nopidfile \
