@@ -15,9 +15,28 @@
  *   probe forge ADDR PORT KEYFILE CLUSTER NODE SECONDS
  *                                    send well-formed heartbeats claiming to be
  *                                    NODE, active with a huge term, MAC'ed
- *                                    with KEYFILE, every 10ms */
+ *                                    with KEYFILE, every 10ms
+ *   probe capture FROM PORT KEYFILE FILE TIMEOUT_MS
+ *                                    the payload of the next heartbeat from
+ *                                    FROM (IPv4) to PORT seen on this
+ *                                    namespace's interfaces (a packet socket,
+ *                                    beside the daemon's own), checked with
+ *                                    KEYFILE, into FILE; prints its node,
+ *                                    incarnation and seq
+ *   probe replay ADDR PORT FILE COUNT
+ *                                    send FILE's bytes COUNT times as they are
+ *   probe send KIND ADDR PORT KEYFILE CLUSTER NODE COUNT
+ *                                    COUNT packets of KIND, each a drop reason
+ *                                    of the receiver: heartbeat (well-formed,
+ *                                    from CLUSTER's NODE), malformed (its MAC
+ *                                    good, its message type unknown), bad_mac,
+ *                                    truncated, oversized, bad_header */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_ether.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <netpacket/packet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -235,6 +254,154 @@ static int forge(const char *addr, const char *port, const char *keyfile, const 
         return 0;
 }
 
+static int load_key(const char *keyfile, struct proto_key *key) {
+        uint8_t raw[HA_KEY_LEN];
+        int r = key_load(keyfile, raw);
+
+        if (r < 0) {
+                fprintf(stderr, "probe: %s: %s\n", keyfile, strerror(-r));
+                return -1;
+        }
+        proto_key_init(key, raw);
+        return 0;
+}
+
+static int capture(const char *from, const char *port, const char *keyfile, const char *file, int timeout_ms) {
+        int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
+        struct in_addr src;
+        struct proto_key key;
+        uint8_t buf[65536];
+        double end = now_ms() + timeout_ms;
+
+        if (inet_pton(AF_INET, from, &src) != 1 || load_key(keyfile, &key) < 0)
+                return 2;
+        if (fd < 0) {
+                perror("probe capture: socket");
+                return 1;
+        }
+        while (now_ms() < end) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                if (poll(&p, 1, (int) (end - now_ms()) + 1) <= 0)
+                        continue;
+                ssize_t n = recv(fd, buf, sizeof(buf), 0);
+                if (n < (ssize_t) sizeof(struct iphdr))
+                        continue;
+                struct iphdr ip;
+                memcpy(&ip, buf, sizeof(ip));
+                size_t hl = ip.ihl * 4u;
+                if (ip.version != 4 || ip.protocol != IPPROTO_UDP || ip.saddr != src.s_addr ||
+                    (ntohs(ip.frag_off) & 0x3fff) || (size_t) n < hl + sizeof(struct udphdr))
+                        continue;
+                struct udphdr udp;
+                memcpy(&udp, buf + hl, sizeof(udp));
+                size_t len = ntohs(udp.len);
+                if (ntohs(udp.dest) != atoi(port) || len < sizeof(udp) || hl + len > (size_t) n)
+                        continue;
+                const uint8_t *payload = buf + hl + sizeof(udp);
+                len -= sizeof(udp);
+                struct ha_msg m;
+                if (len < 4 || payload[3] != HA_MSG_HEARTBEAT || proto_decode(payload, len, &key, &m) != HA_DROP_NONE)
+                        continue;
+                FILE *f = fopen(file, "we");
+                if (!f || fwrite(payload, 1, len, f) != len || fclose(f) != 0) {
+                        perror(file);
+                        return 1;
+                }
+                printf("%s %llu %llu\n", m.node, (unsigned long long) m.incarnation, (unsigned long long) m.seq);
+                return 0;
+        }
+        fprintf(stderr, "probe capture: no heartbeat from %s to port %s in %d ms\n", from, port, timeout_ms);
+        return 1;
+}
+
+static int replay(const char *addr, const char *port, const char *file, int count) {
+        struct sockaddr_storage ss;
+        socklen_t len = make_addr(addr, port, &ss);
+        int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        uint8_t buf[65536];
+        FILE *f = fopen(file, "re");
+        size_t n;
+
+        if (!f) {
+                perror(file);
+                return 1;
+        }
+        n = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        for (int i = 0; i < count; i++)
+                if (sendto(fd, buf, n, 0, (struct sockaddr *) &ss, len) != (ssize_t) n) {
+                        perror("probe replay: sendto");
+                        return 1;
+                }
+        printf("%d packets of %zu bytes\n", count, n);
+        return 0;
+}
+
+/* The packet for one drop reason of the receiver (see the top). */
+static int make_kind(const char *kind, const struct proto_key *key, const char *cluster, const char *node,
+                     uint64_t seq, uint8_t *buf, size_t size) {
+        struct ha_msg m = { .type = HA_MSG_HEARTBEAT, .incarnation = 1, .seq = seq, .hb.term = 1,
+                            .hb.role = HA_ROLE_STANDBY, .hb.priority = 1 };
+        int n;
+
+        strscpy(m.cluster, sizeof(m.cluster), cluster);
+        strscpy(m.node, sizeof(m.node), node);
+        n = proto_encode(&m, key, buf, size);
+        if (n < 0)
+                return n;
+        if (strcmp(kind, "heartbeat") == 0)
+                return n;
+        if (strcmp(kind, "malformed") == 0) {
+                /* An unknown message type, MAC'ed again: authentic, but
+                 * nothing a receiver can parse. */
+                crypto_auth_hmacsha256_state st = key->st;
+                buf[3] = 0x7f;
+                crypto_auth_hmacsha256_update(&st, buf, n - HA_MAC_LEN);
+                crypto_auth_hmacsha256_final(&st, buf + n - HA_MAC_LEN);
+                return n;
+        }
+        if (strcmp(kind, "bad_mac") == 0) {
+                buf[n - 1] ^= 0x01;
+                return n;
+        }
+        if (strcmp(kind, "truncated") == 0)
+                return 10;
+        if (strcmp(kind, "oversized") == 0) {
+                memset(buf + n, 0, HA_PACKET_MAX + 100 - n);
+                return HA_PACKET_MAX + 100;
+        }
+        if (strcmp(kind, "bad_header") == 0) {
+                buf[0] = 'X';
+                return n;
+        }
+        return -EINVAL;
+}
+
+static int send_kind(const char *kind, const char *addr, const char *port, const char *keyfile, const char *cluster,
+                     const char *node, int count) {
+        struct sockaddr_storage ss;
+        socklen_t len = make_addr(addr, port, &ss);
+        int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        uint8_t buf[HA_PACKET_MAX + 100];
+        struct proto_key key;
+
+        if (load_key(keyfile, &key) < 0)
+                return 2;
+        for (int i = 0; i < count; i++) {
+                int n = make_kind(kind, &key, cluster, node, (uint64_t) i + 1, buf, sizeof(buf));
+                if (n < 0) {
+                        fprintf(stderr, "probe send: unknown kind %s\n", kind);
+                        return 2;
+                }
+                if (sendto(fd, buf, n, 0, (struct sockaddr *) &ss, len) != n) {
+                        perror("probe send: sendto");
+                        return 1;
+                }
+        }
+        printf("%d %s packets\n", count, kind);
+        return 0;
+}
+
 int main(int argc, char **argv) {
         if (argc >= 4 && strcmp(argv[1], "serve") == 0)
                 return serve(argv[2], argv[3]);
@@ -247,6 +414,12 @@ int main(int argc, char **argv) {
                 return flood(argv[2], argv[3], atoi(argv[4]));
         if (argc == 8 && strcmp(argv[1], "forge") == 0)
                 return forge(argv[2], argv[3], argv[4], argv[5], argv[6], atoi(argv[7]));
+        if (argc == 7 && strcmp(argv[1], "capture") == 0)
+                return capture(argv[2], argv[3], argv[4], argv[5], atoi(argv[6]));
+        if (argc == 6 && strcmp(argv[1], "replay") == 0)
+                return replay(argv[2], argv[3], argv[4], atoi(argv[5]));
+        if (argc == 9 && strcmp(argv[1], "send") == 0)
+                return send_kind(argv[2], argv[3], argv[4], argv[5], argv[6], argv[7], atoi(argv[8]));
         fprintf(stderr, "usage: see the comment at the top of tests/tools/probe.c\n");
         return 2;
 }
