@@ -67,12 +67,26 @@ wait_for 5 "flaky running again" eval '[ "$(res n1 flaky)" = started ] && [ -e "
 [ "$(role n1)" = active ] || fail "n1 is $(role n1) after one failure"
 
 log "a hanging monitor is killed at its timeout (2s) and counts as a failure"
-echo hang > "$T/flaky/n1.flaky.monitor"
+# It leaves a grandchild in its process group that ignores SIGTERM: the
+# agent itself dies of the SIGTERM at the timeout, the grandchild only of
+# the group's SIGKILL.
+ORPHAN=$T/flaky/n1.flaky.monitor.orphan
+kill_orphan() { # the grandchild, if a failure of the test left it
+        local p
+        p=$(cat "$ORPHAN" 2>/dev/null) || return 0
+        [ "$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)" = "sleep 3599 " ] && kill -KILL "$p"
+}
+CLEANUP_HOOKS+=(kill_orphan)
+echo orphan > "$T/flaky/n1.flaky.monitor"
 wait_for 10 "second failure" eval '[ "$(status n1 ".resources[] | select(.name == \"flaky\") | .fail_count")" = 2 ]'
-rm "$T/flaky/n1.flaky.monitor"
+rm -f "$T/flaky/n1.flaky.monitor"
 grep -q "resource flaky: monitor: timed out" "$T/n1.log" || fail "the monitor did not time out: $(grep flaky "$T/n1.log")"
-# Its whole process group was killed: no flaky (nor its sleep) is left.
+[ -s "$ORPHAN" ] || fail "the hung agent left no grandchild"
+orphan=$(cat "$ORPHAN")
+# Its whole process group was killed: no flaky (nor its sleep) is left,
+# nor the grandchild that ignored SIGTERM.
 wait_for 8 "the hung agent gone" eval '! pgrep -f "$T/ocf/resource.d/test/flaky" >/dev/null'
+wait_for 8 "the agent's grandchild (pid $orphan, ignoring SIGTERM) gone" eval '! alive "$orphan"'
 
 [ "$(role n1)" = active ] || fail "n1 is $(role n1) after two failures"
 
