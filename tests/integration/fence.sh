@@ -16,17 +16,21 @@ start_pair
 [ "$(status n2 .quorum.fence.configured)" = true ] || fail "fence not configured"
 start_sampler
 
-log "partition: n1 cut off; n2 must fence it before taking over"
-cut_link n1
-wait_for 5 "n2 active" eval '[ "$(role n2)" = active ]'
+log "partition: n1 and n2 cut from each other; n2 must fence n1 before taking over"
+# Only the pair is cut (cut_pair: n1's switch port stays up), so that n1's
+# port going down below is the fence agent's doing, not the test's.
+cut_pair n1 n2
+ip -n "$(ns sw)" -o link show p-n1 | grep -q "state UP" || fail "p-n1 is not up before the fence"
+wait_for 10 "n2 active" eval '[ "$(role n2)" = active ]'
 grep -q "fence: n1 is off" "$T/n2.log" || fail "n2 took over without a successful fence"
 grep -q "fence: n1: on\|fence: n1: off" "$T/n2.log" || fail "no output of the fence agent in the log"
 [ "$(status n2 .quorum.fence.runs)" -ge 1 ] || fail "fence runs: $(status n2 .quorum.fence.runs)"
 [ "$(status n2 .quorum.fence.last_status)" = 0 ] || fail "fence status $(status n2 .quorum.fence.last_status)"
 # the fence agent took n1's port down
-ip -n "$(ns sw)" -o link show p-n1 | grep -q "state DOWN" || fail "p-n1 is not down"
+ip -n "$(ns sw)" -o link show p-n1 | grep -q "state DOWN" || fail "the fence agent did not take p-n1 down"
 
 log "the partition heals (n1 powered back): exactly one active"
+heal_pair n1 n2
 heal_link n1
 wait_for 5 "n1 standby" eval '[ "$(role n1)" = standby ]'
 sleep 0.5
@@ -44,13 +48,19 @@ chmod +x "$T/fence-fail"
 stop_had n1; stop_had n2
 write_config "heartbeat_interval = 50ms" "dead_time = 300ms" "fence = $T/fence-fail"
 start_pair
-cut_link n1
+start_sampler
+cut_pair n1 n2
+wait_for 10 "n2's fence agent failing" grep -q "could not fence n1 (exit 1" "$T/n2.log"
+# A few dead_times after the failure (a safety window, not a bound):
+# n2 must stay standby, and n1 keep the VIP alone.
 sleep 1.5
+stop_sampler
 [ "$(role n2)" = standby ] || fail "n2 took over although fencing failed"
-grep -q "could not fence n1 (exit 1" "$T/n2.log" || fail "no fence failure in the log"
+[ "$(role n1)" = active ] || fail "n1 is $(role n1)"
+[ "$(sample_field dual_samples)" = 0 ] || fail "the VIP was on both nodes although fencing failed"
 grep -q "cannot reach the power switch" "$T/n2.log" || fail "agent output not logged"
 [ "$(status n2 .quorum.fence.runs)" -ge 1 ] || fail "fence never ran"
-heal_link n1
+heal_pair n1 n2
 
 log "a fence agent that cannot be started: no takeover, the failure reaches the election"
 # No free file descriptor left in n2: the agent's output pipe cannot be
