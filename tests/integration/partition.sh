@@ -12,7 +12,10 @@
 #  (2) n1 <-> witness cut only; (3) n2 <-> witness cut only: nothing moves.
 #  (4) n1 <-> n2 cut again, and the witness killed (SIGKILL) and started
 #      again while n1 relies on the lease it granted: the new witness
-#      process does not grant n2 a lease before n1's can have ended.
+#      process does not grant n2 a lease before n1's can have ended, n1
+#      keeps the role; (5) the same with n1 cut off from everyone as the
+#      witness restarts: the new process waits out the lease it cannot
+#      remember before it grants n2 one.
 . "$(dirname "$0")/lib.sh"
 
 topology n1 n2 w cl
@@ -112,11 +115,39 @@ else
         # Safe too, though not expected: the restart outlasted n1's lease
         # (n1 stepped down first; the sampler says whether they overlapped).
         grep -q "lease lost" "$T/n1.log" || fail "n1 is $(role n1) without having lost its lease"
-        log "n1 lost its lease during the witness's restart (a slow restart)"
+        log "n1 lost its lease during the witness's restart (the restart outlasted it, or the new witness granted n2)"
 fi
 heal_pair n1 n2
 wait_for 20 "n2 hearing n1 again" sees n2 n1 alive
 wait_for 20 "one active node" eval 'vip_holder >/dev/null'
 check_dual "witness restarted"
+
+log "(5) the witness killed while n1 holds its lease, n1 cut off, the witness started again"
+# The new witness process cannot know when the lease it granted n1 ends,
+# and n1 cannot renew it with the new process: it must refuse n2 until
+# that lease can have ended at n1 (its persisted vote counts as a lease
+# granted at its start); n1 steps down at the end of its lease, and only
+# then may n2 take over.
+if [ "$(role n1)" != active ]; then
+        # (after (4) lost n1 its lease)
+        hactl_on n1 switchover --to n1 >/dev/null || fail "cannot switch back to n1"
+        wait_for 20 "n1 active" eval '[ "$(role n1)" = active ]'
+fi
+cut_pair n1 n2
+wait_for 20 "n2 calling n1 dead" sees n2 n1 dead
+[ "$(role n1)" = active ] || fail "n1 is $(role n1)"
+[ "$(status w .quorum.granted_to)" = n1 ] || fail "the witness's lease is $(status w .quorum.granted_to)'s"
+stop_had w KILL
+cut_link n1
+start_had w
+wait_for 20 "n1 stepping down at the end of its lease" eval '[ "$(role n1)" != active ]'
+wait_for 20 "n2 active with the new witness's lease" eval '[ "$(role n2)" = active ]'
+wait_for 20 "VIP on n2" vip_on n2
+vip_on n1 && fail "the VIP is still on n1"
+heal_link n1
+heal_pair n1 n2
+wait_for 20 "n1 standby" eval '[ "$(role n1)" = standby ]'
+[ "$(vip_holder)" = n2 ] || fail "VIP on $(vip_holder) after healing"
+check_dual "witness restarted, n1 cut off"
 stop_sampler
 echo "PASS: partitions pair by pair and a witness restart, dual-active 0"
