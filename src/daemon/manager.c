@@ -469,7 +469,9 @@ static int setup_state(struct manager *m) {
         if (r < 0)
                 return log_error_errno(r, "cannot read %s/state: %m", m->state_dir);
         /* A new incarnation before the first packet: the peer's replay
-         * window then accepts our sequence numbers starting again at 1. */
+         * window then accepts our sequence numbers starting again at 1,
+         * and only the peer's packets that echo it are acted on. It grows
+         * even when the state file was deleted (state_next_incarnation). */
         m->state.incarnation = state_next_incarnation(m->state.incarnation, wallclock_usec());
         r = state_save(m->state_dir, &m->state);
         if (r < 0)
