@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The org.had1.Backup interface on /org/had1: the backup catalog and the
+ * operator's backup commands. List is anyone's; the rest is root's (no
+ * SD_BUS_VTABLE_UNPRIVILEGED). Verify and Restore answer when the agent is
+ * done. */
+#include <errno.h>
+#include <string.h>
+
+#include "bus.h"
+#include "log.h"
+#include "backup-manager.h"
+
+static int fail(sd_bus_error *error, int r, const char *msg) {
+        return sd_bus_error_setf(error, r == -ENOENT ? "org.had1.Error.NoSuchBackup" :
+                                        r == -EBUSY ? "org.had1.Error.Busy" :
+                                        r == -EHOSTDOWN ? "org.had1.Error.Unreachable" :
+                                        "org.had1.Error.Failed", "%s", msg[0] ? msg : strerror(-r));
+}
+
+/* A witness keeps no catalog and runs no backup. */
+static bool witness(struct manager *m, sd_bus_error *error) {
+        if (m->backups)
+                return false;
+        sd_bus_error_setf(error, "org.had1.Error.NotPossible", "%s is a witness: it keeps no backups", m->self->name);
+        return true;
+}
+
+static int method_list(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        const char *name;
+        int r = sd_bus_message_read(msg, "s", &name);
+
+        if (r < 0)
+                return r;
+        if (witness(m, error))
+                return -EPERM;
+        /* The newest page only: an unprivileged caller must not be able to
+         * hold the loop for the whole catalog (ListPage has the rest). */
+        json_object *a = manager_backups_list_json(m, name, 0, BACKUP_LIST_PAGE, NULL);
+        r = sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+        json_object_put(a);
+        return r;
+}
+
+static int method_list_page(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        const char *name;
+        uint32_t offset, limit;
+        unsigned total;
+        int r = sd_bus_message_read(msg, "suu", &name, &offset, &limit);
+
+        if (r < 0)
+                return r;
+        if (witness(m, error))
+                return -EPERM;
+        json_object *a = manager_backups_list_json(m, name, offset, MIN(limit, (uint32_t) BACKUP_LIST_PAGE), &total);
+        r = sd_bus_reply_method_return(msg, "su", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN),
+                                       (uint32_t) total);
+        json_object_put(a);
+        return r;
+}
+
+static int method_run(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        const char *name, *message = "";
+        char id[HA_BACKUP_ID_MAX], err[256] = "";
+        int r = sd_bus_message_read(msg, "s", &name);
+
+        if (r < 0)
+                return r;
+        if (witness(m, error))
+                return -EPERM;
+        log_notice("backup %s: run asked over D-Bus", name);
+        r = manager_backup_run(m, name, id, &message, err, sizeof(err));
+        if (r < 0)
+                return fail(error, r, err);
+        return sd_bus_reply_method_return(msg, "ss", id, message);
+}
+
+static int method_prune(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        const char *name, *message = "";
+        char err[256] = "";
+        int r = sd_bus_message_read(msg, "s", &name);
+
+        if (r < 0)
+                return r;
+        if (witness(m, error))
+                return -EPERM;
+        log_notice("backup %s: prune asked over D-Bus", name);
+        r = manager_backup_prune(m, name, &message, err, sizeof(err));
+        if (r < 0)
+                return fail(error, r, err);
+        return sd_bus_reply_method_return(msg, "s", message);
+}
+
+static int method_verify(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        const char *id;
+        char err[256] = "";
+        int r = sd_bus_message_read(msg, "s", &id);
+
+        if (r < 0)
+                return r;
+        if (witness(m, error))
+                return -EPERM;
+        r = manager_backup_verify(m, id, msg, err, sizeof(err));
+        return r < 0 ? fail(error, r, err) : 1;
+}
+
+static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        const char *name, *id, *target;
+        int64_t before;
+        char err[256] = "";
+        int r = sd_bus_message_read(msg, "ssxs", &name, &id, &before, &target);
+
+        if (r < 0)
+                return r;
+        if (witness(m, error))
+                return -EPERM;
+        log_notice("backup %s: restore asked over D-Bus into %s", name, target);
+        r = manager_backup_restore(m, name, id, before, target, msg, err, sizeof(err));
+        return r < 0 ? fail(error, r, err) : 1;
+}
+
+const sd_bus_vtable bus_backup_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("List", "s", "s", method_list, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("ListPage", "suu", "su", method_list_page, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Run", "s", "ss", method_run, 0),
+        SD_BUS_METHOD("Prune", "s", "s", method_prune, 0),
+        SD_BUS_METHOD("Verify", "s", "s", method_verify, 0),
+        SD_BUS_METHOD("Restore", "ssxs", "s", method_restore, 0),
+        SD_BUS_VTABLE_END,
+};

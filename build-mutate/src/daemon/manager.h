@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The daemon: one sd_event loop that carries packets, timers, netlink
+ * events, signals and D-Bus calls into the election and executes what it
+ * decides (persist, move VIPs, announce, send). */
+#pragma once
+
+#include <stdbool.h>
+#include <string.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "election.h"
+#include "events.h"
+#include "proto.h"
+#include "resource.h"
+#include "state.h"
+
+struct ha_event;
+
+/* Each event as it is kept (manager_event); what the D-Bus side (bus.c)
+ * hooks on for its Event signal. */
+typedef void (*manager_event_hook_t)(void *userdata, const struct ha_event *e);
+
+/* What the election had persisted before an input (and its fence state):
+ * applying the input's actions puts it back when the new term or vote
+ * cannot be written, and logs the role change from it. Taken just before
+ * the election call whose actions are applied. */
+struct election_checkpoint {
+        enum ha_role role;
+        uint64_t term;
+        char voted[HA_NAME_MAX];
+        enum fence_state fence;
+};
+static inline struct election_checkpoint election_checkpoint_take(const struct election *e) {
+        struct election_checkpoint c = { .role = e->role, .term = e->term, .fence = e->fence };
+        memcpy(c.voted, e->voted_for, sizeof(c.voted));
+        return c;
+}
+
+struct vip_state {
+        const struct ha_vip *vip;
+        int ifindex;            /* 0 when the interface does not exist */
+        bool held;              /* on this node at the last check */
+        int error;              /* last error adding or removing it */
+        bool res_managed;       /* a vip: resource places it in the order */
+        bool res_up;            /* ... and that resource is started */
+};
+
+struct link_stats {
+        usec_t last_heard;      /* 0: never */
+        uint64_t received;
+        uint64_t send_errors;
+        int last_send_error;
+};
+
+/* What the manager keeps per other node (same order as election.peers). */
+struct peer_info {
+        const struct ha_node *node;
+        struct ha_replay replay;
+        struct link_stats links[HA_MAX_LINKS];
+        enum peer_state logged_state; /* as last logged */
+        enum ha_role logged_role;
+        uint8_t n_resources;    /* its resources, as its last heartbeat said */
+        uint8_t resources[HA_MSG_MAX_RESOURCES];
+};
+
+struct manager {
+        sd_event *event;
+        struct ha_config *config;
+        const struct ha_node *self;
+        unsigned n_peers;
+        struct peer_info peers[HA_MAX_NODES - 1];
+        char *state_dir;
+        struct proto_key key;
+        struct ha_state state;
+        struct election election;
+        usec_t role_since;
+        bool realtime;          /* realtime = yes took effect */
+        usec_t role_since_realtime; /* the same instant, wall clock, for people */
+
+        struct transport *transport;
+        struct vip_nl *nl;
+        struct announcer *announcer;
+        struct netmon *netmon;
+        struct health *health;
+        struct child_job *fence_job;
+        uint64_t fence_runs;
+        int fence_status;       /* of the last run; -2: none yet */
+        /* An operator's request for another node, repeated in heartbeats
+         * until that node shows it done or admin_until passes. */
+        uint8_t admin_op;
+        char admin_node[HA_NAME_MAX];
+        usec_t admin_until;
+
+        sd_event_source *heartbeat_timer, *election_timer, *announce_timer, *reconcile_event;
+        /* manager_apply_election: running (never nested), and what a
+         * nested call left to apply from the loop. */
+        bool applying_election;
+        bool election_deferred;
+        unsigned deferred_actions;
+        struct election_checkpoint deferred_before;
+        sd_event_source *apply_deferred_event;
+        /* The fence agent could not be started: the election hears it
+         * from the loop, not inside the actions that asked for the fence. */
+        sd_event_source *fence_start_failed_event;
+        sd_event_source *sigterm, *sigint, *sighup;
+        unsigned announce_left;
+
+        uint64_t seq;
+        struct link_stats links[HA_MAX_LINKS]; /* sending, per link */
+        uint64_t sent, received, drops[_HA_DROP_MAX];
+        uint64_t drops_logged[_HA_DROP_MAX]; /* count at the last log line */
+        usec_t drop_logged_at[_HA_DROP_MAX];
+        uint64_t takeovers;
+
+        struct vip_state *vips;
+        bool stopping;
+        struct role_hold *hold;              /* the active role, for the next process */
+        struct restart_check *restart_check; /* SIGTERM: is systemd restarting us? */
+        bool resumed;                   /* took the role back after a restart */
+        struct ha_config *reload_pending; /* valid, waiting for retired resources to stop */
+        sd_event_source *reload_continue_event; /* post: may it go on now? */
+        struct events events;           /* the history */
+        struct child_job *notify_job;   /* the notify hook running */
+        uint64_t notify_next;           /* the next event for it */
+
+        struct res_group resources;
+        struct systemd_units *units;
+        struct child_job *res_job;      /* the OCF action running */
+        struct unit_op *res_unit_op;    /* the systemd action running */
+        sd_event_source *res_kick, *res_timer;
+        bool res_failed;                /* a resource failed here */
+        bool leaving;                   /* SIGTERM: stopping resources first */
+        struct backups *backups;        /* the backup orchestrator; NULL on a witness */
+
+        /* For the D-Bus side, which reads the manager and is never called
+         * by it: CHANGES counts manager_changed() (bus.c publishes the
+         * properties once per loop turn when it moved); the hook gets
+         * every event. */
+        uint64_t changes;
+        manager_event_hook_t event_hook;
+        void *event_hook_userdata;
+};
+
+/* Builds the daemon for node SELF_NAME of CONFIG (taking ownership of it):
+ * loads the key and the state dir, opens the sockets. Errors are logged. */
+int manager_new(struct ha_config *config, const char *self_name, const char *state_dir,
+                struct manager **ret);
+
+/* Operator actions (D-Bus). On failure return a negative errno and set
+ * *ERROR to a sentence for the operator. */
+int manager_switchover(struct manager *m, const char *target, const char **error);
+int manager_set_standby(struct manager *m, const char *node, bool on, const char **error);
+int manager_set_maintenance(struct manager *m, bool on, const char **error);
+
+/* Role, term, leader or what the status shows may have changed: the D-Bus
+ * side publishes it once this turn of the loop is done. */
+static inline void manager_changed(struct manager *m) {
+        m->changes++;
+}
+
+/* Runs until SIGTERM/SIGINT; returns the exit status. */
+int manager_run(struct manager *m);
+
+struct manager *manager_free(struct manager *m);
+
+/* Internal to the manager's files. */
+unsigned manager_reconcile(struct manager *m, const char *why);
+void manager_start_announcing(struct manager *m);
+int manager_on_announce_timer(sd_event_source *s, uint64_t usec, void *userdata);
+int manager_on_reconcile(sd_event_source *s, void *userdata);
+void manager_on_netmon(void *userdata, const struct ha_addr *addr, int ifindex, bool removed);
+/* Resuming after a restart: the VIPs of vip: resources found on the
+ * interfaces count as started (their probe confirms it). */
+void manager_vips_adopt(struct manager *m);
+struct vip_op;
+/* Logs what a VIP add or removal did, and WHY it was made. */
+void manager_log_vip_op(const struct vip_op *op, const char *why);
+/* The election's settings from m->config and m->self. */
+struct election_config manager_election_config(const struct manager *m);
+/* Executes what the election decided (enum election_action), in this
+ * order: persist the term and vote (or revert to BEFORE and stop), log
+ * peers, quorum and votes, fence, the role change (hold, VIPs, announce),
+ * backups, the heartbeat, the election timer, the resources' target. That
+ * order is only safe when one set of actions runs to its end: a call made
+ * while another is being applied is a bug; it is logged and its actions
+ * are applied after, from the loop. */
+void manager_apply_election(struct manager *m, unsigned actions, const struct election_checkpoint *before);
+/* Feeds the election one input and applies the actions it returns, with a
+ * checkpoint taken before the input:
+ *     manager_elect(m, election_tick(&m->election, now_usec()));  */
+#define manager_elect(m, input)                                                                 \
+        do {                                                                                    \
+                struct election_checkpoint _before = election_checkpoint_take(&(m)->election);  \
+                manager_apply_election((m), (input), &_before);                                 \
+        } while (0)
+void manager_on_health(void *userdata);
+void manager_fence(struct manager *m);
+/* The fence_start_failed_event's handler (manager-admin.c). */
+int manager_on_fence_start_failed(sd_event_source *s, void *userdata);
+void manager_apply_admin(struct manager *m, const struct ha_msg *msg, const struct peer_info *from);
+int manager_resources_setup(struct manager *m);
+void manager_resources_free(struct manager *m);
+void manager_resources_update(struct manager *m);
+bool manager_resources_leave(struct manager *m);
+void manager_leave(struct manager *m);
+/* A new event of TYPE (fill in what applies, then manager_event). */
+struct ha_event event_new(const char *type);
+/* Numbers it, keeps it, journals it, signals it, hands it to the hook. */
+void manager_event(struct manager *m, struct ha_event *e);
+
+/* Reload the config file (SIGHUP, hactl reload). On success *MESSAGE says
+ * what happens; on failure it holds the FILE:LINE errors, and the running
+ * config stays. The caller frees *MESSAGE. */
+int manager_reload(struct manager *m, char **message);
+/* After a reload swapped the config: the resource group is new. */
+int manager_resources_reloaded(struct manager *m);
+/* The resource loop takes its next step from the loop (a defer source). */
+void manager_resources_kick(struct manager *m);
+/* hactl resource restart|cleanup NAME */
+int manager_resource_action(struct manager *m, const char *name, bool cleanup, const char **error);

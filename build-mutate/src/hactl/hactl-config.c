@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The configuration verbs: config check and keygen work offline on files
+ * (config check also asks systemd about the units of systemd: resources);
+ * reload asks had to re-read its configuration. */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+
+#include "config.h"
+#include "hactl-bus.h"
+#include "hactl-verb.h"
+#include "key.h"
+#include "macro.h"
+
+#define SD_DEST "org.freedesktop.systemd1"
+#define SD_PATH "/org/freedesktop/systemd1"
+#define SD_MANAGER "org.freedesktop.systemd1.Manager"
+
+/* The string systemd's METHOD (ARG) on IFACE at PATH answers, in BUF. */
+static int get_string(sd_bus *bus, const char *path, const char *iface, const char *method, const char *arg,
+                      char *buf, size_t len) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *s;
+        int r = sd_bus_call_method(bus, SD_DEST, path, iface, method, &e, &reply, "s", arg);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "s", &s);
+        if (r >= 0)
+                strscpy(buf, len, s);
+        sd_bus_message_unref(reply);
+        sd_bus_error_free(&e);
+        return r;
+}
+
+/* For hactl config check (blocking: fine in a command, never in the
+ * daemon): the unit's UnitFileState ("enabled", "disabled", "static"...)
+ * and LoadState ("loaded", "not-found"...). Returns a negative errno when
+ * systemd cannot be asked. */
+static int systemd_unit_describe(const char *address, const char *unit, char *file_state, size_t fs_len,
+                          char *load_state, size_t ls_len) {
+        sd_bus *bus = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *path;
+        char *load = NULL;
+        int r;
+
+        snprintf(file_state, fs_len, "unknown");
+        if ((r = sd_bus_new(&bus)) < 0 || (r = sd_bus_set_address(bus, address)) < 0 || (r = sd_bus_start(bus)) < 0)
+                goto out;
+        if (get_string(bus, SD_PATH, SD_MANAGER, "GetUnitFileState", unit, file_state, fs_len) < 0)
+                snprintf(file_state, fs_len, "none");
+        r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit", &e, &reply, "s", unit);
+        if (r >= 0 && (r = sd_bus_message_read(reply, "o", &path)) >= 0)
+                r = sd_bus_get_property_string(bus, SD_DEST, path, "org.freedesktop.systemd1.Unit", "LoadState", &e,
+                                               &load);
+        if (r >= 0)
+                strscpy(load_state, ls_len, load);
+out:
+        free(load);
+        sd_bus_message_unref(reply);
+        sd_bus_error_free(&e);
+        sd_bus_flush_close_unref(bus);
+        return r;
+}
+
+/* config check: what systemd says of the units of systemd: resources. */
+static void check_units(const struct ha_config *c, unsigned *warnings, unsigned *errors) {
+        for (unsigned i = 0; i < c->n_resources; i++) {
+                const struct ha_resource *r = &c->resources[i];
+                char file_state[64], load_state[64] = "";
+                if (r->cls != HA_AGENT_SYSTEMD)
+                        continue;
+                int e = systemd_unit_describe(c->cluster.systemd_address, r->unit, file_state, sizeof(file_state),
+                                              load_state, sizeof(load_state));
+                if (e < 0) {
+                        fprintf(stderr, "%s:%u: warning: cannot ask systemd at %s about %s: %s\n", c->path,
+                                r->agent_line, c->cluster.systemd_address, r->unit, strerror(-e));
+                        (*warnings)++;
+                        continue;
+                }
+                if (strcmp(load_state, "not-found") == 0) {
+                        fprintf(stderr, "%s:%u: agent: systemd has no unit %s\n", c->path, r->agent_line, r->unit);
+                        (*errors)++;
+                } else if (strcmp(file_state, "enabled") == 0 || strcmp(file_state, "enabled-runtime") == 0) {
+                        fprintf(stderr, "%s:%u: warning: %s is enabled to start at boot: systemd would start it "
+                                "on both nodes, behind had's back ('systemctl disable %s')\n", c->path,
+                                r->agent_line, r->unit, r->unit);
+                        (*warnings)++;
+                }
+        }
+}
+
+static int cmd_config_check(int argc, char **argv) {
+        _cleanup_(ha_config_freep) struct ha_config *c = NULL;
+        _cleanup_free_ char *errors = NULL;
+        const char *path = SYSCONFDIR "/had/had.conf";
+        uint8_t key[HA_KEY_LEN];
+        int r;
+
+        if (argc == 2)
+                path = argv[1];
+        r = config_load(path, &c, &errors);
+        if (r < 0) {
+                fputs(errors ? errors : "hactl: out of memory\n", stderr);
+                return 1;
+        }
+        r = key_load(c->cluster.key_file, key);
+        sodium_memzero(key, sizeof(key));
+        if (r < 0) {
+                char why[128];
+                fprintf(stderr, "%s:%u: key_file %s %s\n", path, c->cluster.key_file_line, c->cluster.key_file,
+                        key_strerror(r, why, sizeof(why)));
+                return 1;
+        }
+        _cleanup_free_ char *exec_errors = NULL;
+        if (config_check_executables(c, &exec_errors) > 0) {
+                fputs(exec_errors, stderr);
+                return 1;
+        }
+        unsigned warnings = 0, unit_errors = 0;
+        check_units(c, &warnings, &unit_errors);
+        if (unit_errors > 0)
+                return 1;
+        printf("%s: ok (cluster %s, %u nodes, %u vip%s, %u resource%s, quorum %s)%s\n", path, c->cluster.name,
+               c->n_nodes, c->n_vips, c->n_vips == 1 ? "" : "s", c->n_resources, c->n_resources == 1 ? "" : "s",
+               c->cluster.quorum == HA_QUORUM_MAJORITY ? "majority" : "two_node",
+               warnings ? ", with warnings" : "");
+        return 0;
+}
+
+static int cmd_reload(int argc, char **argv) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *message;
+
+        if (hactl_call("Reload", &reply, "") < 0 || sd_bus_message_read(reply, "s", &message) < 0)
+                return 1;
+        printf("%s\n", message);
+        return 0;
+}
+
+static int cmd_keygen(int argc, char **argv) {
+        int r;
+
+        r = key_generate(argv[1]);
+        if (r == -EEXIST) {
+                fprintf(stderr, "hactl: %s already exists; not overwriting a key in use\n", argv[1]);
+                return 1;
+        }
+        if (r < 0) {
+                fprintf(stderr, "hactl: cannot write %s: %s\n", argv[1], strerror(-r));
+                return 1;
+        }
+        printf("wrote a new key to %s; copy it (mode 0600) to every node\n", argv[1]);
+        return 0;
+}
+
+static const struct hactl_verb config_verbs[] = {
+        {
+                .name = "check",
+                .args = "[FILE]",
+                .help = "check a configuration without starting anything\n"
+                        "(default " SYSCONFDIR "/had/had.conf)",
+                .max_args = 1,
+                .run = cmd_config_check,
+        },
+        {}
+};
+
+const struct hactl_verb hactl_verb_config = {
+        .name = "config",
+        .usage_error = "Usage: hactl config check [FILE]\n",
+        .verbs = config_verbs,
+};
+
+const struct hactl_verb hactl_verb_reload = {
+        .name = "reload",
+        .help = "re-read had.conf: check it, then change only what changed",
+        .usage_error = "Usage: hactl reload\n",
+        .run = cmd_reload,
+};
+
+const struct hactl_verb hactl_verb_keygen = {
+        .name = "keygen",
+        .args = "FILE",
+        .help = "write a new cluster key (mode 0600)",
+        .min_args = 1,
+        .max_args = 1,
+        .usage_error = "Usage: hactl keygen FILE\n",
+        .run = cmd_keygen,
+};

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The ocf: class: see ocf.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ocf.h"
+#include "resource.h"
+
+#define OCF_MAX_ENV (HA_MAX_PARAMS + 20)
+
+int ocf_rc_from_status(int status) {
+        if (status == CHILD_TIMED_OUT)
+                return OCF_TIMEOUT;
+        if (status == CHILD_EXEC_FAILED)
+                return OCF_ERR_INSTALLED;
+        if (status < 0 || status > OCF_FAILED_PROMOTED)
+                return OCF_ERR_GENERIC;
+        return status;
+}
+
+struct env {
+        char *v[OCF_MAX_ENV + 1];
+        unsigned n;
+        bool oom;
+};
+
+_printf_(2, 3) static void env_add(struct env *e, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+        if (e->n >= OCF_MAX_ENV) {
+                e->oom = true;
+                return;
+        }
+        va_start(ap, fmt);
+        int r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                e->oom = true;
+                return;
+        }
+        e->v[e->n++] = s;
+}
+
+int ocf_run(sd_event *event, const struct ha_config *c, const struct ha_resource *r, const char *node,
+            const char *action, usec_t timeout, usec_t interval, child_done_t done, void *userdata,
+            struct child_job **ret) {
+        char path[4096], prefix[HA_NAME_MAX + 32];
+        struct env e = { .n = 0 };
+        int rc;
+
+        if (config_ocf_path(c, r, path, sizeof(path)) < 0)
+                return -ENAMETOOLONG;
+        env_add(&e, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        env_add(&e, "OCF_ROOT=%s", c->cluster.ocf_root);
+        env_add(&e, "OCF_RA_VERSION_MAJOR=1");
+        env_add(&e, "OCF_RA_VERSION_MINOR=1");
+        env_add(&e, "OCF_RESOURCE_INSTANCE=%s", r->name);
+        env_add(&e, "OCF_RESOURCE_TYPE=%s", r->type);
+        env_add(&e, "OCF_RESOURCE_PROVIDER=%s", r->provider);
+        env_add(&e, "OCF_RESKEY_CRM_meta_timeout=%llu", (unsigned long long) (timeout / USEC_PER_MSEC));
+        env_add(&e, "OCF_RESKEY_CRM_meta_interval=%llu", (unsigned long long) (interval / USEC_PER_MSEC));
+        env_add(&e, "OCF_RESKEY_CRM_meta_on_node=%s", node);
+        env_add(&e, "HA_CLUSTER=%s", c->cluster.name);
+        if (r->promotable) {
+                env_add(&e, "OCF_RESKEY_CRM_meta_promotable=true");
+                env_add(&e, "OCF_RESKEY_CRM_meta_promoted_max=1");
+                env_add(&e, "OCF_RESKEY_CRM_meta_master_max=1");
+                env_add(&e, "OCF_RESKEY_CRM_meta_clone_max=2");
+                env_add(&e, "OCF_RESKEY_CRM_meta_clone_node_max=1");
+        }
+        for (unsigned i = 0; i < r->n_params; i++)
+                env_add(&e, "OCF_RESKEY_%s=%s", r->params[i].key, r->params[i].value);
+        e.v[e.n] = NULL;
+
+        if (e.oom)
+                rc = -ENOMEM;
+        else {
+                char *argv[] = { path, (char *) action, NULL };
+                snprintf(prefix, sizeof(prefix), "resource %s: %s", r->name, action);
+                rc = child_run(event, argv, e.v, timeout, prefix, done, userdata, ret);
+        }
+        for (unsigned i = 0; i < e.n; i++)
+                free(e.v[i]);
+        return rc;
+}

@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# hactl and had at the edges: config check (same errors as the daemon),
+# keygen, bad keys, a hactl that cannot reach the daemon, the status table.
+. "$(dirname "$0")/lib.sh"
+
+bad=$HAD_SRCDIR/tests/unit/config-bad/unknown-key.conf
+out=$("$HACTL" config check "$bad" 2>&1) && fail "config check accepted $bad"
+[ "$out" = "$bad:4: unknown key 'heartbeat' in [cluster]" ] || fail "config check said: $out"
+out=$("$HAD" --config "$bad" --node a --state-dir "$T/st" 2>&1) && fail "had started with $bad"
+echo "$out" | grep -qF "$bad:4: unknown key 'heartbeat' in [cluster]" || fail "had said: $out"
+out=$("$HACTL" config check /nonexistent.conf 2>&1) && fail "config check accepted a missing file"
+[ "$out" = "/nonexistent.conf: No such file or directory" ] || fail "config check said: $out"
+
+"$HACTL" keygen "$T/authkey" >/dev/null || fail "keygen failed"
+[ "$(stat -c %a "$T/authkey")" = 600 ] || fail "key is not mode 0600"
+[ "$(tr -d '\n' < "$T/authkey" | wc -c)" = 64 ] || fail "key is not 64 hex digits"
+before=$(cat "$T/authkey")
+out=$("$HACTL" keygen "$T/authkey" 2>&1) && fail "keygen overwrote a key"
+[ "$(cat "$T/authkey")" = "$before" ] || fail "keygen changed an existing key"
+echo "$out" | grep -q "already exists" || fail "keygen said: $out"
+
+write_config
+out=$("$HACTL" config check "$T/had.conf") || fail "config check rejected a good config: $out"
+[ "$out" = "$T/had.conf: ok (cluster test, 2 nodes, 1 vip, 0 resources, quorum two_node)" ] || fail "config check said: $out"
+
+chmod 644 "$T/authkey"
+out=$("$HACTL" config check "$T/had.conf" 2>&1) && fail "config check accepted a world-readable key"
+echo "$out" | grep -qF "$T/had.conf:3: key_file $T/authkey can be read by others; chmod 600 it" || fail "said: $out"
+out=$("$HAD" --config "$T/had.conf" --node n1 --state-dir "$T/st" 2>&1) && fail "had started with a world-readable key"
+echo "$out" | grep -qF "$T/had.conf:3: key_file $T/authkey can be read by others" || fail "had said: $out"
+chmod 600 "$T/authkey"
+echo "not a key" > "$T/badkey"; chmod 600 "$T/badkey"
+sed "s|key_file = .*|key_file = $T/badkey|" "$T/had.conf" > "$T/badkey.conf"
+out=$("$HACTL" config check "$T/badkey.conf" 2>&1) && fail "config check accepted a bad key"
+echo "$out" | grep -q "is not a key" || fail "said: $out"
+# A key file someone else owns (they could chmod it and read the key), or
+# a symbolic link to one, is refused as well; nothing of the key is used.
+chown nobody "$T/authkey"
+out=$("$HAD" --config "$T/had.conf" --node n1 --state-dir "$T/st" 2>&1) && fail "had started with a key nobody owns"
+echo "$out" | grep -qF "$T/had.conf:3: key_file $T/authkey is not owned by uid 0" || fail "had said: $out"
+out=$("$HACTL" config check "$T/had.conf" 2>&1) && fail "config check accepted a key nobody owns"
+echo "$out" | grep -qF "is not owned by uid 0" || fail "said: $out"
+chown root "$T/authkey"
+ln -s "$T/authkey" "$T/keylink"
+sed "s|key_file = .*|key_file = $T/keylink|" "$T/had.conf" > "$T/keylink.conf"
+out=$("$HACTL" config check "$T/keylink.conf" 2>&1) && fail "config check accepted a key behind a symbolic link"
+echo "$out" | grep -qF "is a symbolic link" || fail "said: $out"
+
+out=$("$HAD" --config "$T/had.conf" --node nosuch --state-dir "$T/st" 2>&1) && fail "had started as an unknown node"
+echo "$out" | grep -q "no \[node nosuch\] section" || fail "had said: $out"
+
+# A corrupt state file is refused, not silently reset to term 0.
+mkdir -p "$T/corrupt" && echo "garbage" > "$T/corrupt/state"
+out=$("$HAD" --config "$T/had.conf" --node n1 --state-dir "$T/corrupt" 2>&1) && fail "had started with a corrupt state"
+echo "$out" | grep -q "state is corrupt" || fail "had said: $out"
+
+# No daemon: one clear line, non-zero.
+start_dbus n1
+out=$(hactl_on n1 status 2>&1) && fail "status succeeded without a daemon"
+[ "$out" = "hactl: had is not running (nobody owns org.had1 on the bus at unix:path=$T/n1.bus)" ] || fail "said: $out"
+out=$(DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/nobus "$HACTL" status 2>&1) && fail "status succeeded without a bus"
+[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "^hactl: cannot reach had over D-Bus at unix:path=$T/nobus" ||
+        fail "said: $out"
+out=$("$HACTL" frobnicate 2>&1) && fail "an unknown verb succeeded"
+echo "$out" | grep -q "unknown command 'frobnicate'" || fail "said: $out"
+
+# The table and the JSON of a running pair.
+topology
+start_pair
+table=$(hactl_on n1 status)
+echo "$table" | grep -q "^role     active, term 1" || fail "table: $table"
+echo "$table" | grep -qE "^n2 +alive +standby" || fail "table: $table"
+echo "$table" | grep -qE "^service +10.0.0.100/24 +eth0 +here" || fail "table: $table"
+hactl_on n2 status | grep -E "^service +10.0.0.100/24 +eth0 +n1" >/dev/null || fail "n2's table does not place the VIP on n1"
+json=$(hactl_on n2 status --json)
+for key in node role term leader peers vips; do
+        echo "$json" | jq -e "has(\"$key\")" >/dev/null || fail "status --json lacks '$key'"
+done
+echo "$json" | jq -e '.peers[0] | has("name") and has("state") and has("role")' >/dev/null || fail "peer keys"
+echo "$json" | jq -e '.vips[0] | has("name") and has("address") and has("held")' >/dev/null || fail "vip keys"
+[ "$(echo "$json" | jq -r .role)" = standby ] || fail "n2 role in JSON"
+
+# Losing the bus does not touch failover, and had reconnects.
+kill "${PID[dbus-n1]}"; wait "${PID[dbus-n1]}" || true; unset "PID[dbus-n1]"
+sleep 0.5
+kill -0 "${PID[n1]}" || fail "had died with its bus"
+vip_on n1 || fail "VIP lost with the bus"
+start_dbus n1
+wait_for 5 "hactl reaches n1 again" eval '[ "$(role n1)" = active ]'
+
+# status --watch: a status every half second, through a restart of the
+# daemon (it says it cannot answer, and goes on); with --json one object
+# per line.
+hactl_on n2 status --watch > "$T/watch.txt" 2>/dev/null &
+watcher=$!
+hactl_on n2 status --watch --json > "$T/watch.json" 2>/dev/null &
+jwatcher=$!
+sleep 1.2
+stop_had n2
+sleep 0.7
+start_had n2
+wait_for 5 "n2 back" eval '[ "$(role n2)" = standby ]'
+sleep 1.2
+kill $watcher $jwatcher
+wait $watcher $jwatcher || true
+[ "$(grep -c '^---- ' "$T/watch.txt")" -ge 3 ] || fail "--watch printed $(grep -c '^---- ' "$T/watch.txt") statuses"
+grep -q "had is not answering; trying again" "$T/watch.txt" || fail "--watch did not say the daemon was gone"
+grep -q "^role     standby" <(tail -n 30 "$T/watch.txt") || fail "--watch did not see n2 back: $(tail -n 30 "$T/watch.txt")"
+[ "$(wc -l < "$T/watch.json")" -ge 2 ] || fail "--watch --json printed $(wc -l < "$T/watch.json") lines"
+jq -r .role "$T/watch.json" > "$T/watch.roles" || fail "--watch --json: a line is not JSON"
+# (a sample may land in the few ms a restarted daemon is a candidate)
+! grep -qv '^\(standby\|candidate\)$' "$T/watch.roles" || fail "roles seen: $(sort -u "$T/watch.roles" | tr '\n' ' ')"
+[ "$(tail -n 1 "$T/watch.roles")" = standby ] || fail "last role seen: $(tail -n 1 "$T/watch.roles")"
+log "status --watch went on through a restart"
+log "PASS"

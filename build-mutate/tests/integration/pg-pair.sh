@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# A real PostgreSQL pair for pgsql.sh and backup-pg.sh, sourced after
+# lib.sh: pg_pair [CLUSTER-KEY...] sets up a primary on n1 and a streaming
+# replica on n2 under had's ocf:had:pgsql agent, with PG_EXTRA appended to
+# the config, and returns once n2 streams from n1 through the VIP.
+# Leaves BIN, PG, pg_on, psql_vip, psql_local and res for the test.
+BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[ -x "$BIN/initdb" ] || fail "PostgreSQL is not installed (tests/setup installs it)"
+PG=$T/pg
+pg_on() { local n=$1; shift; ip netns exec "$(ns "$n")" runuser -u postgres -- "$@"; }
+res() { status "$1" ".resources[] | select(.name == \"db\") | .state"; }
+psql_vip() { ip netns exec "$(ns cl)" runuser -u postgres -- "$BIN/psql" -X -q -A -t -h $VIP4 -d postgres -c "$1"; }
+psql_local() { ip netns exec "$(ns "$1")" runuser -u postgres -- "$BIN/psql" -X -q -A -t -h "$PG-$1/sock" -d postgres -c "$2"; }
+
+pg_pair() {
+        topology n1 n2 cl
+        chmod 711 "$T"
+        for n in n1 n2; do
+                mkdir -p "$PG-$n/sock"
+                chown -R postgres: "$PG-$n"
+        done
+        mkdir -p "$PG"
+
+        # n1: a new cluster; n2: a base backup of it.
+        pg_on n1 "$BIN/initdb" -k -D "$PG-n1/data" -U postgres >/dev/null || fail "initdb"
+        cat >> "$PG-n1/data/postgresql.conf" <<CONF
+listen_addresses = '*'
+unix_socket_directories = '$PG/sock'
+wal_level = replica
+wal_log_hints = on
+max_wal_senders = 5
+hot_standby = on
+fsync = off
+CONF
+        cat >> "$PG-n1/data/pg_hba.conf" <<CONF
+host all all 10.0.0.0/24 trust
+host replication all 10.0.0.0/24 trust
+CONF
+        sed -i "s|^unix_socket_directories = '$PG/sock'|unix_socket_directories = '$PG-n1/sock'|" "$PG-n1/data/postgresql.conf"
+        pg_on n1 "$BIN/pg_ctl" start -w -D "$PG-n1/data" -l "$PG-n1/setup.log" >/dev/null || fail "cannot start the first primary"
+        pg_on n2 "$BIN/pg_basebackup" -h 10.0.0.1 -U postgres -D "$PG-n2/data" -X stream >/dev/null || { pg_on n1 "$BIN/pg_ctl" stop -D "$PG-n1/data" >/dev/null; fail "pg_basebackup"; }
+        pg_on n1 "$BIN/pg_ctl" stop -w -D "$PG-n1/data" >/dev/null
+        sed -i "s|^unix_socket_directories = .*|unix_socket_directories = '$PG/sock'|" "$PG-n1/data/postgresql.conf" "$PG-n2/data/postgresql.conf"
+
+        export NODE_DIR=$PG
+        RESOURCES="[resource db]
+agent = ocf:had:pgsql
+promotable = yes
+param.pgdata = $PG/data
+param.socketdir = $PG/sock
+param.primary_host = $VIP4
+param.sync = yes
+monitor_interval = 1s
+timeout.start = 60s
+timeout.promote = 60s
+[resource ip]
+agent = vip:service
+after = db
+${PG_EXTRA:-}"
+        write_config "heartbeat_interval = 100ms" "dead_time = 1s" "ocf_root = $(ocf_root)" "$@"
+        "$HACTL" config check "$T/had.conf" >/dev/null || fail "config check"
+        start_pair
+        wait_for 60 "db promoted on n1" eval '[ "$(res n1)" = promoted ]'
+        wait_for 60 "db replica on n2" eval '[ "$(res n2)" = started ]'
+        wait_for 20 "n2 streams from n1" eval '[ "$(psql_vip "select count(*) from pg_stat_replication where state = '"'streaming'"'")" = 1 ]'
+}
