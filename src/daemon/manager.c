@@ -74,6 +74,7 @@ static void send_heartbeat(struct manager *m) {
                         if (i >= m->peers[k].node->n_links)
                                 continue;
                         msg.seq = ++m->seq;
+                        msg.echo = replay_echo(&m->peers[k].replay);
                         manager_backups_fill(m, k, &msg);
                         int n = proto_encode(&msg, &m->key, buf, sizeof(buf));
                         if (n < 0) {
@@ -96,8 +97,14 @@ static void send_heartbeat(struct manager *m) {
                 }
         }
         /* What the next process may take back after a restart: the lease,
-         * or (two_node) until the peer would call this node dead. */
-        if (m->election.role == HA_ROLE_ACTIVE && !m->stopping)
+         * or (two_node) until the peer would call this node dead. A
+         * resumed process's heartbeats count there only once they echo the
+         * peer's incarnation (doc/protocol.md, "Freshness"): until it has
+         * heard the peer, the hold the previous process left stands. */
+        const struct election_peer *p = election_partner(&m->election);
+        bool counted = !m->resumed || now >= m->election.resume_until || !p ||
+                       replay_echo(&m->peers[p - m->election.peers].replay) != 0;
+        if (m->election.role == HA_ROLE_ACTIVE && !m->stopping && counted)
                 role_hold_set(m->hold, m->election.term, election_assured_until(&m->election, now));
 }
 
@@ -274,16 +281,47 @@ static int on_apply_deferred(sd_event_source *s, void *userdata) {
         return 0;
 }
 
+/* A packet of PI passed the MAC and the replay window. A sender that
+ * echoes is remembered for good (its packets without the echo are never
+ * fresh again); a new incarnation of it (it restarted, or this node did and
+ * hears it for the first time) is answered at once: the echo in that
+ * answer is what makes its next packets fresh, so the handshake after a
+ * restart costs a round trip rather than a heartbeat interval. */
+static void on_peer_incarnation(struct manager *m, struct peer_info *pi, const struct ha_msg *msg, uint64_t before) {
+        if (msg->echo_present && !state_echoing(&m->state, pi->node->name)) {
+                struct ha_state s = m->state;
+                state_add_echoing(&s, pi->node->name);
+                int r = state_save(m->state_dir, &s);
+                if (r < 0)
+                        log_warning_errno(r, "cannot write %s/state: %m; %s echoes, remembered until a restart",
+                                          m->state_dir, pi->node->name);
+                else
+                        log_info("%s echoes this node's incarnation: its packets without the echo are refused "
+                                 "from now on", pi->node->name);
+                m->state.n_echoing = s.n_echoing;
+                memcpy(m->state.echoing, s.echoing, sizeof(s.echoing));
+        }
+        if (replay_echo(&pi->replay) != before) {
+                log_info("%s: incarnation %" PRIu64 "%s; answering with it now", pi->node->name,
+                         replay_echo(&pi->replay), before ? " (it restarted)" : "");
+                send_heartbeat(m);
+        }
+}
+
 static void on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t len, const struct ha_addr *from) {
         struct manager *m = userdata;
         struct peer_info *pi = NULL;
         struct ha_msg msg;
         enum ha_drop d;
 
+        uint64_t incarnation_before = 0;
+
         /* Cheap first: only the other nodes' addresses on this link. */
         for (unsigned k = 0; k < m->n_peers; k++)
                 if (link < m->peers[k].node->n_links && ha_addr_equal(from, &m->peers[k].node->links[link]))
                         pi = &m->peers[k];
+        if (pi)
+                incarnation_before = replay_echo(&pi->replay);
         if (!pi)
                 d = ha_addr_equal(from, &m->self->links[link]) ? HA_DROP_SELF : HA_DROP_BAD_SOURCE;
         else
@@ -295,12 +333,20 @@ static void on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t 
                         d = strcmp(msg.node, m->self->name) == 0 ? HA_DROP_SELF : HA_DROP_UNKNOWN_NODE;
                 else if (!replay_accept(&pi->replay, msg.incarnation, msg.seq))
                         d = HA_DROP_REPLAY;
+                else if (!proto_fresh(&msg, m->state.incarnation, state_echoing(&m->state, pi->node->name)))
+                        d = HA_DROP_STALE;
         }
+        /* Authentic and new: what it tells of its sender's incarnation is
+         * what we echo from now on, fresh or not. */
+        if (d == HA_DROP_NONE || d == HA_DROP_STALE)
+                on_peer_incarnation(m, pi, &msg, incarnation_before);
         usec_t now = now_usec();
         if (d != HA_DROP_NONE) {
                 m->drops[d]++;
                 if (m->drop_logged_at[d] == 0 || now - m->drop_logged_at[d] >= DROP_LOG_USEC) {
-                        log_warning("link %u: dropped a packet (%s); %" PRIu64 " since the last report, %" PRIu64
+                        /* Stale: expected once after either node restarts. */
+                        log_internal(d == HA_DROP_STALE ? LOG_INFO : LOG_WARNING, 0,
+                                     "link %u: dropped a packet (%s); %" PRIu64 " since the last report, %" PRIu64
                                     " in all", link + 1, drop_to_string(d), m->drops[d] - m->drops_logged[d],
                                     m->drops[d]);
                         m->drop_logged_at[d] = now;
@@ -423,8 +469,10 @@ static int setup_state(struct manager *m) {
         if (r < 0)
                 return log_error_errno(r, "cannot read %s/state: %m", m->state_dir);
         /* A new incarnation before the first packet: the peer's replay
-         * window then accepts our sequence numbers starting again at 1. */
-        m->state.incarnation++;
+         * window then accepts our sequence numbers starting again at 1,
+         * and only the peer's packets that echo it are acted on. It grows
+         * even when the state file was deleted (state_next_incarnation). */
+        m->state.incarnation = state_next_incarnation(m->state.incarnation, wallclock_usec());
         r = state_save(m->state_dir, &m->state);
         if (r < 0)
                 return log_error_errno(r, "cannot write %s/state: %m", m->state_dir);

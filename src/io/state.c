@@ -11,8 +11,44 @@
 
 #define STATE_FILE "state"
 
+bool state_echoing(const struct ha_state *s, const char *name) {
+        for (unsigned i = 0; i < s->n_echoing; i++)
+                if (strcmp(s->echoing[i], name) == 0)
+                        return true;
+        return false;
+}
+
+bool state_add_echoing(struct ha_state *s, const char *name) {
+        if (state_echoing(s, name) || s->n_echoing == ELEMENTSOF(s->echoing) || !name[0] ||
+            strlen(name) >= sizeof(s->echoing[0]))
+                return false;
+        strcpy(s->echoing[s->n_echoing++], name);
+        return true;
+}
+
+uint64_t state_next_incarnation(uint64_t stored, uint64_t realtime_usec) {
+        /* The wall clock, although decisions never read it: it is the one
+         * counter that goes on growing when the state dir is lost. A clock
+         * set back with the state file gone is the case left (the peer
+         * drops this node's packets as replays until it restarts too). */
+        return MAX(stored + 1, realtime_usec);
+}
+
+/* "a,b": the echoing peers. */
+static int parse_echoing(const char *v, struct ha_state *s) {
+        char copy[HA_MAX_NODES * HA_NAME_MAX], *save = NULL;
+
+        if (strlen(v) >= sizeof(copy))
+                return -EBADMSG;
+        strcpy(copy, v);
+        for (char *n = strtok_r(copy, ",", &save); n; n = strtok_r(NULL, ",", &save))
+                if (!state_add_echoing(s, n))
+                        return -EBADMSG;
+        return 0;
+}
+
 int state_load(const char *dir, struct ha_state *ret) {
-        char path[4096], buf[512], extra;
+        char path[4096], buf[2048], extra;
         _cleanup_close_ int fd = -1;
         struct ha_state s = {};
         ssize_t n;
@@ -45,6 +81,8 @@ int state_load(const char *dir, struct ha_state *ret) {
                         s.standby = v;
                 else if (sscanf(l, "maintenance=%u%c", &v, &extra) == 1 && v <= 1)
                         s.maintenance = v;
+                else if (strncmp(l, "echoing=", 8) == 0 && s.n_echoing == 0 && parse_echoing(l + 8, &s) == 0)
+                        continue;
                 else
                         return -EBADMSG;
         }
@@ -93,9 +131,16 @@ int state_write_file(const char *dir, const char *name, const char *buf, size_t 
 }
 
 int state_save(const char *dir, const struct ha_state *s) {
-        char buf[256];
+        char buf[2048];
         int len = snprintf(buf, sizeof(buf),
                            "term=%" PRIu64 "\nincarnation=%" PRIu64 "\nvoted_for=%s\nstandby=%d\nmaintenance=%d\n",
                            s->term, s->incarnation, s->voted_for, s->standby, s->maintenance);
+        /* Only once a peer echoes: a file without the key stays readable
+         * by the versions from before it. */
+        for (unsigned i = 0; i < s->n_echoing && len < (int) sizeof(buf); i++)
+                len += snprintf(buf + len, sizeof(buf) - len, "%s%s%s", i == 0 ? "echoing=" : ",", s->echoing[i],
+                                i + 1 == s->n_echoing ? "\n" : "");
+        if (len >= (int) sizeof(buf))
+                return -ENOBUFS;
         return state_write_file(dir, STATE_FILE, buf, len);
 }

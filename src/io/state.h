@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* What must survive a restart, in the state dir: the term, the vote given
- * in it, the incarnation and the operator's standby/maintenance settings. Written whole to a temporary file, fsync'ed, renamed over the
+ * in it, the incarnation, the operator's standby/maintenance settings and
+ * which peers echo this node's incarnation. Written whole to a temporary file, fsync'ed, renamed over the
  * old one and the directory fsync'ed, so a crash at any point leaves either
  * the old or the new state, never a mix. */
 #pragma once
@@ -17,7 +18,24 @@ struct ha_state {
         char voted_for[HA_NAME_MAX]; /* the node this one voted for in term; "" none */
         bool standby;           /* hactl standby: never take the active role */
         bool maintenance;       /* hactl maintenance on: touch nothing */
+        /* The peers seen to echo this node's incarnation (doc/protocol.md,
+         * "Freshness"): from then on a packet of theirs without the echo
+         * is never fresh. Names, in the order they were first seen. */
+        unsigned n_echoing;
+        char echoing[HA_MAX_NODES - 1][HA_NAME_MAX];
 };
+
+/* NAME is among S's echoing peers. */
+bool state_echoing(const struct ha_state *s, const char *name);
+/* Adds NAME to S's echoing peers; false when it was there (or no room). */
+bool state_add_echoing(struct ha_state *s, const char *name);
+
+/* The incarnation of a process that starts now, from the one STORED in
+ * the state file (0: none) and the wall clock REALTIME_USEC: above both,
+ * so it grows across restarts even when the state file was deleted (the
+ * peer would drop a smaller one as a replay, and old packets that echo a
+ * smaller one could be fresh again). */
+uint64_t state_next_incarnation(uint64_t stored, uint64_t realtime_usec);
 
 /* Reads DIR/state; a missing file is a zero state. -EBADMSG when it does
  * not parse (it is never half-written by had, so someone edited it). */

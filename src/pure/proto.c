@@ -35,6 +35,7 @@ enum tlv_type {
         TLV_BACKUP_DONE = 17,
         TLV_RANGE = 18,
         TLV_BACKUP_BUSY = 19,
+        TLV_ECHO = 20,
         /* Repeatable (32 and up): */
         TLV_ENTRY = 32,
 };
@@ -52,6 +53,7 @@ const char *drop_to_string(enum ha_drop d) {
                 [HA_DROP_UNKNOWN_NODE] = "unknown_node",
                 [HA_DROP_SELF] = "self",
                 [HA_DROP_BAD_SOURCE] = "bad_source",
+                [HA_DROP_STALE] = "stale",
         };
         return d < _HA_DROP_MAX ? names[d] : "unknown";
 }
@@ -223,6 +225,21 @@ static bool busy_decode(const uint8_t *v, uint16_t n, struct ha_msg *m) {
         return m->backup.busy_count > 0;
 }
 
+/* u64: written in every packet, 0 included (0 says "not heard yet", an
+ * absent field says "an older sender"). */
+static void echo_encode(struct writer *w, uint16_t type, const struct ha_msg *m) {
+        uint8_t e[8];
+
+        unaligned_write_be64(e, m->echo);
+        put_tlv(w, type, e, sizeof(e));
+}
+
+static bool echo_decode(const uint8_t *v, _unused_ uint16_t n, struct ha_msg *m) {
+        m->echo_present = true;
+        m->echo = unaligned_read_be64(v);
+        return true;
+}
+
 /* u64 epoch, u64 lo, u64 hi: written in every catalog packet. */
 static void range_encode(struct writer *w, uint16_t type, const struct ha_msg *m) {
         uint8_t r[24];
@@ -335,6 +352,9 @@ static const struct tlv_desc tlvs[] = {
                2 + HA_NAME_MAX - 1 + HA_BACKUP_ID_MAX - 1),
         NAME(TLV_BACKUP_DONE, "backup done", backup.done_id, 1),
         CUSTOM(TLV_BACKUP_BUSY, "backup busy", busy, 2 + 1, HA_MSG_MAX_BUSY * (2 + HA_NAME_MAX - 1)),
+        /* u64, the receiver's incarnation as the sender last heard it;
+         * both types (an older sender's packets have none) */
+        CUSTOM(TLV_ECHO, "echo", echo, 8, 8),
         /* Catalog packets only: */
         CUSTOM(TLV_RANGE, "range", range, 24, 24, .only_in = IN_CATALOG, .required_in = IN_CATALOG),
         CUSTOM(TLV_ENTRY, "entry", entry, 1, UINT16_MAX, .only_in = IN_CATALOG, .repeatable = true),
@@ -535,4 +555,10 @@ bool replay_accept(struct ha_replay *r, uint64_t inc, uint64_t seq) {
                 return false;
         r->bitmap |= 1ULL << age;
         return true;
+}
+
+bool proto_fresh(const struct ha_msg *m, uint64_t incarnation, bool peer_echoes) {
+        if (!m->echo_present)
+                return !peer_echoes;
+        return m->echo == incarnation;
 }

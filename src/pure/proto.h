@@ -146,6 +146,12 @@ struct ha_msg {
         char cluster[HA_NAME_MAX];
         char node[HA_NAME_MAX]; /* the sender */
         uint8_t link;           /* index of the link it was sent on */
+        /* The receiver's incarnation as the sender last heard it, 0 when
+         * it has heard none since it started (doc/protocol.md,
+         * "Freshness"). Every sender that knows the field writes it;
+         * echo_present is false only in a packet from an older one. */
+        bool echo_present;
+        uint64_t echo;
         struct ha_msg_heartbeat hb;
         struct ha_msg_catalog catalog;
         struct ha_msg_backup backup;
@@ -164,6 +170,7 @@ enum ha_drop {
         HA_DROP_UNKNOWN_NODE,
         HA_DROP_SELF,           /* our own packet came back */
         HA_DROP_BAD_SOURCE,     /* not from the peer's address on that link */
+        HA_DROP_STALE,          /* authentic and new, but does not echo our incarnation */
         _HA_DROP_MAX,
 };
 
@@ -198,3 +205,18 @@ struct ha_replay {
 
 /* Returns true and records (INC, SEQ) if it is new; false for a replay. */
 bool replay_accept(struct ha_replay *r, uint64_t inc, uint64_t seq);
+
+/* What to echo to a sender whose packets R has seen: its incarnation, the
+ * highest one that passed the MAC; 0 when none did yet. */
+static inline uint64_t replay_echo(const struct ha_replay *r) {
+        return r->valid ? r->incarnation : 0;
+}
+
+/* A packet that passed the MAC and the replay window is fresh, and may be
+ * acted on, when it echoes INCARNATION, the receiver's own current one: it
+ * was then written after its sender heard this incarnation of the
+ * receiver, so it is no recording from before the receiver's start. A
+ * packet without the echo field comes from a sender older than it (a
+ * rolling upgrade); it is fresh only while PEER_ECHOES is false, that is
+ * until that sender has once been seen to echo. */
+bool proto_fresh(const struct ha_msg *m, uint64_t incarnation, bool peer_echoes);

@@ -30,7 +30,19 @@
  *                                    of the receiver: heartbeat (well-formed,
  *                                    from CLUSTER's NODE), malformed (its MAC
  *                                    good, its message type unknown), bad_mac,
- *                                    truncated, oversized, bad_header */
+ *                                    truncated, oversized, bad_header
+ *   probe capture-admin IFACE ADDR PORT KEYFILE FILE SECONDS
+ *                                    record into FILE the heartbeats from
+ *                                    ADDR to PORT seen on IFACE (a packet
+ *                                    socket, in the receiver's namespace)
+ *                                    that carry an operator's request (the
+ *                                    admin TLV, read with KEYFILE), for
+ *                                    SECONDS or until 8 are recorded; print
+ *                                    what the first says and how many
+ *   probe replay-loop ADDR PORT FILE SECONDS
+ *                                    send the packets of FILE to ADDR PORT
+ *                                    in a loop, one every ms, for SECONDS;
+ *                                    print how many */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -38,6 +50,9 @@
 #include <netinet/udp.h>
 #include <netpacket/packet.h>
 #include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -399,6 +414,100 @@ static int send_kind(const char *kind, const char *addr, const char *port, const
                 }
         }
         printf("%d %s packets\n", count, kind);
+/* FILE: for each packet, its length (u16, host order) and its bytes. */
+#define CAPTURE_MAX 8
+
+static int capture_admin(const char *iface, const char *addr, const char *port, const char *keyfile, const char *file,
+                   int seconds) {
+        int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
+        struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP),
+                                  .sll_ifindex = (int) if_nametoindex(iface) };
+        struct in_addr src;
+        uint8_t raw[HA_KEY_LEN], pkt[2048];
+        struct proto_key key;
+        double end = now_ms() + seconds * 1000.0;
+        unsigned n = 0;
+        int r = key_load(keyfile, raw);
+
+        if (r < 0 || inet_pton(AF_INET, addr, &src) != 1 || ll.sll_ifindex == 0) {
+                fprintf(stderr, "probe capture: bad key, address or interface\n");
+                return 2;
+        }
+        proto_key_init(&key, raw);
+        if (fd < 0 || bind(fd, (struct sockaddr *) &ll, sizeof(ll)) < 0) {
+                perror("probe capture");
+                return 1;
+        }
+        FILE *out = fopen(file, "we");
+        if (!out) {
+                perror(file);
+                return 1;
+        }
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        printf("capturing\n");
+        while (n < CAPTURE_MAX && now_ms() < end) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                if (poll(&p, 1, 50) <= 0)
+                        continue;
+                ssize_t k = recv(fd, pkt, sizeof(pkt), 0);
+                /* IPv4, UDP from ADDR to PORT. */
+                if (k < 28 || (pkt[0] >> 4) != 4 || pkt[9] != IPPROTO_UDP || memcmp(pkt + 12, &src, 4) != 0)
+                        continue;
+                size_t ihl = (pkt[0] & 0x0f) * 4u;
+                if ((size_t) k < ihl + 8 || (unsigned) (pkt[ihl + 2] << 8 | pkt[ihl + 3]) != (unsigned) atoi(port))
+                        continue;
+                const uint8_t *payload = pkt + ihl + 8;
+                size_t len = (size_t) k - ihl - 8;
+                struct ha_msg m;
+                if (proto_decode(payload, len, &key, &m) != HA_DROP_NONE || m.type != HA_MSG_HEARTBEAT ||
+                    m.hb.admin.op == HA_ADMIN_NONE)
+                        continue;
+                uint16_t l16 = (uint16_t) len;
+                fwrite(&l16, sizeof(l16), 1, out);
+                fwrite(payload, 1, len, out);
+                if (n++ == 0)
+                        printf("first: %s %s, term %llu, admin op %u for %s, incarnation %llu, seq %llu, "
+                               "echo %llu\n", m.node, m.hb.role == HA_ROLE_ACTIVE ? "active" :
+                               m.hb.role == HA_ROLE_STANDBY ? "standby" : "candidate",
+                               (unsigned long long) m.hb.term, m.hb.admin.op, m.hb.admin.node,
+                               (unsigned long long) m.incarnation, (unsigned long long) m.seq,
+                               (unsigned long long) m.echo);
+        }
+        fclose(out);
+        proto_key_wipe(&key);
+        printf("%u packets\n", n);
+        return n > 0 ? 0 : 1;
+}
+
+static int replay_loop(const char *addr, const char *port, const char *file, int seconds) {
+        struct sockaddr_storage ss;
+        socklen_t slen = make_addr(addr, port, &ss);
+        int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        static uint8_t pkts[CAPTURE_MAX][HA_PACKET_MAX];
+        size_t lens[CAPTURE_MAX], count = 0;
+        unsigned long sent = 0;
+        uint16_t l16;
+        FILE *in = fopen(file, "re");
+
+        if (!in) {
+                perror(file);
+                return 1;
+        }
+        while (count < CAPTURE_MAX && fread(&l16, sizeof(l16), 1, in) == 1 && l16 <= HA_PACKET_MAX &&
+               fread(pkts[count], 1, l16, in) == l16)
+                lens[count++] = l16;
+        fclose(in);
+        if (count == 0) {
+                fprintf(stderr, "probe replay: nothing in %s\n", file);
+                return 1;
+        }
+        double end = now_ms() + seconds * 1000.0;
+        while (now_ms() < end) {
+                if (sendto(fd, pkts[sent % count], lens[sent % count], 0, (struct sockaddr *) &ss, slen) >= 0)
+                        sent++;
+                usleep(1000);
+        }
+        printf("%lu packets\n", sent);
         return 0;
 }
 
@@ -420,6 +529,10 @@ int main(int argc, char **argv) {
                 return replay(argv[2], argv[3], argv[4], atoi(argv[5]));
         if (argc == 9 && strcmp(argv[1], "send") == 0)
                 return send_kind(argv[2], argv[3], argv[4], argv[5], argv[6], argv[7], atoi(argv[8]));
+        if (argc == 8 && strcmp(argv[1], "capture-admin") == 0)
+                return capture_admin(argv[2], argv[3], argv[4], argv[5], argv[6], atoi(argv[7]));
+        if (argc == 6 && strcmp(argv[1], "replay-loop") == 0)
+                return replay_loop(argv[2], argv[3], argv[4], atoi(argv[5]));
         fprintf(stderr, "usage: see the comment at the top of tests/tools/probe.c\n");
         return 2;
 }

@@ -38,6 +38,7 @@ static struct ha_msg sample(void) {
                 .hb.admin.node = "beta",
                 .hb.resource_count = 3,
                 .hb.resources = { 3, 1 | HA_RES_FAILED, 2 | HA_RES_BUSY },
+                .echo = 0x1122334455667788ULL,
         };
         return m;
 }
@@ -55,6 +56,8 @@ static void assert_msg_equal(const struct ha_msg *a, const struct ha_msg *b) {
         assert_int_equal(a->hb.flags, b->hb.flags);
         assert_string_equal(a->hb.target, b->hb.target);
         assert_int_equal(a->link, b->link);
+        assert_true(b->echo_present);
+        assert_int_equal(a->echo, b->echo);
         assert_int_equal(a->hb.timestamp, b->hb.timestamp);
         assert_int_equal(a->hb.want, b->hb.want);
         assert_string_equal(a->hb.grant.holder, b->hb.grant.holder);
@@ -183,7 +186,7 @@ static void test_malformed(void **state) {
         n = forge(buf, unknown, sizeof(unknown), HA_MSG_HEARTBEAT);
         assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
         /* Twice too: only a known TLV given twice is ambiguous. */
-        static const uint8_t unknown_twice[] = { REQUIRED, T(20, 1), 1, T(20, 1), 2 };
+        static const uint8_t unknown_twice[] = { REQUIRED, T(250, 1), 1, T(250, 1), 2 };
         n = forge(buf, unknown_twice, sizeof(unknown_twice), HA_MSG_HEARTBEAT);
         assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
 
@@ -219,6 +222,9 @@ static void test_malformed(void **state) {
                 { "busy empty name", { REQUIRED, T(19, 2), 1, 0 }, 41 },
                 { "busy half entry", { REQUIRED, T(19, 4), 1, 1, 'a', 1 }, 43 },
                 { "busy 4 sections", { REQUIRED, T(19, 12), 1, 1, 'a', 2, 1, 'b', 3, 1, 'c', 1, 1, 'd' }, 51 },
+                /* the echo: a u64, once */
+                { "echo of 4 bytes", { REQUIRED, T(20, 4), 0, 0, 0, 5 }, 43 },
+                { "echo twice", { REQUIRED, T(20, 8), 0, 0, 0, 0, 0, 0, 0, 5, T(20, 8), 0, 0, 0, 0, 0, 0, 0, 5 }, 59 },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 n = forge(buf, cases[i].tlv, cases[i].len, HA_MSG_HEARTBEAT);
@@ -376,6 +382,73 @@ static void test_largest_heartbeat(void **state) {
         assert_string_equal(d.backup.busy[HA_MSG_MAX_BUSY - 1].name, name);
 }
 
+/* The echo is written even when 0 (the receiver not heard yet), so a
+ * packet without it is known to come from an older sender. */
+static void test_echo(void **state) {
+        struct ha_msg m = sample(), d;
+        uint8_t buf[HA_PACKET_MAX], old[HA_PACKET_MAX];
+
+        m.echo = 0;
+        int n = proto_encode(&m, &key, buf, sizeof(buf));
+        assert_true(n > 0);
+        assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
+        assert_true(d.echo_present);
+        assert_int_equal(d.echo, 0);
+
+        /* An older sender's packet: the same without the TLV (type 20). */
+        size_t o = HA_HEADER_LEN, pos = HA_HEADER_LEN, body = (size_t) n - HA_MAC_LEN;
+        bool found = false;
+        memcpy(old, buf, HA_HEADER_LEN);
+        while (pos < body) {
+                uint16_t t = (uint16_t) (buf[pos] << 8 | buf[pos + 1]), l = (uint16_t) (buf[pos + 2] << 8 | buf[pos + 3]);
+                if (t == 20) {
+                        assert_int_equal(l, 8);
+                        found = true;
+                } else {
+                        memcpy(old + o, buf + pos, 4 + l);
+                        o += 4 + l;
+                }
+                pos += 4 + l;
+        }
+        assert_true(found);
+        old[4] = (uint8_t) ((o + HA_MAC_LEN) >> 8), old[5] = (uint8_t) (o + HA_MAC_LEN);
+        crypto_auth_hmacsha256(old + o, old, o, raw_key);
+        assert_int_equal(proto_decode(old, o + HA_MAC_LEN, &key, &d), HA_DROP_NONE);
+        assert_false(d.echo_present);
+        assert_int_equal(d.echo, 0);
+}
+
+/* The attack of issue 17: after the receiver restarts, its replay window
+ * takes the first authentic packet of any incarnation, a recorded one
+ * too. Only a packet that echoes the receiver's current incarnation is
+ * acted on. */
+static void test_fresh(void **state) {
+        struct ha_replay r = {};
+        struct ha_msg m = sample();
+        uint64_t before = 1000, after = 2000; /* the receiver, before and after its restart */
+
+        /* Recorded while the receiver was BEFORE; replayed after its restart. */
+        m.echo_present = true;
+        m.echo = before;
+        assert_true(replay_accept(&r, m.incarnation, m.seq)); /* the window is no defence here */
+        assert_false(proto_fresh(&m, after, true));
+        assert_false(proto_fresh(&m, after, false));
+        /* What the receiver learnt: the sender's incarnation, echoed next. */
+        assert_int_equal(replay_echo(&r), m.incarnation);
+        assert_int_equal(replay_echo(&(struct ha_replay) {}), 0);
+        /* The sender's answer, written after it heard AFTER. */
+        m.echo = after;
+        assert_true(proto_fresh(&m, after, true));
+        /* Not heard yet: 0 is nobody's incarnation. */
+        m.echo = 0;
+        assert_false(proto_fresh(&m, after, false));
+        assert_false(proto_fresh(&m, 0 + 1, true));
+        /* An older sender (no echo): only until it has once echoed. */
+        m.echo_present = false;
+        assert_true(proto_fresh(&m, after, false));
+        assert_false(proto_fresh(&m, after, true));
+}
+
 static void test_replay(void **state) {
         struct ha_replay r = {};
 
@@ -405,6 +478,8 @@ int main(void) {
                 cmocka_unit_test(test_mac),
                 cmocka_unit_test(test_malformed),
                 cmocka_unit_test(test_replay),
+                cmocka_unit_test(test_echo),
+                cmocka_unit_test(test_fresh),
                 cmocka_unit_test(test_catalog),
                 cmocka_unit_test(test_largest_heartbeat),
         };

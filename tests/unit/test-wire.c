@@ -72,7 +72,7 @@ static size_t doc_vector(const char *name, uint8_t *out, size_t max) {
 static struct ha_msg heartbeat(void) {
         struct ha_msg m = {
                 .type = HA_MSG_HEARTBEAT, .incarnation = 7, .seq = 42,
-                .cluster = "prod", .node = "n1", .link = 1,
+                .cluster = "prod", .node = "n1", .link = 1, .echo = 9,
                 .hb = {
                         .term = 5, .role = HA_ROLE_ACTIVE, .priority = 200,
                         .leader = "n1", .flags = HA_FLAG_YIELD, .target = "n2",
@@ -121,6 +121,8 @@ static void test_heartbeat(void **state) {
         assert_int_equal(d.hb.flags, HA_FLAG_YIELD);
         assert_string_equal(d.hb.target, "n2");
         assert_int_equal(d.link, 1);
+        assert_true(d.echo_present);
+        assert_int_equal(d.echo, 9);
         assert_int_equal(d.hb.timestamp, 123456789);
         assert_int_equal(d.hb.want, 6);
         assert_string_equal(d.hb.grant.holder, "n1");
@@ -151,7 +153,7 @@ static void test_catalog(void **state) {
         int en = proto_entry_encode(&e, eb, sizeof(eb));
         struct ha_msg m = {
                 .type = HA_MSG_CATALOG, .incarnation = 7, .seq = 43,
-                .cluster = "prod", .node = "n1",
+                .cluster = "prod", .node = "n1", .echo = 9,
                 .hb = { .term = 5, .role = HA_ROLE_ACTIVE, .priority = 200 },
                 .catalog = {
                         .range = { .epoch = 1, .lo = 1, .hi = 2 },
@@ -166,6 +168,8 @@ static void test_catalog(void **state) {
         assert_int_equal(proto_decode(doc, n, &key, &r), HA_DROP_NONE);
         assert_int_equal(r.type, HA_MSG_CATALOG);
         assert_int_equal(r.seq, 43);
+        assert_true(r.echo_present);
+        assert_int_equal(r.echo, 9);
         assert_int_equal(r.catalog.range.epoch, 1);
         assert_int_equal(r.catalog.range.lo, 1);
         assert_int_equal(r.catalog.range.hi, 2);

@@ -101,6 +101,7 @@ static int send_catalog(struct manager *m, unsigned peer, unsigned link, uint64_
                 .type = HA_MSG_CATALOG,
                 .incarnation = m->state.incarnation,
                 .seq = ++m->seq,
+                .echo = replay_echo(&m->peers[peer].replay),
                 .hb.term = m->election.term,
                 .hb.role = m->election.role,
                 .link = (uint8_t) link,
