@@ -127,8 +127,7 @@ static void meta_data_done(void *userdata, int status, usec_t duration) {
         free(md);
 }
 
-int ocf_meta_data(sd_event *event, const struct ha_config *c, const struct ha_resource *r, const char *node,
-                  usec_t timeout, ocf_meta_data_done_t done, void *userdata, struct ocf_meta_data **ret) {
+int ocf_meta_data(sd_event *event, const struct ha_config *c, const struct ha_resource *r, usec_t timeout, ocf_meta_data_done_t done, void *userdata, struct ocf_meta_data **ret) {
         struct ocf_meta_data *md = calloc(1, sizeof(*md));
         int rc;
 
@@ -136,7 +135,18 @@ int ocf_meta_data(sd_event *event, const struct ha_config *c, const struct ha_re
                 return -ENOMEM;
         md->done = done;
         md->userdata = userdata;
-        rc = ocf_run(event, c, r, node, "meta-data", timeout, 0, meta_data_done, md, &md->job);
+        /* What hactl config check gives it too: the meta-data is the
+         * agent's, not an instance's (Pacemaker passes no params either). */
+        char path[4096], root[4200], prefix[HA_NAME_MAX + 32];
+        if (config_ocf_path(c, r, path, sizeof(path)) < 0) {
+                free(md);
+                return -ENAMETOOLONG;
+        }
+        snprintf(root, sizeof(root), "OCF_ROOT=%s", c->cluster.ocf_root);
+        snprintf(prefix, sizeof(prefix), "resource %s: meta-data", r->name);
+        char *argv[] = { path, (char *) "meta-data", NULL };
+        char *envp[] = { root, (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+        rc = child_run(event, argv, envp, timeout, prefix, meta_data_done, md, &md->job);
         if (rc < 0) {
                 free(md);
                 return rc;

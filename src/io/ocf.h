@@ -34,10 +34,10 @@ struct ocf_meta_data;
  * after this returns. */
 typedef void (*ocf_meta_data_done_t)(void *userdata, int status, const char *meta_data);
 
-/* Starts "meta-data" of R's agent, with the environment of its other
- * actions, for at most TIMEOUT. Its output is data: it is not logged. */
-int ocf_meta_data(sd_event *event, const struct ha_config *c, const struct ha_resource *r, const char *node,
-                  usec_t timeout, ocf_meta_data_done_t done, void *userdata, struct ocf_meta_data **ret);
+/* Starts "meta-data" of R's agent for at most TIMEOUT, with OCF_ROOT and
+ * PATH only (as hactl config check runs it). Its output is data: it is
+ * not logged. */
+int ocf_meta_data(sd_event *event, const struct ha_config *c, const struct ha_resource *r, usec_t timeout, ocf_meta_data_done_t done, void *userdata, struct ocf_meta_data **ret);
 
 /* Kills it (child_cancel: never waits) and frees it; DONE is not called.
  * Accepts NULL; returns NULL. */
