@@ -129,4 +129,17 @@ wait "$reload_pid" || rc=$?
 [ "$rc" != 0 ] || fail "the reload succeeded although had stopped: $(cat "$T/reload-stop.out")"
 grep -q "had is stopping" "$T/reload-stop.out" || fail "reload during stop said: $(cat "$T/reload-stop.out")"
 wait_for 5 "the meta-data killed" eval '! alive "$(cat "$root/slow.pid")"'
+
+log "at start: the meta-data is checked in the background; its errors are logged and an event, the node runs"
+echo need > "$root/slow.required"
+echo 0.9 > "$root/slow.delay"
+"$HACTL" config check "$T/had.conf" > "$T/check.out" 2>&1 && fail "config check passed: $(cat "$T/check.out")"
+grep -q "had.conf:[0-9]*: \[resource e\]: its agent's meta-data says param.need is required" "$T/check.out" ||
+        fail "config check: $(cat "$T/check.out")"
+start_had n2
+wait_for 10 "n2 standby" eval '[ "$(role n2)" = standby ]'
+wait_for 15 "the config event on n2" eval \
+        'hactl_on n2 events --json | jq -e "select(.event == \"config\" and .action == \"invalid\")" >/dev/null'
+grep -q "\[resource e\]: its agent's meta-data says param.need is required" "$T/n2.log" || fail "no error logged on n2"
+[ "$(role n1)" = active ] && [ "$(role n2)" = standby ] || fail "roles: n1 $(role n1), n2 $(role n2)"
 log "ok"
