@@ -133,15 +133,36 @@ static int method_get_events(sd_bus_message *msg, void *userdata, sd_bus_error *
         return r;
 }
 
+static const char *reload_error(int r) {
+        return r == -EBUSY ? "org.had1.Error.Busy" : r == -ESHUTDOWN ? "org.had1.Error.Failed" :
+               "org.had1.Error.InvalidConfig";
+}
+
+/* A reload decided after its agents' meta-data was checked: the answer,
+ * to the call kept since. */
+static void reload_reply(void *userdata, int r, const char *message) {
+        sd_bus_message *msg = userdata;
+
+        if (r < 0)
+                (void) sd_bus_reply_method_errorf(msg, reload_error(r), "%s", message ? message : strerror(-r));
+        else
+                (void) sd_bus_reply_method_return(msg, "s", message ? message : "reloaded");
+        sd_bus_message_unref(msg);
+}
+
 static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         struct manager *m = userdata;
         _cleanup_free_ char *message = NULL;
 
         log_notice("reload asked over D-Bus");
-        int r = manager_reload(m, &message);
+        int r = manager_reload(m, reload_reply, msg, &message);
+        if (r > 0) {
+                /* Answered when decided (reload_reply). */
+                sd_bus_message_ref(msg);
+                return 1;
+        }
         if (r < 0)
-                return sd_bus_error_setf(error, r == -EBUSY ? "org.had1.Error.Busy" : "org.had1.Error.InvalidConfig",
-                                         "%s", message ? message : strerror(-r));
+                return sd_bus_error_setf(error, reload_error(r), "%s", message ? message : strerror(-r));
         return sd_bus_reply_method_return(msg, "s", message ? message : "reloaded");
 }
 

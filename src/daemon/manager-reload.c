@@ -2,7 +2,12 @@
 /* Hitless reload (SIGHUP, 'hactl reload'): the new file is parsed and
  * checked first, and refused whole, with its FILE:LINE errors, when it is
  * invalid or changes what only a restart can (the nodes, their links, the
- * port, the key, the quorum mode). Then only what changed is touched:
+ * port, the key, the quorum mode). The agents' meta-data of the OCF
+ * resources it adds or changes is checked last, as children of the loop
+ * (manager-check.c): nothing here waits for an agent, the reload is
+ * decided when the last one has answered (or after
+ * CONFIG_META_DATA_TIMEOUT_USEC), and its caller hears then. Then only
+ * what changed is touched:
  *  - VIPs are matched by address, prefix and interface: an unchanged one
  *    stays where it is; a removed one is taken off this node; a new one is
  *    added (and announced) if this node is active;
@@ -190,6 +195,7 @@ static void reload_event(struct manager *m, const char *action, const char *mess
  * into the new one, and the old one is freed. */
 static void apply_config(struct manager *m, struct ha_config *nc) {
         struct ha_config *oc = m->config;
+
         unsigned vips_added = 0, vips_removed = 0, vips_kept = 0, res_added = 0, res_removed = 0;
 
         struct vip_state *nv = calloc(nc->n_vips + 1, sizeof(*nv));
@@ -251,6 +257,12 @@ static void apply_config(struct manager *m, struct ha_config *nc) {
                                     "it could not be stopped");
         }
 
+        /* The start-up check reads the old config, which goes: the reload
+         * checked every agent while it ran. */
+        if (m->start_check) {
+                log_info("reload: the start-up check of the agents' meta-data is replaced by the reload's");
+                m->start_check = agent_check_cancel(m->start_check);
+        }
         /* The switch: from here on nothing points into OC. */
         const char *self = m->self->name;
         const struct ha_node *nself = config_find_node(nc, self);
@@ -324,41 +336,36 @@ static int on_reload_continue(sd_event_source *s, void *userdata) {
         return 0;
 }
 
-int manager_reload(struct manager *m, char **message) {
-        _cleanup_(ha_config_freep) struct ha_config *nc = NULL;
-        struct errbuf e = {};
-        char *errors = NULL;
+/* Does R (of the new config NC) need its agent's meta-data checked: an
+ * OCF resource new, or with another agent or other params than in the
+ * running config OC? */
+static bool needs_meta_data(const struct ha_config *oc, const struct ha_config *nc, const struct ha_resource *r) {
+        if (r->cls != HA_AGENT_OCF)
+                return false;
+        const struct ha_resource *o = config_find_resource(oc, r->name);
+        if (!o || o->cls != HA_AGENT_OCF || strcmp(o->agent, r->agent) != 0 || o->n_params != r->n_params ||
+            strcmp(oc->cluster.ocf_root, nc->cluster.ocf_root) != 0)
+                return true;
+        for (unsigned i = 0; i < r->n_params; i++)
+                if (strcmp(o->params[i].key, r->params[i].key) != 0 ||
+                    strcmp(o->params[i].value, r->params[i].value) != 0)
+                        return true;
+        return false;
+}
+
+/* NC passed every check: refused with the meta-data's ERRORS (N of
+ * them, taken), or applied, at once or once what it retires has stopped. */
+static int reload_decide(struct manager *m, struct ha_config *nc_, unsigned n, char *errors, char **message) {
+        _cleanup_(ha_config_freep) struct ha_config *nc = nc_;
         int r;
 
-        *message = NULL;
-        if (m->reload_pending) {
-                *message = strdup("a reload is still stopping the resources it removes; try again when it is done");
-                return -EBUSY;
-        }
-        r = config_load(m->config->path, &nc, &errors);
-        if (r < 0) {
+        if (n > 0) {
                 reload_event(m, "refused", errors ? errors : "");
                 log_error("reload refused, the running configuration stays:\n%s", errors ? errors : "");
-                *message = errors;
-                return r;
-        }
-        if (!config_find_node(nc, m->self->name)) {
-                add_error(&e, "%s: no [node %s] section for this node any more\n", nc->path, m->self->name);
-        } else
-                check_restart_needed(m->config, nc, m->self->name, &e);
-        if (e.n == 0 && config_check_executables(nc, &errors) > 0) {
-                *message = errors;
-                reload_event(m, "refused", errors);
-                log_error("reload refused, the running configuration stays:\n%s", errors);
+                *message = errors ? errors : strdup("refused");
                 return -EINVAL;
         }
         free(errors);
-        if (e.n > 0) {
-                reload_event(m, "refused", e.buf ? e.buf : "");
-                log_error("reload refused, the running configuration stays:\n%s", e.buf ? e.buf : "");
-                *message = e.buf ? e.buf : strdup("refused");
-                return -EINVAL;
-        }
         unsigned retiring = m->resources.n > 0 ? mark_retiring(m, nc) : 0;
         if (retiring > 0 && must_wait(m)) {
                 log_notice("reload: %s is valid; stopping the %u resource%s it removes or changes first",
@@ -380,4 +387,104 @@ int manager_reload(struct manager *m, char **message) {
         if (r < 0)
                 *message = NULL;
         return 0;
+}
+
+/* The last agent of the new config has answered, or the bound is over. */
+static void on_reload_checked(struct manager *m, unsigned n, char *errors) {
+        manager_reload_done_t done = m->reload_done;
+        void *userdata = m->reload_done_userdata;
+        _cleanup_free_ char *message = NULL;
+
+        m->reload_check = NULL;
+        m->reload_done = NULL;
+        m->reload_done_userdata = NULL;
+        int r = reload_decide(m, TAKE_PTR(m->reload_checking), n, errors, &message);
+        manager_changed(m);
+        if (done)
+                done(userdata, r, message);
+}
+
+void manager_reload_stop(struct manager *m) {
+        if (m->start_check) {
+                log_info("stopping: the check of the OCF agents' meta-data is cancelled");
+                m->start_check = agent_check_cancel(m->start_check);
+        }
+        if (!m->reload_check)
+                return;
+        /* Its agents are killed, never waited for: the caller hears now. */
+        m->reload_check = agent_check_cancel(m->reload_check);
+        m->reload_checking = config_free(m->reload_checking);
+        log_notice("stopping: the reload being checked is dropped; the running configuration stays");
+        manager_reload_done_t done = TAKE_PTR(m->reload_done);
+        if (done)
+                done(TAKE_PTR(m->reload_done_userdata), -ESHUTDOWN,
+                     "had is stopping: the reload was not applied");
+}
+
+int manager_reload(struct manager *m, manager_reload_done_t done, void *userdata, char **message) {
+        _cleanup_(ha_config_freep) struct ha_config *nc = NULL;
+        struct errbuf e = {};
+        char *errors = NULL;
+        int r;
+
+        *message = NULL;
+        if (m->stopping || m->leaving) {
+                *message = strdup("had is stopping: no reload now");
+                return -ESHUTDOWN;
+        }
+        if (m->reload_check) {
+                *message = strdup("a reload is checking its agents' meta-data; try again when it is done");
+                return -EBUSY;
+        }
+        if (m->reload_pending) {
+                *message = strdup("a reload is still stopping the resources it removes; try again when it is done");
+                return -EBUSY;
+        }
+        r = config_load(m->config->path, &nc, &errors);
+        if (r < 0) {
+                reload_event(m, "refused", errors ? errors : "");
+                log_error("reload refused, the running configuration stays:\n%s", errors ? errors : "");
+                *message = errors;
+                return r;
+        }
+        if (!config_find_node(nc, m->self->name)) {
+                add_error(&e, "%s: no [node %s] section for this node any more\n", nc->path, m->self->name);
+        } else
+                check_restart_needed(m->config, nc, m->self->name, &e);
+        /* The fast checks (stat, no child) refuse at once; the agents'
+         * meta-data is read only for a file that passed them. */
+        if (e.n == 0 && config_check_executables(nc, &errors) > 0) {
+                *message = errors;
+                reload_event(m, "refused", errors);
+                log_error("reload refused, the running configuration stays:\n%s", errors);
+                return -EINVAL;
+        }
+        free(errors);
+        if (e.n > 0) {
+                reload_event(m, "refused", e.buf ? e.buf : "");
+                log_error("reload refused, the running configuration stays:\n%s", e.buf ? e.buf : "");
+                *message = e.buf ? e.buf : strdup("refused");
+                return -EINVAL;
+        }
+
+        /* The agents' meta-data, of the resources it adds or changes (all,
+         * while the start-up check has not said its word on the running
+         * ones): as children of the loop, never waited for here. */
+        bool which[HA_MAX_RESOURCES] = { false };
+        for (unsigned i = 0; i < nc->n_resources; i++)
+                which[i] = m->start_check || needs_meta_data(m->config, nc, &nc->resources[i]);
+        r = agent_check_start(m, nc, which, on_reload_checked, &m->reload_check);
+        if (r < 0)
+                log_warning_errno(r, "reload: cannot check the agents' meta-data (%m); their params are not checked");
+        if (m->reload_check) {
+                log_notice("reload: %s passed the first checks; running the meta-data of %d agent%s (at most "
+                           "%llu s) before it applies", nc->path, r, r == 1 ? "" : "s",
+                           (unsigned long long) (CONFIG_META_DATA_TIMEOUT_USEC / USEC_PER_SEC));
+                m->reload_checking = TAKE_PTR(nc);
+                m->reload_done = done;
+                m->reload_done_userdata = userdata;
+                manager_changed(m);
+                return 1;
+        }
+        return reload_decide(m, TAKE_PTR(nc), 0, NULL, message);
 }

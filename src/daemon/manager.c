@@ -401,6 +401,7 @@ void manager_leave(struct manager *m) {
 static void stop(struct manager *m, const char *why) {
         log_notice("%s: %s", why, m->election.role == HA_ROLE_ACTIVE ? "handing over to the peer" : "stopping");
         sd_notify(false, "STOPPING=1");
+        manager_reload_stop(m);
         if (!manager_resources_leave(m))
                 manager_leave(m);
 }
@@ -445,15 +446,27 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         return 0;
 }
 
+/* A SIGHUP's reload is decided (its result is in the log). */
+static void on_sighup_reloaded(void *userdata, int r, const char *message) {
+        struct manager *m = userdata;
+
+        if (r == -ESHUTDOWN)
+                return;
+        sd_notify(false, "READY=1");
+        notify_status(m);
+}
+
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         struct manager *m = userdata;
         _cleanup_free_ char *message = NULL;
 
         log_notice("SIGHUP: reloading %s", m->config->path);
         sd_notify(false, "RELOADING=1");
-        (void) manager_reload(m, &message);
-        sd_notify(false, "READY=1");
-        notify_status(m);
+        int r = manager_reload(m, on_sighup_reloaded, m, &message);
+        if (r == -EBUSY)
+                log_warning("SIGHUP: %s", message);
+        if (r <= 0)
+                on_sighup_reloaded(m, r, message);
         return 0;
 }
 
@@ -690,6 +703,15 @@ int manager_run(struct manager *m) {
         manager_backups_evaluate(m);
         notify_status(m);
         sd_notify(false, "READY=1");
+        /* The agents' meta-data is not waited for before the loop: an agent
+         * may take seconds, and this node may have just resumed the active
+         * role, which a loop held for dead_time loses. The check runs in
+         * the background; its errors are logged and an event, and the node
+         * runs on: refusing to run after taking the role would be worse
+         * than a param an agent says is missing (its start fails and says
+         * so). What costs no child (agents that do not exist) still
+         * refuses the start, in manager_new. */
+        manager_check_agents_at_start(m);
 
         r = sd_event_loop(m->event);
         if (r < 0)
@@ -702,6 +724,7 @@ struct manager *manager_free(struct manager *m) {
         if (!m)
                 return NULL;
         manager_backups_free(m);
+        manager_reload_stop(m);
         restart_check_free(m->restart_check);
         role_hold_close(m->hold);
         child_cancel(m->fence_job);

@@ -20,6 +20,8 @@ struct ha_event;
 /* Each event as it is kept (manager_event); what the D-Bus side (bus.c)
  * hooks on for its Event signal. */
 typedef void (*manager_event_hook_t)(void *userdata, const struct ha_event *e);
+/* A reload decided later (manager_reload): R and MESSAGE as it says. */
+typedef void (*manager_reload_done_t)(void *userdata, int r, const char *message);
 
 /* What the election had persisted before an input (and its fence state):
  * applying the input's actions puts it back when the new term or vote
@@ -120,6 +122,11 @@ struct manager {
         bool resumed;                   /* took the role back after a restart */
         struct ha_config *reload_pending; /* valid, waiting for retired resources to stop */
         sd_event_source *reload_continue_event; /* post: may it go on now? */
+        struct agent_check *reload_check; /* the new config's agents' meta-data being checked */
+        struct ha_config *reload_checking; /* that new config */
+        manager_reload_done_t reload_done; /* who asked, told when it is decided */
+        void *reload_done_userdata;
+        struct agent_check *start_check; /* the running config's, after the start */
         struct events events;           /* the history */
         struct child_job *notify_job;   /* the notify hook running */
         uint64_t notify_next;           /* the next event for it */
@@ -209,10 +216,35 @@ struct ha_event event_new(const char *type);
 /* Numbers it, keeps it, journals it, signals it, hands it to the hook. */
 void manager_event(struct manager *m, struct ha_event *e);
 
-/* Reload the config file (SIGHUP, hactl reload). On success *MESSAGE says
- * what happens; on failure it holds the FILE:LINE errors, and the running
- * config stays. The caller frees *MESSAGE. */
-int manager_reload(struct manager *m, char **message);
+/* Reload the config file (SIGHUP, hactl reload). Decided at once, it
+ * returns 0 and *MESSAGE says what happens, or a negative errno and
+ * *MESSAGE holds the FILE:LINE errors (the running config stays), -EBUSY
+ * while another reload is under way, -ESHUTDOWN while had stops. The
+ * caller frees *MESSAGE. When agents' meta-data must be checked first, it
+ * returns 1, *MESSAGE is NULL, and DONE (if not NULL) is called once with
+ * USERDATA when the reload is decided, with the same results, or with
+ * -ESHUTDOWN when had stops first. */
+int manager_reload(struct manager *m, manager_reload_done_t done, void *userdata, char **message);
+/* had stops: a reload being checked is dropped (its caller is told),
+ * the start-up check too. */
+void manager_reload_stop(struct manager *m);
+
+/* manager-check.c: the OCF agents' meta-data against the resources'
+ * params of C, each agent run as a child of the loop, all bounded by
+ * CONFIG_META_DATA_TIMEOUT_USEC. WHICH (NULL: all) says which resources
+ * of C to check. Returns 0 when nothing runs (*RET is NULL: nothing to
+ * check), or the number of agents started; DONE is then called once with
+ * the number of errors and their "FILE:LINE: message\n" lines (the callee
+ * frees them), unless agent_check_cancel comes first. C must live until
+ * then. */
+struct agent_check;
+typedef void (*agent_check_done_t)(struct manager *m, unsigned n_errors, char *errors);
+int agent_check_start(struct manager *m, const struct ha_config *c, const bool *which, agent_check_done_t done,
+                      struct agent_check **ret);
+/* Kills its agents (never waits) and frees it; DONE is not called. */
+struct agent_check *agent_check_cancel(struct agent_check *ck);
+/* At start: the running config's agents, in the background. */
+void manager_check_agents_at_start(struct manager *m);
 /* After a reload swapped the config: the resource group is new. */
 int manager_resources_reloaded(struct manager *m);
 /* The resource loop takes its next step from the loop (a defer source). */

@@ -183,6 +183,7 @@ char *status_json(const struct manager *m) {
         json_object_object_add(root, "dead_time_ms",
                                json_object_new_double((double) m->config->cluster.dead_time_usec / 1000.0));
         json_object_object_add(root, "reload_pending", json_object_new_boolean(m->reload_pending != NULL));
+        json_object_object_add(root, "reload_checking", json_object_new_boolean(m->reload_check != NULL));
         json_object_object_add(root, "reason", e->reason ? json_object_new_string(e->reason) : NULL);
         json_object_object_add(root, "standby", json_object_new_boolean(e->standby));
         json_object_object_add(root, "maintenance", json_object_new_boolean(e->maintenance));

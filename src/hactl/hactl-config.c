@@ -3,12 +3,19 @@
  * (config check also asks systemd about the units of systemd: resources);
  * reload asks had to re-read its configuration. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <systemd/sd-bus.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "bus-names.h"
 #include "config.h"
 #include "hactl-bus.h"
 #include "hactl-verb.h"
@@ -18,6 +25,83 @@
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"
 #define SD_MANAGER "org.freedesktop.systemd1.Manager"
+/* Reload answers once the agents' meta-data is checked: up to
+ * CONFIG_META_DATA_TIMEOUT_USEC, and some slack. */
+#define RELOAD_CALL_TIMEOUT_USEC (CONFIG_META_DATA_TIMEOUT_USEC + 20 * USEC_PER_SEC)
+
+/* Runs "AGENT meta-data" (OCF_ROOT set, nothing else) and returns its
+ * output, or NULL when it fails, takes longer than
+ * CONFIG_META_DATA_TIMEOUT_USEC or writes more than CONFIG_META_DATA_MAX.
+ * It waits for the agent: fine in a command, never in the daemon (which
+ * runs it as a child of its loop: manager-check.c). */
+static char *run_meta_data(const char *root, const char *path) {
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return NULL;
+        pid_t pid = fork();
+        if (pid < 0) {
+                close(fds[0]);
+                close(fds[1]);
+                return NULL;
+        }
+        if (pid == 0) {
+                char env_root[4200];
+                snprintf(env_root, sizeof(env_root), "OCF_ROOT=%s", root);
+                char *envp[] = { env_root, (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+                char *argv[] = { (char *) path, (char *) "meta-data", NULL };
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                setpgid(0, 0);
+                if (null < 0 || dup2(null, 0) < 0 || dup2(fds[1], 1) < 0 || dup2(null, 2) < 0)
+                        _exit(127);
+                execve(path, argv, envp);
+                _exit(127);
+        }
+        close(fds[1]);
+        char *out = malloc(CONFIG_META_DATA_MAX + 1);
+        size_t len = 0;
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (;;) {
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                long left = (long) (CONFIG_META_DATA_TIMEOUT_USEC / USEC_PER_MSEC) -
+                            ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+                struct pollfd p = { .fd = fds[0], .events = POLLIN };
+                if (!out || left <= 0 || poll(&p, 1, (int) left) <= 0)
+                        break;
+                ssize_t k = read(fds[0], out + len, CONFIG_META_DATA_MAX - len);
+                if (k <= 0 || (len += (size_t) k) == CONFIG_META_DATA_MAX)
+                        break;
+        }
+        close(fds[0]);
+        kill(-pid, SIGKILL);
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (!out || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                free(out);
+                return NULL;
+        }
+        out[len] = '\0';
+        return out;
+}
+
+/* The OCF resources against their agents' meta-data, one agent after the
+ * other. An agent without meta-data (it fails, or is missing: then
+ * config_check_executables said so) has nothing to check. */
+static unsigned check_meta_data(const struct ha_config *c, char **errors) {
+        unsigned n = 0;
+
+        for (unsigned i = 0; i < c->n_resources; i++) {
+                const struct ha_resource *r = &c->resources[i];
+                char path[4096];
+                if (r->cls != HA_AGENT_OCF || config_ocf_path(c, r, path, sizeof(path)) < 0)
+                        continue;
+                _cleanup_free_ char *md = run_meta_data(c->cluster.ocf_root, path);
+                if (md)
+                        n += config_check_meta_data(c, r, md, errors);
+        }
+        return n;
+}
 
 /* The string systemd's METHOD (ARG) on IFACE at PATH answers, in BUF. */
 static int get_string(sd_bus *bus, const char *path, const char *iface, const char *method, const char *arg,
@@ -117,8 +201,10 @@ static int cmd_config_check(int argc, char **argv) {
                 return 1;
         }
         _cleanup_free_ char *exec_errors = NULL;
-        if (config_check_executables(c, &exec_errors) > 0) {
-                fputs(exec_errors, stderr);
+        unsigned n = config_check_executables(c, &exec_errors);
+        n += check_meta_data(c, &exec_errors);
+        if (n > 0) {
+                fputs(exec_errors ? exec_errors : "hactl: out of memory\n", stderr);
                 return 1;
         }
         unsigned warnings = 0, unit_errors = 0;
@@ -136,7 +222,8 @@ static int cmd_reload(int argc, char **argv) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *message;
 
-        if (hactl_call("Reload", &reply, "") < 0 || sd_bus_message_read(reply, "s", &message) < 0)
+        if (hactl_call_on(HA_BUS_INTERFACE, RELOAD_CALL_TIMEOUT_USEC, "Reload", &reply, "") < 0 ||
+            sd_bus_message_read(reply, "s", &message) < 0)
                 return 1;
         printf("%s\n", message);
         return 0;

@@ -34,6 +34,7 @@ struct child_job {
         int out_fd;
         usec_t started;
         bool timed_out, killed;
+        bool quiet;             /* its lines are not logged */
         child_done_t done;      /* NULL once cancelled: only the reaping is left */
         void *userdata;
         char prefix[128];
@@ -77,7 +78,9 @@ static void flush_line(struct child_job *j) {
         if (j->line_len == 0)
                 return;
         j->line[j->line_len] = '\0';
-        if (j->window_lines++ < OUTPUT_LINES_PER_SEC)
+        if (j->quiet)
+                ; /* data for on_line, not a message */
+        else if (j->window_lines++ < OUTPUT_LINES_PER_SEC)
                 log_info("%s: %s", j->prefix, j->line);
         else
                 j->unlogged_lines++;
@@ -304,6 +307,10 @@ int child_run(sd_event *event, char *const *argv, char *const *envp, usec_t time
 
 void child_on_line(struct child_job *j, child_line_t cb) {
         j->on_line = cb;
+}
+
+void child_quiet(struct child_job *j) {
+        j->quiet = true;
 }
 
 struct child_job *child_cancel(struct child_job *j) {

@@ -32,6 +32,10 @@ int child_run(sd_event *event, char *const *argv, char *const *envp, usec_t time
 typedef void (*child_line_t)(void *userdata, const char *line);
 void child_on_line(struct child_job *j, child_line_t cb);
 
+/* Its output is data (an agent's meta-data), not messages: its lines go
+ * to the ON_LINE callback only, not to the log. */
+void child_quiet(struct child_job *j);
+
 /* Kills the job's process group (SIGKILL) and frees it; DONE is not called. */
 struct child_job *child_cancel(struct child_job *j);
 

@@ -86,3 +86,83 @@ int ocf_run(sd_event *event, const struct ha_config *c, const struct ha_resource
                 free(e.v[i]);
         return rc;
 }
+
+struct ocf_meta_data {
+        struct child_job *job;
+        char *text;
+        size_t len;
+        bool too_much;          /* over CONFIG_META_DATA_MAX, or out of memory */
+        ocf_meta_data_done_t done;
+        void *userdata;
+};
+
+static void meta_data_line(void *userdata, const char *line) {
+        struct ocf_meta_data *md = userdata;
+        size_t n = strlen(line);
+
+        if (md->too_much)
+                return;
+        if (md->len + n + 1 > CONFIG_META_DATA_MAX) {
+                md->too_much = true;
+                return;
+        }
+        char *t = realloc(md->text, md->len + n + 2);
+        if (!t) {
+                md->too_much = true;
+                return;
+        }
+        md->text = t;
+        memcpy(t + md->len, line, n);
+        md->len += n;
+        t[md->len++] = '\n';
+        t[md->len] = '\0';
+}
+
+static void meta_data_done(void *userdata, int status, usec_t duration) {
+        struct ocf_meta_data *md = userdata;
+
+        md->job = NULL; /* child.c frees it */
+        md->done(md->userdata, status, status == 0 && !md->too_much ? (md->text ? md->text : "") : NULL);
+        free(md->text);
+        free(md);
+}
+
+int ocf_meta_data(sd_event *event, const struct ha_config *c, const struct ha_resource *r, usec_t timeout, ocf_meta_data_done_t done, void *userdata, struct ocf_meta_data **ret) {
+        struct ocf_meta_data *md = calloc(1, sizeof(*md));
+        int rc;
+
+        if (!md)
+                return -ENOMEM;
+        md->done = done;
+        md->userdata = userdata;
+        /* What hactl config check gives it too: the meta-data is the
+         * agent's, not an instance's (Pacemaker passes no params either). */
+        char path[4096], root[4200], prefix[HA_NAME_MAX + 32];
+        if (config_ocf_path(c, r, path, sizeof(path)) < 0) {
+                free(md);
+                return -ENAMETOOLONG;
+        }
+        snprintf(root, sizeof(root), "OCF_ROOT=%s", c->cluster.ocf_root);
+        snprintf(prefix, sizeof(prefix), "resource %s: meta-data", r->name);
+        char *argv[] = { path, (char *) "meta-data", NULL };
+        char *envp[] = { root, (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+        rc = child_run(event, argv, envp, timeout, prefix, meta_data_done, md, &md->job);
+        if (rc < 0) {
+                free(md);
+                return rc;
+        }
+        /* No line is read before the loop runs again: none is missed. */
+        child_on_line(md->job, meta_data_line);
+        child_quiet(md->job);
+        *ret = md;
+        return 0;
+}
+
+struct ocf_meta_data *ocf_meta_data_cancel(struct ocf_meta_data *md) {
+        if (!md)
+                return NULL;
+        child_cancel(md->job);
+        free(md->text);
+        free(md);
+        return NULL;
+}

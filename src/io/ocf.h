@@ -24,3 +24,21 @@ int ocf_rc_from_status(int status);
 int ocf_run(sd_event *event, const struct ha_config *c, const struct ha_resource *r, const char *node,
             const char *action, usec_t timeout, usec_t interval, child_done_t done, void *userdata,
             struct child_job **ret);
+
+/* An agent's "meta-data" action, its output collected. */
+struct ocf_meta_data;
+
+/* Called once when it ended. META_DATA is its output, or NULL when it
+ * failed, timed out or wrote more than CONFIG_META_DATA_MAX (STATUS, from
+ * child.c, says which: 0 with NULL is too much output). The job is freed
+ * after this returns. */
+typedef void (*ocf_meta_data_done_t)(void *userdata, int status, const char *meta_data);
+
+/* Starts "meta-data" of R's agent for at most TIMEOUT, with OCF_ROOT and
+ * PATH only (as hactl config check runs it). Its output is data: it is
+ * not logged. */
+int ocf_meta_data(sd_event *event, const struct ha_config *c, const struct ha_resource *r, usec_t timeout, ocf_meta_data_done_t done, void *userdata, struct ocf_meta_data **ret);
+
+/* Kills it (child_cancel: never waits) and frees it; DONE is not called.
+ * Accepts NULL; returns NULL. */
+struct ocf_meta_data *ocf_meta_data_cancel(struct ocf_meta_data *md);

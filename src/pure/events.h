@@ -20,7 +20,7 @@ struct ha_event {
         uint64_t seq;           /* 1, 2, ... in this run of the daemon */
         uint64_t run;           /* the daemon's incarnation: seq restarts with it */
         usec_t time;            /* wall clock, for people */
-        char type[16];          /* role election quorum peer resource fence admin reload */
+        char type[16];          /* role election quorum peer resource fence admin reload config */
         uint64_t term;
         char role[16];          /* this node's role after the event */
         char peer[HA_NAME_MAX]; /* the other node it is about, if any */

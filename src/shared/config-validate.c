@@ -1,25 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The checks that need more than one key: across keys of a section,
- * across sections, and against the file system (config_check_executables).
+ * across sections, against the file system (config_check_executables:
+ * stat() only, no child process) and against an agent's meta-data
+ * (config_check_meta_data: the caller runs the agent, this reads its
+ * text).
  * Each error names the line of the key an operator has to change; a key
  * that is missing is reported at its section's header. Calls the section
  * files and config-values.c, never the other way round. */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "config-internal.h"
-
-#define META_DATA_TIMEOUT_MS 10000
-#define META_DATA_MAX (256 * 1024)
 
 /* The cluster's own keys, against each other. */
 static void validate_cluster(struct ha_config *c, struct config_errors *e) {
@@ -289,58 +283,6 @@ void config_validate(struct ha_config *c, struct config_errors *e) {
         validate_vips(c, e);
 }
 
-/* Runs "AGENT meta-data" (OCF_ROOT set, nothing else) and returns its
- * output, or NULL when it fails or takes longer than 10 s. */
-static char *run_meta_data(const char *root, const char *path) {
-        int fds[2];
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return NULL;
-        pid_t pid = fork();
-        if (pid < 0) {
-                close(fds[0]);
-                close(fds[1]);
-                return NULL;
-        }
-        if (pid == 0) {
-                char env_root[4200];
-                snprintf(env_root, sizeof(env_root), "OCF_ROOT=%s", root);
-                char *envp[] = { env_root, (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-                char *argv[] = { (char *) path, (char *) "meta-data", NULL };
-                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-                setpgid(0, 0);
-                if (null < 0 || dup2(null, 0) < 0 || dup2(fds[1], 1) < 0 || dup2(null, 2) < 0)
-                        _exit(127);
-                execve(path, argv, envp);
-                _exit(127);
-        }
-        close(fds[1]);
-        char *out = malloc(META_DATA_MAX + 1);
-        size_t len = 0;
-        struct timespec t0, t;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        for (;;) {
-                clock_gettime(CLOCK_MONOTONIC, &t);
-                long left = META_DATA_TIMEOUT_MS - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
-                struct pollfd p = { .fd = fds[0], .events = POLLIN };
-                if (!out || left <= 0 || poll(&p, 1, (int) left) <= 0)
-                        break;
-                ssize_t k = read(fds[0], out + len, META_DATA_MAX - len);
-                if (k <= 0 || (len += (size_t) k) == META_DATA_MAX)
-                        break;
-        }
-        close(fds[0]);
-        kill(-pid, SIGKILL);
-        int status;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        if (!out || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                free(out);
-                return NULL;
-        }
-        out[len] = '\0';
-        return out;
-}
-
 /* The value of attribute NAME in the tag starting at TAG (up to its '>'). */
 static bool tag_attr(const char *tag, const char *name, char *buf, size_t len) {
         const char *end = strchr(tag, '>');
@@ -358,40 +300,42 @@ static bool tag_attr(const char *tag, const char *name, char *buf, size_t len) {
         return false;
 }
 
-/* The OCF agents exist, and are given the parameters their meta-data says are required. */
+/* The OCF agents exist. What their meta-data says is checked apart
+ * (config_check_meta_data): running an agent takes time. */
 static void check_resources(const struct ha_config *c, struct config_errors *e) {
         for (unsigned i = 0; i < c->n_resources; i++) {
                 const struct ha_resource *r = &c->resources[i];
-                char path[4096], name[64], req[8], msg[700];
+                char path[4096];
                 if (r->cls != HA_AGENT_OCF)
                         continue;
                 if (config_ocf_path(c, r, path, sizeof(path)) < 0)
                         continue;
                 int x = config_check_executable(path);
-                if (x < 0) {
+                if (x < 0)
                         config_error(e, r->agent_line, "agent: %s: %s", path,
                                      x == -EISDIR ? "not a regular file" : strerror(-x));
-                        continue;
-                }
-                char *md = run_meta_data(c->cluster.ocf_root, path);
-                if (!md)
-                        continue; /* no meta-data: nothing more to check */
-                for (const char *p = strstr(md, "<parameter "); p; p = strstr(p + 1, "<parameter ")) {
-                        if (!tag_attr(p, "name", name, sizeof(name)) || !tag_attr(p, "required", req, sizeof(req)) ||
-                            (strcmp(req, "1") != 0 && strcmp(req, "true") != 0))
-                                continue;
-                        bool given = false;
-                        for (unsigned k = 0; k < r->n_params; k++)
-                                given |= strcmp(r->params[k].key, name) == 0;
-                        if (!given) {
-                                snprintf(msg, sizeof(msg), "param.%s", name);
-                                /* a key that is missing: the section's line */
-                                config_error(e, r->line, "[resource %s]: its agent's meta-data says %s is required",
-                                             r->name, msg);
-                        }
-                }
-                free(md);
         }
+}
+
+unsigned config_check_meta_data(const struct ha_config *c, const struct ha_resource *r, const char *meta_data,
+                                char **errors) {
+        struct config_errors e = { .file = c->path, .text = *errors, .len = *errors ? strlen(*errors) : 0 };
+        char name[64], req[8];
+
+        for (const char *p = strstr(meta_data, "<parameter "); p; p = strstr(p + 1, "<parameter ")) {
+                if (!tag_attr(p, "name", name, sizeof(name)) || !tag_attr(p, "required", req, sizeof(req)) ||
+                    (strcmp(req, "1") != 0 && strcmp(req, "true") != 0))
+                        continue;
+                bool given = false;
+                for (unsigned k = 0; k < r->n_params; k++)
+                        given |= strcmp(r->params[k].key, name) == 0;
+                if (!given)
+                        /* a key that is missing: the section's line */
+                        config_error(&e, r->line, "[resource %s]: its agent's meta-data says param.%s is required",
+                                     r->name, name);
+        }
+        *errors = e.text;
+        return e.n;
 }
 
 static void check_one(struct config_errors *e, unsigned line, const char *key, const char *path) {

@@ -235,10 +235,26 @@ int config_load(const char *path, struct ha_config **ret, char **errors);
 
 struct ha_config *config_free(struct ha_config *c);
 
-/* Checks what the parser does not look at: that the fence agent and the
- * track_script executables exist and can be run. Returns the number of
- * problems and hands over "FILE:LINE: message\n" lines in ERRORS. */
+/* Checks what the parser does not look at: that the fence agent, the
+ * notify hook, the track_script executables, the OCF agents and the backup
+ * agents exist and can be run. stat() only, no child process: cheap enough
+ * for the daemon's loop. Returns the number of problems and hands over
+ * "FILE:LINE: message\n" lines in ERRORS. */
 unsigned config_check_executables(const struct ha_config *c, char **errors);
+
+/* How long an agent's "meta-data" may take, and how much of it is read;
+ * past either there is no meta-data, and nothing to check. */
+#define CONFIG_META_DATA_TIMEOUT_USEC (10 * USEC_PER_SEC)
+#define CONFIG_META_DATA_MAX (256 * 1024)
+
+/* Checks OCF resource R of C against META_DATA, the output of its agent's
+ * "meta-data" action (the caller runs it: hactl waits for it, the daemon
+ * runs it as a child of its loop): every parameter the meta-data says is
+ * required must be given as param.NAME. Appends one "FILE:LINE: message\n"
+ * per missing one to *ERRORS (NULL or a malloc'ed string) and returns how
+ * many. No I/O. */
+unsigned config_check_meta_data(const struct ha_config *c, const struct ha_resource *r, const char *meta_data,
+                                char **errors);
 
 const char *track_kind_to_string(enum ha_track_kind k);
 

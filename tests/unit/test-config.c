@@ -134,6 +134,38 @@ static void test_missing_file(void **state) {
         assert_null(c);
 }
 
+/* The meta-data check reads the agent's text only: required params
+ * ("1" or "true") must be given, at the section's line; optional ones
+ * need not; errors are appended to those already found. */
+static void test_meta_data(void **state) {
+        static const char text[] =
+                "[cluster]\nname = c\n[node a]\naddress = 10.0.0.1\n[node b]\naddress = 10.0.0.2\n"
+                "[resource db]\nagent = ocf:x:y\nparam.given = 1\n";
+        static const char md[] =
+                "<resource-agent name=\"y\">\n<parameters>\n"
+                "<parameter name=\"given\" required=\"1\"><content type=\"string\"/></parameter>\n"
+                "<parameter name=\"lacking\" unique=\"0\" required=\"true\">\n"
+                "<parameter name='also' required='1'/>\n"
+                "<parameter name=\"optional\" required=\"0\"/>\n"
+                "<parameter name=\"plain\"/>\n"
+                "</parameters>\n</resource-agent>\n";
+        _cleanup_(ha_config_freep) struct ha_config *c = NULL;
+        char *errors = NULL;
+
+        assert_int_equal(config_parse_string(text, strlen(text), "t.conf", &c, NULL), 0);
+        assert_int_equal(config_check_meta_data(c, &c->resources[0], "", &errors), 0);
+        assert_null(errors);
+        assert_int_equal(config_check_meta_data(c, &c->resources[0], md, &errors), 2);
+        assert_string_equal(errors, "t.conf:7: [resource db]: its agent's meta-data says param.lacking is required\n"
+                                    "t.conf:7: [resource db]: its agent's meta-data says param.also is required\n");
+        assert_int_equal(config_check_meta_data(c, &c->resources[0], md, &errors), 2);
+        assert_int_equal(strlen(errors), 2 * strlen("t.conf:7: [resource db]: its agent's meta-data says "
+                                                    "param.lacking is required\n"
+                                                    "t.conf:7: [resource db]: its agent's meta-data says "
+                                                    "param.also is required\n"));
+        free(errors);
+}
+
 /* Errors are all reported, not just the first. */
 static void test_many_errors(void **state) {
         static const char text[] =
@@ -309,6 +341,7 @@ int main(void) {
                 cmocka_unit_test(test_durations),
                 cmocka_unit_test(test_missing_file),
                 cmocka_unit_test(test_many_errors),
+                cmocka_unit_test(test_meta_data),
         };
         struct CMUnitTest *bad = NULL;
         size_t n_bad = 0;
