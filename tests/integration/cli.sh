@@ -54,6 +54,32 @@ mkdir -p "$T/corrupt" && echo "garbage" > "$T/corrupt/state"
 out=$("$HAD" --config "$T/had.conf" --node n1 --state-dir "$T/corrupt" 2>&1) && fail "had started with a corrupt state"
 echo "$out" | grep -q "state is corrupt" || fail "had said: $out"
 
+# A state dir others may write is refused: they could plant a state
+# (standby, a term) or a hold that makes the next start resume the active
+# role. So is one owned by someone else, and a symbolic link.
+mkdir -p "$T/open" && chmod 777 "$T/open"
+out=$("$HAD" --config "$T/had.conf" --node n1 --state-dir "$T/open" 2>&1) && fail "had started with a state dir anyone may write"
+echo "$out" | grep -qF "state dir $T/open can be written by others (mode 0777); chmod 700 it" || fail "had said: $out"
+[ ! -e "$T/open/state" ] || fail "had wrote a state into a state dir anyone may write"
+chmod 700 "$T/open" && chown nobody "$T/open"
+out=$("$HAD" --config "$T/had.conf" --node n1 --state-dir "$T/open" 2>&1) && fail "had started with a state dir nobody owns"
+echo "$out" | grep -qF "state dir $T/open is owned by uid" || fail "had said: $out"
+chown root "$T/open"
+ln -s "$T/open" "$T/linked"
+out=$("$HAD" --config "$T/had.conf" --node n1 --state-dir "$T/linked" 2>&1) && fail "had started with a state dir behind a symbolic link"
+echo "$out" | grep -qF "is not a directory (a symbolic link)" || fail "had said: $out"
+# A temporary file planted beside the state (a link to a file elsewhere) is
+# never written through: had writes a file of its own.
+echo "precious" > "$T/victim"
+ln -s "$T/victim" "$T/open/.state.tmp"
+"$HAD" --config "$T/had.conf" --node n1 --state-dir "$T/open" >"$T/planted.log" 2>&1 &
+planted=$!
+EXTRA_PIDS+=($planted)
+wait_for 10 "n1 wrote its state" test -s "$T/open/state"
+kill "$planted"; wait "$planted" 2>/dev/null || true
+[ "$(cat "$T/victim")" = precious ] || fail "had wrote through a planted link: $(cat "$T/victim")"
+grep -q "^incarnation=" "$T/open/state" || fail "state: $(cat "$T/open/state")"
+
 # No daemon: one clear line, non-zero.
 start_dbus n1
 out=$(hactl_on n1 status 2>&1) && fail "status succeeded without a daemon"
