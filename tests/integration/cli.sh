@@ -126,10 +126,13 @@ wait_for 5 "hactl reaches n1 again" eval '[ "$(role n1)" = active ]'
 # status --watch: a status every half second, through a restart of the
 # daemon (it says it cannot answer, and goes on); with --json one object
 # per line.
-hactl_on n2 status --watch > "$T/watch.txt" 2>/dev/null &
+# hactl itself in the background, not a subshell around it: $! must be
+# its PID, or the kill below leaves it running (and holding make's pipe).
+DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/n2.bus" "$HACTL" status --watch > "$T/watch.txt" 2>/dev/null &
 watcher=$!
-hactl_on n2 status --watch --json > "$T/watch.json" 2>/dev/null &
+DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/n2.bus" "$HACTL" status --watch --json > "$T/watch.json" 2>/dev/null &
 jwatcher=$!
+EXTRA_PIDS+=($watcher $jwatcher)
 sleep 1.2
 stop_had n2
 sleep 0.7
