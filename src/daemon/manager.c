@@ -475,6 +475,10 @@ static int setup_state(struct manager *m) {
 
         if (mkdir(m->state_dir, 0700) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "cannot create state dir %s: %m", m->state_dir);
+        char why[160] = "";
+        if ((r = state_dir_check(m->state_dir, why, sizeof(why))) < 0)
+                return why[0] ? log_error_errno(r, "state dir %s %s", m->state_dir, why)
+                              : log_error_errno(r, "state dir %s: %m", m->state_dir);
         r = state_load(m->state_dir, &m->state);
         if (r == -EBADMSG)
                 return log_error_errno(r, "%s/state is corrupt (not written by had?); refusing to start "

@@ -5,11 +5,35 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "state.h"
 
 #define STATE_FILE "state"
+
+int state_dir_check(const char *dir, char *why, size_t len) {
+        struct stat st;
+
+        if (lstat(dir, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode)) {
+                snprintf(why, len, "is not a directory%s", S_ISLNK(st.st_mode) ? " (a symbolic link)" : "");
+                return -ENOTDIR;
+        }
+        /* Whoever may write here may plant a state (standby, a term) or a
+         * hold that makes the next start resume the active role. */
+        if (st.st_uid != geteuid()) {
+                snprintf(why, len, "is owned by uid %u, not by uid %u (who runs had); chown it", (unsigned) st.st_uid,
+                         (unsigned) geteuid());
+                return -EPERM;
+        }
+        if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+                snprintf(why, len, "can be written by others (mode %04o); chmod 700 it", (unsigned) (st.st_mode & 07777));
+                return -EPERM;
+        }
+        return 0;
+}
 
 bool state_echoing(const struct ha_state *s, const char *name) {
         for (unsigned i = 0; i < s->n_echoing; i++)
@@ -113,7 +137,12 @@ int state_write_file(const char *dir, const char *name, const char *buf, size_t 
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return -errno;
-        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        /* A new file of ours, never one that was there: a leftover of a
+         * crash is removed first, and nothing planted (a link to a file
+         * elsewhere) is ever written through. */
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0 && errno == EEXIST && unlinkat(dfd, tmp, 0) >= 0)
+                fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
         r = write_all(fd, buf, len);

@@ -37,6 +37,10 @@ bool state_add_echoing(struct ha_state *s, const char *name);
  * smaller one could be fresh again). */
 uint64_t state_next_incarnation(uint64_t stored, uint64_t realtime_usec);
 
+/* DIR is a directory (not a link) of the user had runs as, that nobody
+ * else may write: 0, or a negative errno and in WHY what is wrong. */
+int state_dir_check(const char *dir, char *why, size_t len);
+
 /* Reads DIR/state; a missing file is a zero state. -EBADMSG when it does
  * not parse (it is never half-written by had, so someone edited it). */
 int state_load(const char *dir, struct ha_state *ret);

@@ -3,10 +3,19 @@
 # keygen, bad keys, a hactl that cannot reach the daemon, the status table.
 . "$(dirname "$0")/lib.sh"
 
+# had refusing to start: it says why and exits non-zero at once. One that
+# runs instead is stopped after 30 s (a guard against a hang, not a time
+# limit) and counts as started.
+had_refuses() {
+        local rc=0
+        out=$(timeout 30 "$HAD" "$@" 2>&1) || rc=$?
+        [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]
+}
+
 bad=$HAD_SRCDIR/tests/unit/config-bad/unknown-key.conf
 out=$("$HACTL" config check "$bad" 2>&1) && fail "config check accepted $bad"
 [ "$out" = "$bad:4: unknown key 'heartbeat' in [cluster]" ] || fail "config check said: $out"
-out=$("$HAD" --config "$bad" --node a --state-dir "$T/st" 2>&1) && fail "had started with $bad"
+had_refuses --config "$bad" --node a --state-dir "$T/st" || fail "had started with $bad"
 echo "$out" | grep -qF "$bad:4: unknown key 'heartbeat' in [cluster]" || fail "had said: $out"
 out=$("$HACTL" config check /nonexistent.conf 2>&1) && fail "config check accepted a missing file"
 [ "$out" = "/nonexistent.conf: No such file or directory" ] || fail "config check said: $out"
@@ -26,7 +35,7 @@ out=$("$HACTL" config check "$T/had.conf") || fail "config check rejected a good
 chmod 644 "$T/authkey"
 out=$("$HACTL" config check "$T/had.conf" 2>&1) && fail "config check accepted a world-readable key"
 echo "$out" | grep -qF "$T/had.conf:3: key_file $T/authkey can be read by others; chmod 600 it" || fail "said: $out"
-out=$("$HAD" --config "$T/had.conf" --node n1 --state-dir "$T/st" 2>&1) && fail "had started with a world-readable key"
+had_refuses --config "$T/had.conf" --node n1 --state-dir "$T/st" || fail "had started with a world-readable key"
 echo "$out" | grep -qF "$T/had.conf:3: key_file $T/authkey can be read by others" || fail "had said: $out"
 chmod 600 "$T/authkey"
 echo "not a key" > "$T/badkey"; chmod 600 "$T/badkey"
@@ -36,7 +45,7 @@ echo "$out" | grep -q "is not a key" || fail "said: $out"
 # A key file someone else owns (they could chmod it and read the key), or
 # a symbolic link to one, is refused as well; nothing of the key is used.
 chown nobody "$T/authkey"
-out=$("$HAD" --config "$T/had.conf" --node n1 --state-dir "$T/st" 2>&1) && fail "had started with a key nobody owns"
+had_refuses --config "$T/had.conf" --node n1 --state-dir "$T/st" || fail "had started with a key nobody owns"
 echo "$out" | grep -qF "$T/had.conf:3: key_file $T/authkey is not owned by uid 0" || fail "had said: $out"
 out=$("$HACTL" config check "$T/had.conf" 2>&1) && fail "config check accepted a key nobody owns"
 echo "$out" | grep -qF "is not owned by uid 0" || fail "said: $out"
@@ -46,13 +55,39 @@ sed "s|key_file = .*|key_file = $T/keylink|" "$T/had.conf" > "$T/keylink.conf"
 out=$("$HACTL" config check "$T/keylink.conf" 2>&1) && fail "config check accepted a key behind a symbolic link"
 echo "$out" | grep -qF "is a symbolic link" || fail "said: $out"
 
-out=$("$HAD" --config "$T/had.conf" --node nosuch --state-dir "$T/st" 2>&1) && fail "had started as an unknown node"
+had_refuses --config "$T/had.conf" --node nosuch --state-dir "$T/st" || fail "had started as an unknown node"
 echo "$out" | grep -q "no \[node nosuch\] section" || fail "had said: $out"
 
 # A corrupt state file is refused, not silently reset to term 0.
 mkdir -p "$T/corrupt" && echo "garbage" > "$T/corrupt/state"
-out=$("$HAD" --config "$T/had.conf" --node n1 --state-dir "$T/corrupt" 2>&1) && fail "had started with a corrupt state"
+had_refuses --config "$T/had.conf" --node n1 --state-dir "$T/corrupt" || fail "had started with a corrupt state"
 echo "$out" | grep -q "state is corrupt" || fail "had said: $out"
+
+# A state dir others may write is refused: they could plant a state
+# (standby, a term) or a hold that makes the next start resume the active
+# role. So is one owned by someone else, and a symbolic link.
+mkdir -p "$T/open" && chmod 777 "$T/open"
+had_refuses --config "$T/had.conf" --node n1 --state-dir "$T/open" || fail "had started with a state dir anyone may write"
+echo "$out" | grep -qF "state dir $T/open can be written by others (mode 0777); chmod 700 it" || fail "had said: $out"
+[ ! -e "$T/open/state" ] || fail "had wrote a state into a state dir anyone may write"
+chmod 700 "$T/open" && chown nobody "$T/open"
+had_refuses --config "$T/had.conf" --node n1 --state-dir "$T/open" || fail "had started with a state dir nobody owns"
+echo "$out" | grep -qF "state dir $T/open is owned by uid" || fail "had said: $out"
+chown root "$T/open"
+ln -s "$T/open" "$T/linked"
+had_refuses --config "$T/had.conf" --node n1 --state-dir "$T/linked" || fail "had started with a state dir behind a symbolic link"
+echo "$out" | grep -qF "is not a directory (a symbolic link)" || fail "had said: $out"
+# A temporary file planted beside the state (a link to a file elsewhere) is
+# never written through: had writes a file of its own.
+echo "precious" > "$T/victim"
+ln -s "$T/victim" "$T/open/.state.tmp"
+"$HAD" --config "$T/had.conf" --node n1 --state-dir "$T/open" >"$T/planted.log" 2>&1 &
+planted=$!
+EXTRA_PIDS+=($planted)
+wait_for 10 "n1 wrote its state" test -s "$T/open/state"
+kill "$planted"; wait "$planted" 2>/dev/null || true
+[ "$(cat "$T/victim")" = precious ] || fail "had wrote through a planted link: $(cat "$T/victim")"
+grep -q "^incarnation=" "$T/open/state" || fail "state: $(cat "$T/open/state")"
 
 # No daemon: one clear line, non-zero.
 start_dbus n1
@@ -91,10 +126,13 @@ wait_for 5 "hactl reaches n1 again" eval '[ "$(role n1)" = active ]'
 # status --watch: a status every half second, through a restart of the
 # daemon (it says it cannot answer, and goes on); with --json one object
 # per line.
-hactl_on n2 status --watch > "$T/watch.txt" 2>/dev/null &
+# hactl itself in the background, not a subshell around it: $! must be
+# its PID, or the kill below leaves it running (and holding make's pipe).
+DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/n2.bus" "$HACTL" status --watch > "$T/watch.txt" 2>/dev/null &
 watcher=$!
-hactl_on n2 status --watch --json > "$T/watch.json" 2>/dev/null &
+DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/n2.bus" "$HACTL" status --watch --json > "$T/watch.json" 2>/dev/null &
 jwatcher=$!
+EXTRA_PIDS+=($watcher $jwatcher)
 sleep 1.2
 stop_had n2
 sleep 0.7

@@ -29,8 +29,11 @@ write_config "heartbeat_interval = 50ms" "dead_time = 500ms" "ocf_root = $(ocf_r
 export JOURNAL=1
 start_had n1
 wait_for 10 "n1 up" eval '[ -n "$(role n1)" ]'
-hactl_on n1 events --follow --json > "$T/follow.json" 2> "$T/follow.err" &
+# hactl itself in the background (not a subshell around it), so that the
+# kill below reaches it.
+DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/n1.bus" "$HACTL" events --follow --json > "$T/follow.json" 2> "$T/follow.err" &
 follow=$!
+EXTRA_PIDS+=($follow)
 start_had n2
 wait_for 10 "n1 active" eval '[ "$(role n1)" = active ]'
 wait_for 10 "n2 standby" eval '[ "$(role n2)" = standby ]'
