@@ -272,14 +272,29 @@ static void test_retention(void **state) {
         assert_int_equal(n, 5);
         assert_string_equal(del[4]->id, "b-failed-old");
 
-        /* A running incremental keeps its parent. */
-        const struct backup_entry *last = catalog_last_ok(&c, "b");
+        /* A running incremental keeps its parent, and what that builds
+         * on, even when nothing else keeps them: here it builds on the
+         * last of the older chain (4 November), as one still running on
+         * the other side of a partition may, while keep_last = 1 keeps only
+         * the newest chain. Without it the whole older chain goes (4), and
+         * the failed attempt of 4 November with it. */
         b.keep_last = 1;
-        struct backup_entry r = entry("b-running", "b", 3, BACKUP_RUNNING, HA_BACKUP_INCREMENTAL, last->parent, t + 20);
+        assert_int_equal(backup_retention(&b, &c, del, 32), 5);
+        const char *older = "b-20261104T000000Z";
+        assert_non_null(catalog_find(&c, older));
+        assert_int_equal(catalog_find(&c, older)->kind, HA_BACKUP_INCREMENTAL);
+        struct backup_entry r = entry("b-running", "b", 3, BACKUP_RUNNING, HA_BACKUP_INCREMENTAL, older, t + 20);
         catalog_put(&c, &r, "n1");
         n = backup_retention(&b, &c, del, 32);
+        const struct backup_entry *chain[8];
+        int links = backup_chain(&c, older, chain, 8);
+        assert_int_equal(links, 4);
         for (unsigned i = 0; i < n; i++)
-                assert_string_not_equal(del[i]->id, last->parent);
+                for (int j = 0; j < links; j++)
+                        assert_string_not_equal(del[i]->id, chain[j]->id);
+        /* So nothing goes: every good backup is kept, and the failed
+         * attempts are not older than the oldest of them. */
+        assert_int_equal(n, 0);
         catalog_done(&c);
 
         /* keep_daily: the newest of each day; keep_weekly: of each week. */
