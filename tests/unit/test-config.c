@@ -362,5 +362,10 @@ int main(void) {
                         .initial_state = (void *) &line_cases[i],
                 };
         r += _cmocka_run_group_tests("error lines", lines, ELEMENTSOF(lines), NULL, NULL);
+        for (size_t i = 0; i < n_bad; i++) {
+                free((void *) bad[i].name);
+                free(bad[i].initial_state);
+        }
+        free(bad);
         return r;
 }
