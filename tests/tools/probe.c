@@ -45,13 +45,11 @@
  *                                    print how many */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/if_ether.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
 #include <netpacket/packet.h>
 #include <fcntl.h>
 #include <linux/if_ether.h>
-#include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -414,6 +412,9 @@ static int send_kind(const char *kind, const char *addr, const char *port, const
                 }
         }
         printf("%d %s packets\n", count, kind);
+        return 0;
+}
+
 /* FILE: for each packet, its length (u16, host order) and its bytes. */
 #define CAPTURE_MAX 8
 
