@@ -23,7 +23,7 @@ static int fail(sd_bus_error *error, int r, const char *msg) {
 static bool bad_id(const char *id, sd_bus_error *error) {
         if (backup_id_is_valid(id))
                 return false;
-        sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "'%s' is not a backup id (NAME-YYYYMMDDTHHMMSSZ or "
+        sd_bus_error_setf(error, "org.had1.Error.InvalidId", "'%s' is not a backup id (NAME-YYYYMMDDTHHMMSSZ or "
                           "NAME-YYYYMMDDTHHMMSSZ.N)", id);
         return true;
 }
