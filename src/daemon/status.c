@@ -219,6 +219,13 @@ char *status_json(const struct manager *m) {
         for (int d = HA_DROP_NONE + 1; d < _HA_DROP_MAX; d++)
                 json_object_object_add(dropped, drop_to_string(d), json_object_new_int64((int64_t) m->drops[d]));
         json_object_object_add(packets, "dropped", dropped);
+        if (m->backups) {
+                /* Authentic, but what it carried for the backups was not used. */
+                json_object *b = json_object_new_object();
+                json_object_object_add(b, "entries", json_object_new_int64((int64_t) m->backups->bad_entries.count));
+                json_object_object_add(b, "requests", json_object_new_int64((int64_t) m->backups->bad_requests.count));
+                json_object_object_add(packets, "backup_dropped", b);
+        }
         json_object_object_add(root, "packets", packets);
 
         const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);

@@ -210,6 +210,7 @@ static int cmd_backup_restore(int argc, char **argv) {
         const char *name = NULL, *id = "", *before = NULL, *target = NULL, *message;
         char abs[PATH_MAX];
         int64_t before_us = 0;
+        uint64_t flags = 0;
 
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--id") == 0 && i + 1 < argc)
@@ -218,6 +219,8 @@ static int cmd_backup_restore(int argc, char **argv) {
                         before = argv[++i];
                 else if (strcmp(argv[i], "--target") == 0 && i + 1 < argc)
                         target = argv[++i];
+                else if (strcmp(argv[i], "--force") == 0)
+                        flags |= 1; /* RestoreWithFlags: into a target that is not empty */
                 else if (argv[i][0] != '-' && !name)
                         name = argv[i];
                 else
@@ -238,8 +241,8 @@ static int cmd_backup_restore(int argc, char **argv) {
                 }
                 target = abs;
         }
-        if (hactl_call_on(HA_BUS_BACKUP_INTERFACE, AGENT_CALL_TIMEOUT_USEC, "Restore", &reply, "ssxs", name, id,
-                          before_us, target) < 0 ||
+        if (hactl_call_on(HA_BUS_BACKUP_INTERFACE, AGENT_CALL_TIMEOUT_USEC, "RestoreWithFlags", &reply, "ssxst", name,
+                          id, before_us, target, flags) < 0 ||
             sd_bus_message_read(reply, "s", &message) < 0)
                 return 1;
         printf("%s\n", message);
@@ -303,10 +306,10 @@ static const struct hactl_verb backup_verbs[] = {
         },
         {
                 .name = "restore",
-                .args = "NAME (--id ID | --before TIME) --target DIR",
+                .args = "NAME (--id ID | --before TIME) --target DIR [--force]",
                 .help = "restore a backup and its chain into DIR, on this node",
                 .max_args = -1,
-                .usage_error = "hactl: backup restore NAME (--id ID | --before TIME) --target DIR\n",
+                .usage_error = "hactl: backup restore NAME (--id ID | --before TIME) --target DIR [--force]\n",
                 .run = cmd_backup_restore,
         },
         {}
@@ -315,6 +318,6 @@ static const struct hactl_verb backup_verbs[] = {
 const struct hactl_verb hactl_verb_backup = {
         .name = "backup",
         .usage_error = "hactl: backup list [NAME] [--json] | run NAME [--wait] | prune NAME | verify ID |\n"
-                       "       restore NAME (--id ID | --before TIME) --target DIR\n",
+                       "       restore NAME (--id ID | --before TIME) --target DIR [--force]\n",
         .verbs = backup_verbs,
 };

@@ -11,6 +11,8 @@
 #include "state.h"
 
 #define STATE_FILE "state"
+/* A state file is at most this long (it is written whole, by had). */
+#define STATE_MAX 2048
 
 int state_dir_check(const char *dir, char *why, size_t len) {
         struct stat st;
@@ -71,25 +73,14 @@ static int parse_echoing(const char *v, struct ha_state *s) {
         return 0;
 }
 
-int state_load(const char *dir, struct ha_state *ret) {
-        char path[4096], buf[2048], extra;
-        _cleanup_close_ int fd = -1;
+int state_parse(const char *text, size_t len, struct ha_state *ret) {
+        char buf[STATE_MAX], extra;
         struct ha_state s = {};
-        ssize_t n;
 
-        snprintf(path, sizeof(path), "%s/" STATE_FILE, dir);
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                if (errno == ENOENT) {
-                        *ret = s;
-                        return 0;
-                }
-                return -errno;
-        }
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = '\0';
+        if (len >= sizeof(buf))
+                return -EBADMSG;
+        memcpy(buf, text, len);
+        buf[len] = '\0';
         /* key=value lines; term and incarnation first, as every version
          * wrote them; the keys after them are optional. */
         int used = 0;
@@ -112,6 +103,26 @@ int state_load(const char *dir, struct ha_state *ret) {
         }
         *ret = s;
         return 0;
+}
+
+int state_load(const char *dir, struct ha_state *ret) {
+        char path[4096], buf[STATE_MAX];
+        _cleanup_close_ int fd = -1;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "%s/" STATE_FILE, dir);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                if (errno == ENOENT) {
+                        *ret = (struct ha_state) {};
+                        return 0;
+                }
+                return -errno;
+        }
+        n = read(fd, buf, sizeof(buf));
+        if (n < 0)
+                return -errno;
+        return state_parse(buf, (size_t) n, ret);
 }
 
 static int write_all(int fd, const char *buf, size_t len) {
@@ -159,17 +170,23 @@ int state_write_file(const char *dir, const char *name, const char *buf, size_t 
         return 0;
 }
 
-int state_save(const char *dir, const struct ha_state *s) {
-        char buf[2048];
-        int len = snprintf(buf, sizeof(buf),
+int state_format(const struct ha_state *s, char *buf, size_t size) {
+        int len = snprintf(buf, size,
                            "term=%" PRIu64 "\nincarnation=%" PRIu64 "\nvoted_for=%s\nstandby=%d\nmaintenance=%d\n",
                            s->term, s->incarnation, s->voted_for, s->standby, s->maintenance);
         /* Only once a peer echoes: a file without the key stays readable
          * by the versions from before it. */
-        for (unsigned i = 0; i < s->n_echoing && len < (int) sizeof(buf); i++)
-                len += snprintf(buf + len, sizeof(buf) - len, "%s%s%s", i == 0 ? "echoing=" : ",", s->echoing[i],
+        for (unsigned i = 0; i < s->n_echoing && len < (int) size; i++)
+                len += snprintf(buf + len, size - len, "%s%s%s", i == 0 ? "echoing=" : ",", s->echoing[i],
                                 i + 1 == s->n_echoing ? "\n" : "");
-        if (len >= (int) sizeof(buf))
-                return -ENOBUFS;
+        return len < 0 || len >= (int) size ? -ENOBUFS : len;
+}
+
+int state_save(const char *dir, const struct ha_state *s) {
+        char buf[STATE_MAX];
+        int len = state_format(s, buf, sizeof(buf));
+
+        if (len < 0)
+                return len;
         return state_write_file(dir, STATE_FILE, buf, len);
 }

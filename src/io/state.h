@@ -45,6 +45,13 @@ int state_dir_check(const char *dir, char *why, size_t len);
  * not parse (it is never half-written by had, so someone edited it). */
 int state_load(const char *dir, struct ha_state *ret);
 
+/* The state file's text: LEN bytes of TEXT (no NUL needed) into *RET; 0,
+ * or -EBADMSG when it does not parse. What state_load reads. */
+int state_parse(const char *text, size_t len, struct ha_state *ret);
+
+/* S as state_save writes it, into BUF of SIZE: its length, or -ENOBUFS. */
+int state_format(const struct ha_state *s, char *buf, size_t size);
+
 /* Replaces DIR/state atomically and durably. */
 int state_save(const char *dir, const struct ha_state *s);
 

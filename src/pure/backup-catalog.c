@@ -243,6 +243,109 @@ void backup_make_id(const struct catalog *c, const char *name, int64_t slot, int
                 snprintf(id, HA_BACKUP_ID_MAX, "%.100s.%u", base, attempt);
 }
 
+static bool all_digits(const char *s, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (s[i] < '0' || s[i] > '9')
+                        return false;
+        return true;
+}
+
+/* The length of the NAME part of ID, or 0 when ID is not valid. */
+static size_t id_name_len(const char *id) {
+        enum { STAMP = 17 }; /* "-YYYYMMDDTHHMMSSZ" */
+        size_t n = strnlen(id, HA_BACKUP_ID_MAX);
+        const char *dot = strrchr(id, '.');
+
+        if (n >= HA_BACKUP_ID_MAX)
+                return 0;
+        /* The stamp ends in 'Z' and N in a digit: an id that does not end
+         * in 'Z' has ".N" after its last '.'. */
+        if (n > 0 && id[n - 1] != 'Z') {
+                size_t k = dot ? n - (size_t) (dot - id) - 1 : 0;
+                if (k == 0 || k > 9 || dot[1] == '0' || !all_digits(dot + 1, k))
+                        return 0;
+                n = (size_t) (dot - id);
+        }
+        if (n <= STAMP || n - STAMP >= HA_NAME_MAX)
+                return 0;
+        const char *s = id + n - STAMP;
+        if (s[0] != '-' || !all_digits(s + 1, 8) || s[9] != 'T' || !all_digits(s + 10, 6) || s[16] != 'Z')
+                return 0;
+        for (const char *c = id; c < s; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+                      *c == '_' || *c == '-'))
+                        return 0;
+        return n - STAMP;
+}
+
+bool backup_id_is_valid(const char *id) {
+        return id_name_len(id) > 0;
+}
+
+bool backup_id_is_of(const char *id, const char *name) {
+        size_t n = id_name_len(id);
+        return n > 0 && strlen(name) == n && strncmp(id, name, n) == 0;
+}
+
+/* The length of the valid text character at S (at most LEFT bytes), 0
+ * when it is a control character or not well-formed UTF-8. */
+static size_t text_char_len(const unsigned char *s, size_t left) {
+        unsigned char c = s[0];
+        size_t n;
+        unsigned char lo = 0x80, hi = 0xbf;
+
+        if (c >= 0x20 && c < 0x7f)
+                return 1;
+        if (c >= 0xc2 && c <= 0xdf)
+                n = 2, lo = c == 0xc2 ? 0xa0 : 0x80; /* C2 80-9F: the C1 controls */
+        else if (c >= 0xe0 && c <= 0xef)
+                n = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+        else if (c >= 0xf0 && c <= 0xf4)
+                n = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+        else
+                return 0;
+        if (left < n || s[1] < lo || s[1] > hi)
+                return 0;
+        for (size_t i = 2; i < n; i++)
+                if (s[i] < 0x80 || s[i] > 0xbf)
+                        return 0;
+        return n;
+}
+
+bool backup_text_is_valid(const char *s, size_t len) {
+        const unsigned char *u = (const unsigned char *) s;
+
+        for (size_t i = 0; i < len;) {
+                size_t n = text_char_len(u + i, len - i);
+                if (n == 0)
+                        return false;
+                i += n;
+        }
+        return true;
+}
+
+unsigned backup_text_sanitize(char *s) {
+        unsigned char *r = (unsigned char *) s, *w = r;
+        unsigned replaced = 0;
+        size_t left = strlen(s);
+
+        while (left > 0) {
+                size_t n = text_char_len(r, left);
+                if (n > 0) {
+                        memmove(w, r, n);
+                        w += n, r += n, left -= n;
+                        continue;
+                }
+                /* A C1 control is one character of two bytes: one '?'. */
+                n = r[0] == 0xc2 && left >= 2 && r[1] >= 0x80 && r[1] <= 0x9f ? 2 : 1;
+                *w++ = r[0] == '\t' ? ' ' : '?';
+                r += n, left -= n;
+                replaced++;
+        }
+        *w = '\0';
+        return replaced;
+}
+
 static bool newer(const struct backup_entry *a, const struct backup_entry *b) {
         return !b || a->start_us > b->start_us || (a->start_us == b->start_us && strcmp(a->id, b->id) > 0);
 }

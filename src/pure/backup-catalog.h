@@ -14,6 +14,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -95,6 +96,32 @@ int64_t backup_due_slot(const struct ha_backup *b, const struct catalog *c, int6
  * NOW_US for one on demand (slot 0); ".N" for the Nth attempt of a slot. */
 void backup_make_id(const struct catalog *c, const char *name, int64_t slot, int64_t now_us,
                     char id[HA_BACKUP_ID_MAX]);
+
+/* The grammar of a backup id, which backup_make_id makes and every id that
+ * comes from outside (D-Bus, the peer, the catalog file) is held to before
+ * it reaches an agent's argv or a file name:
+ *   NAME "-" YYYYMMDD "T" HHMMSS "Z" [ "." N ]
+ * NAME is a section name (1 to HA_NAME_MAX - 1 letters, digits, '.', '_'
+ * or '-'), the stamp is 8 digits, 'T', 6 digits, 'Z', and N is 1 to 9
+ * digits without a leading 0. So an id has no '/', is never "." or "..",
+ * and is at most 63 + 17 + 10 bytes. The digits are not checked as a
+ * date. */
+bool backup_id_is_valid(const char *id);
+
+/* ID is valid and its NAME is NAME. */
+bool backup_id_is_of(const char *id, const char *name);
+
+/* The one definition of the text an entry may carry (reason, location):
+ * well-formed UTF-8 (RFC 3629: shortest form, no surrogates, at most
+ * U+10FFFF) without control characters: no C0 (U+0000-U+001F), no DEL
+ * (U+007F), no C1 (U+0080-U+009F). The first LEN bytes of S. */
+bool backup_text_is_valid(const char *s, size_t len);
+
+/* Makes S (NUL-terminated) valid text in place, never longer: a tab
+ * becomes a space, any other control character or byte that is not
+ * well-formed UTF-8 (a sequence cut by a truncation too) a '?'. Returns
+ * how many it replaced. */
+unsigned backup_text_sanitize(char *s);
 
 /* The kind and parent of B's next backup: full when there is no good chain
  * to extend or the chain has full_every backups. */

@@ -42,7 +42,8 @@ int proto_entry_encode(const struct backup_entry *e, uint8_t *buf, size_t len) {
         return (int) pos;
 }
 
-/* TEXT allows spaces and bytes above 0x7e (UTF-8); never control bytes. */
+/* TEXT: backup_text_is_valid (printable UTF-8, spaces too); otherwise a
+ * word of printable ASCII without spaces. */
 static bool get_str8(const uint8_t *buf, size_t len, size_t *pos, char *out, size_t max, bool text,
                      bool allow_empty) {
         if (*pos >= len)
@@ -50,11 +51,11 @@ static bool get_str8(const uint8_t *buf, size_t len, size_t *pos, char *out, siz
         size_t n = buf[(*pos)++];
         if (n > len - *pos || n >= max || (n == 0 && !allow_empty))
                 return false;
-        for (size_t i = 0; i < n; i++) {
-                uint8_t c = buf[*pos + i];
-                if (c < 0x20 || c == 0x7f || (!text && (c == 0x20 || c > 0x7e)))
+        if (text && !backup_text_is_valid((const char *) buf + *pos, n))
+                return false;
+        for (size_t i = 0; !text && i < n; i++)
+                if (buf[*pos + i] < 0x21 || buf[*pos + i] > 0x7e)
                         return false;
-        }
         memcpy(out, buf + *pos, n);
         out[n] = '\0';
         *pos += n;
@@ -82,6 +83,9 @@ bool proto_entry_decode(const uint8_t *buf, size_t len, struct backup_entry *ret
             !get_str8(buf, len, &pos, e.by, sizeof(e.by), false, false) ||
             !get_str8(buf, len, &pos, e.location, sizeof(e.location), true, true) ||
             !get_str8(buf, len, &pos, e.reason, sizeof(e.reason), true, true) || pos != len)
+                return false;
+        /* The ids reach agents' argv and names in the repository. */
+        if (!backup_id_is_of(e.id, e.name) || (e.parent[0] && !backup_id_is_valid(e.parent)))
                 return false;
         *ret = e;
         return true;

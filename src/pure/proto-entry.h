@@ -20,5 +20,7 @@
  * HA_ENTRY_MAX. */
 int proto_entry_encode(const struct backup_entry *e, uint8_t *buf, size_t len);
 
-/* false when BUF does not parse: lengths, characters, enums. */
+/* false when BUF does not parse: lengths, enums, characters (the text
+ * fields as backup_text_is_valid says, the others words), an id that is
+ * not its name's (backup_id_is_of) or a parent that is not an id. */
 bool proto_entry_decode(const uint8_t *buf, size_t len, struct backup_entry *ret);

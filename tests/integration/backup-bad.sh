@@ -4,13 +4,15 @@
 # attempt is recorded failed with its reason, and none of it slows or
 # stops the failover: with a backup hanging on the active node (SIGTERM
 # ignored, a child of its own), n1's link is cut and n2 takes over as it
-# always does; the hung agent's whole process group is gone.
+# always does; the hung agent's whole process group is gone. An agent
+# whose failure says a tab and a DEL (issue 17, item 5) is recorded with a
+# readable reason, and that entry, and every one after it, reaches n2.
 . "$(dirname "$0")/lib.sh"
 
 topology n1 n2 w cl
 BAD=$HAD_SRCDIR/tests/agents/backup-bad
 RESOURCES=""
-for mode in fail garbage liar; do
+for mode in fail ctrl garbage liar; do
         RESOURCES+="[backup $mode]
 agent = $BAD
 param.mode = $mode
@@ -55,6 +57,17 @@ n=$(jq 'length' <<<"$list")
 slots=$(jq 'map(.slot) | unique | length' <<<"$list")
 [ "$n" = "$slots" ] || fail "fail: $n attempts for $slots slots"
 [ "$(role n1)" = active ] || fail "n1 is $(role n1)"
+
+log "a failure with a tab and a DEL replicates, and so does what follows it"
+reason ctrl | grep -qx "exit 3: cannot read? the source" || fail "ctrl: $(reason ctrl | od -c | head -3)"
+first=$(hactl_on n1 backup list ctrl --json | jq -r 'min_by(.start_us).id')
+on_n2() { hactl_on n2 backup list "$1" --json | jq -r "$2"; }
+wait_for 5 "$first on n2" eval '[ "$(on_n2 ctrl "map(select(.id == \"$first\"))[0].reason")" = "exit 3: cannot read? the source" ]'
+# Backups that ended after it, of every schedule, reach n2 too.
+t=$(hactl_on n1 backup list ctrl --json | jq -r 'min_by(.start_us).end_us')
+wait_for 5 "later backups on n2" eval '[ "$(on_n2 fail "map(select(.start_us > $t)) | length")" -ge 2 ] &&
+        [ "$(on_n2 ctrl "map(select(.start_us > $t)) | length")" -ge 1 ]'
+[ "$(status n2 .packets.backup_dropped.entries)" = 0 ] || fail "n2 dropped entries: $(status n2 .packets.backup_dropped)"
 
 log "cut the active node while a backup hangs there"
 wait_for 5 "the hanging backup running" eval '[ "$(hactl_on n1 backup list hang --json | jq -r ".[0].status")" = running ] && [ "$(wc -l < "$T/hang.pids.n1")" -ge 2 ]'

@@ -41,7 +41,12 @@ interval = 2s
 kind = incremental
 full_every = 4
 keep_last = 1000
-timeout = 90s"
+timeout = 90s
+[backup rec]
+agent = $HAD_SRCDIR/tests/agents/backup-bad
+param.mode = record
+param.record = $T/record
+at = 00:00"
 WITNESS=1 write_config "heartbeat_interval = 50ms" "dead_time = 300ms" "backup_agent_dir = $HAD_SRCDIR/agents/backup"
 start_had w
 start_pair
@@ -131,12 +136,56 @@ diff -r "$REF/$a" "$T/restore-before" || fail "restore --before differs from $a'
 cmp -s "$REF/$a/dir/file" "$REF/$last/dir/file" && fail "the two restores are of the same data"
 
 log "refusals"
-out=$(hactl_on n1 backup restore snap --id nope --target "$T/x" 2>&1) && fail "restore of nothing: $out"
-echo "$out" | grep -q "nope: no such backup of snap" || fail "said: $out"
+out=$(hactl_on n1 backup restore snap --id snap-20000101T000000Z --target "$T/x" 2>&1) && fail "restore of nothing: $out"
+echo "$out" | grep -q "snap-20000101T000000Z: no such backup of snap" || fail "said: $out"
 out=$(hactl_on n1 backup restore snap --before "2000-01-01 00:00" --target "$T/x" 2>&1) && fail "before 2000: $out"
 echo "$out" | grep -q "no good backup of snap finished before that time" || fail "said: $out"
 out=$(hactl_on n1 backup run nope 2>&1) && fail "run of nothing: $out"
 echo "$out" | grep -q "no \[backup nope\]" || fail "said: $out"
+
+log "ids that are not backup ids are refused by had, and no agent runs (issue 17 item 9)"
+# As root, which the policy lets through: the refusal is had's own. The
+# section rec's agent only records what it is asked to do.
+rec=$(hactl_on n1 backup list rec --json | jq -r 'map(select(.status == "ok"))[0].id')
+[ "$rec" != null ] || fail "no good backup of rec: $(hactl_on n1 backup list rec)"
+for id in ../x a/b "$rec/../.." ".." "$rec " "-x"; do
+        out=$(hactl_on n1 backup verify "$id" 2>&1) && fail "verify $id: $out"
+        echo "$out" | grep -qxF -- "hactl: '$id' is not a backup id (NAME-YYYYMMDDTHHMMSSZ or NAME-YYYYMMDDTHHMMSSZ.N)" ||
+                fail "verify $id said: $out"
+        out=$(hactl_on n1 backup restore rec --id "$id" --target "$T/bad-id" 2>&1) && fail "restore $id: $out"
+        echo "$out" | grep -qF -- "hactl: '$id' is not a backup id" || fail "restore $id said: $out"
+done
+echo "$out"
+[ ! -e "$T/record.n1" ] || fail "an agent ran for a bad id: $(cat "$T/record.n1")"
+
+log "restore targets: / never, a directory that is not empty only with --force (issue 17 item 16)"
+# With rec's agent, which writes nothing: a restore had lets through is
+# recorded, not carried out.
+mkdir -p "$T/links"
+ln -s / "$T/links/root"
+for target in / /tmp/.. "$T/links/root" "$T/links/root/"; do
+        out=$(hactl_on n1 backup restore rec --id "$rec" --target "$target" --force 2>&1) && fail "restore into $target: $out"
+        echo "$out" | grep -qF "hactl: the target $target is the root directory: a restore never writes there" ||
+                fail "restore into $target said: $out"
+done
+echo "$out"
+[ ! -e "$T/record.n1" ] || fail "the agent was asked to restore into /: $(cat "$T/record.n1")"
+out=$(hactl_on n1 backup verify "$rec") || fail "verify $rec: $out"
+grep -qx "verify $rec" "$T/record.n1" || fail "rec's agent records nothing: $(cat "$T/record.n1")"
+# $T/restore-last holds the last restore; a file of its own must not be deleted unasked.
+touch "$T/restore-last/keep-me"
+out=$(hactl_on n1 backup restore snap --id "$last" --target "$T/restore-last" 2>&1) && fail "into a full dir: $out"
+echo "$out" | grep -qF "the target $T/restore-last is not empty: the restore would replace and delete what is in it; --force restores into it anyway" ||
+        fail "into a full dir said: $out"
+echo "$out"
+[ -e "$T/restore-last/keep-me" ] || fail "the refused restore deleted a file"
+out=$(hactl_on n1 backup restore snap --id "$last" --target "$T/restore-last" --force) || fail "--force: $out"
+echo "$out"
+diff -r "$REF/$last" "$T/restore-last" || fail "the forced restore differs from $last's data"
+# An empty directory needs no --force.
+mkdir "$T/restore-empty"
+out=$(hactl_on n1 backup restore snap --id "$last" --target "$T/restore-empty") || fail "into an empty dir: $out"
+diff -r "$REF/$last" "$T/restore-empty" || fail "the restore into an empty dir differs"
 
 log "hactl backup run on the standby is forwarded to the active node"
 out=$(hactl_on n1 backup run snap --wait) || fail "run --wait: $out"

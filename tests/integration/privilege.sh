@@ -112,6 +112,7 @@ Backup Run string:held
 Backup Prune string:held
 Backup Verify string:$id
 Backup Restore string:held string:$id int64:0 string:$T/restored
+Backup RestoreWithFlags string:held string:$id int64:0 string:$T/restored uint64:1
 EOF
 
 log "nothing changed"

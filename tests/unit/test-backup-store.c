@@ -24,8 +24,9 @@ static void fill(struct catalog *c) {
                 unsigned k = (i * 7919u) % N;
                 e.start_us = 1700000000000000LL + (int64_t) (k / 2) * 1000000;
                 e.end_us = e.start_us + 1000;
-                snprintf(e.id, sizeof(e.id), "db-%06u", k);
+                /* k in the stamp's digits (backup_id_is_valid). */
                 snprintf(e.name, sizeof(e.name), "%s", k % 2 ? "db" : "logs");
+                snprintf(e.id, sizeof(e.id), "%s-%08uT000000Z", e.name, k);
                 snprintf(e.node, sizeof(e.node), "n1");
                 snprintf(e.location, sizeof(e.location), "/srv/backup/%u", k);
                 assert_non_null(catalog_put(c, &e, "n1"));
@@ -46,9 +47,13 @@ static void test_list_newest_first(void **state) {
                 pid = json_object_get_string(v);
                 assert_true(json_object_object_get_ex(q, "id", &v));
                 qid = json_object_get_string(v);
-                /* The ids encode the start order: newest first means the
-                 * larger id first, for equal start times too. */
-                assert_true(strcmp(pid, qid) > 0);
+                /* Newest first, and for equal start times the larger id
+                 * first. */
+                assert_true(json_object_object_get_ex(p, "start_us", &v));
+                int64_t ps = json_object_get_int64(v);
+                assert_true(json_object_object_get_ex(q, "start_us", &v));
+                int64_t qs = json_object_get_int64(v);
+                assert_true(ps > qs || (ps == qs && strcmp(pid, qid) > 0));
         }
         json_object_put(a);
 
@@ -101,10 +106,47 @@ static void test_save_load(void **state) {
         rmdir(dir);
 }
 
+/* A file written before ids and text were checked: an entry with an id
+ * that could be a path is left out, the rest is read, text made valid. */
+static void test_load_checks(void **state) {
+        char dir[] = "/tmp/test-backup-store-XXXXXX", path[256];
+        struct catalog c;
+        unsigned skipped;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/%s", dir, BACKUP_CATALOG_FILE);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs("{\"epoch\": 7, \"seq\": 3, \"entries\": ["
+              "{\"id\": \"../x\", \"name\": \"db\", \"kind\": \"full\", \"node\": \"n1\", \"by\": \"n1\", "
+              "\"status\": \"ok\", \"seq\": 1},"
+              "{\"id\": \"db-20261121T100000Z\", \"name\": \"db\", \"kind\": \"full\", \"node\": \"n1\", "
+              "\"by\": \"n1\", \"status\": \"failed\", \"reason\": \"exit 3: a\\tb\\u007f\", \"seq\": 2},"
+              "{\"id\": \"db-20261121T110000Z\", \"name\": \"db\", \"parent\": \"a/b\", \"kind\": \"incremental\", "
+              "\"node\": \"n1\", \"by\": \"n1\", \"status\": \"ok\", \"seq\": 3}]}", f);
+        fclose(f);
+        json_object *root = json_object_from_file(path);
+        catalog_init(&c, 1);
+        assert_int_equal(backup_store_from_json(root, &c, &skipped), 0);
+        assert_int_equal(skipped, 2);
+        assert_int_equal(c.n, 1);
+        assert_int_equal(c.epoch, 7);
+        assert_string_equal(c.e[0].reason, "exit 3: a b?");
+        json_object_put(root);
+        catalog_done(&c);
+        /* The loader keeps the file: it is not moved aside. */
+        backup_store_load(dir, &c);
+        assert_int_equal(c.n, 1);
+        catalog_done(&c);
+        unlink(path);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_list_newest_first),
                 cmocka_unit_test(test_save_load),
+                cmocka_unit_test(test_load_checks),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -455,6 +455,85 @@ static void test_merge(void **state) {
         catalog_done(&b);
 }
 
+/* The id grammar (backup-catalog.h): what backup_make_id makes, nothing
+ * that could be a path, an option or another section's. */
+static void test_id_grammar(void **state) {
+        struct catalog c;
+        char id[HA_BACKUP_ID_MAX], name[HA_NAME_MAX + 1];
+        int64_t s0 = utc(2026, 11, 21, 10, 0, 0);
+
+        catalog_init(&c, 1);
+        backup_make_id(&c, "db.main_2-x", s0, 0, id);
+        assert_true(backup_id_is_valid(id));
+        assert_true(backup_id_is_of(id, "db.main_2-x"));
+        assert_false(backup_id_is_of(id, "db.main_2"));
+        assert_false(backup_id_is_of(id, "main_2-x"));
+        struct backup_entry e = { .status = BACKUP_OK };
+        snprintf(e.id, sizeof(e.id), "%s", id);
+        catalog_put(&c, &e, "n1");
+        backup_make_id(&c, "db.main_2-x", s0, 0, id);
+        assert_string_equal(id, "db.main_2-x-20261121T100000Z.2");
+        assert_true(backup_id_is_of(id, "db.main_2-x"));
+        /* The longest name. */
+        memset(name, 'n', HA_NAME_MAX - 1);
+        name[HA_NAME_MAX - 1] = '\0';
+        backup_make_id(&c, name, s0, 0, id);
+        assert_true(backup_id_is_of(id, name));
+        catalog_done(&c);
+
+        static const char *const good[] = {
+                "b-20261121T100000Z", "b-20261121T100000Z.2", "b-20261121T100000Z.999999999", ".b-20261121T100000Z",
+                "a.bZ.c-20261121T100000Z", "b-20261121T100000Z-20261121T100000Z",
+        };
+        static const char *const bad[] = {
+                "", "..", ".", "../x", "a/b", "b-20261121T100000Z/..", "/b-20261121T100000Z", "b-20261121T100000",
+                "b20261121T100000Z", "-20261121T100000Z", "b-2026112T100000Z", "b-20261121T1000000Z",
+                "b-20261121t100000Z", "b-2026112xT100000Z", "b-20261121T100000Z.", "b-20261121T100000Z.0",
+                "b-20261121T100000Z.01", "b-20261121T100000Z.1234567890", "b-20261121T100000Z.2.3",
+                "b-20261121T100000Z.x", "b c-20261121T100000Z", "b\t-20261121T100000Z", "b/../-20261121T100000Z",
+                "b-20261121T100000Z\n", "\xc3\xa9-20261121T100000Z",
+        };
+        for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                print_message("good %s\n", good[i]);
+                assert_true(backup_id_is_valid(good[i]));
+        }
+        for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                print_message("bad %s\n", bad[i]);
+                assert_false(backup_id_is_valid(bad[i]));
+        }
+        /* A name of 64 letters is one too long. */
+        char longer[HA_BACKUP_ID_MAX];
+        snprintf(longer, sizeof(longer), "%s%s", name, "n-20261121T100000Z");
+        assert_false(backup_id_is_valid(longer));
+}
+
+/* The one definition of text, and what an agent's bytes are made into. */
+static void test_text(void **state) {
+        static const struct {
+                const char *in, *out;
+        } cases[] = {
+                { "the disk is full", "the disk is full" },
+                { "a\tb\x7f" "c", "a b?c" },                        /* a tab, a DEL */
+                { "line\r\nnext\x1b[31m", "line??next?[31m" },      /* CR LF, an escape */
+                { "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+                { "c1 \xc2\x9b" "x \xc2\xa0", "c1 ?x \xc2\xa0" },   /* U+009B CSI is a control; U+00A0 is not */
+                { "cut \xe2\x82", "cut ??" },                        /* a sequence cut by a truncation */
+                { "\xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80 \xff", "?? ??? ???? ?" }, /* overlong, surrogate, > U+10FFFF */
+                { "", "" },
+        };
+        char buf[64];
+
+        for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                snprintf(buf, sizeof(buf), "%s", cases[i].in);
+                unsigned n = backup_text_sanitize(buf);
+                assert_string_equal(buf, cases[i].out);
+                assert_true(backup_text_is_valid(buf, strlen(buf)));
+                assert_int_equal(backup_text_is_valid(cases[i].in, strlen(cases[i].in)), n == 0);
+                assert_int_equal(n == 0, strcmp(cases[i].in, cases[i].out) == 0);
+        }
+        assert_false(backup_text_is_valid("a\0b", 3));
+}
+
 int main(void) {
         setenv("TZ", "Europe/Berlin", 1);
         tzset();
@@ -463,7 +542,8 @@ int main(void) {
                 cmocka_unit_test(test_dst_spring), cmocka_unit_test(test_dst_autumn),
                 cmocka_unit_test(test_due_catch_up_once), cmocka_unit_test(test_chains),
                 cmocka_unit_test(test_retention),  cmocka_unit_test(test_before),
-                cmocka_unit_test(test_merge),
+                cmocka_unit_test(test_merge),      cmocka_unit_test(test_id_grammar),
+                cmocka_unit_test(test_text),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

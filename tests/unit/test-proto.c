@@ -340,6 +340,42 @@ static void test_catalog(void **state) {
         assert_false(proto_entry_decode(e2, n2 - 1, &d));
         assert_false(proto_entry_decode(e2, 10, &d));
 
+        /* Ids that are not their name's backup ids, a parent that is not
+         * an id: they would reach an agent's argv. */
+        static const struct {
+                const char *id, *name, *parent;
+        } ids[] = {
+                { "../x", "nightly", "" }, { "a/b", "nightly", "" }, { "..", "..", "" },
+                { "other-20261121T023000Z", "nightly", "" }, { "nightly-20261121T023000Z", "nightly", "../x" },
+                { "nightly-20261121T023000Z", "nightly", "a/b-20261121T023000Z" },
+        };
+        for (unsigned i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+                struct backup_entry h = b;
+                snprintf(h.id, sizeof(h.id), "%s", ids[i].id);
+                snprintf(h.name, sizeof(h.name), "%s", ids[i].name);
+                snprintf(h.parent, sizeof(h.parent), "%s", ids[i].parent);
+                int k = proto_entry_encode(&h, bad, sizeof(bad));
+                assert_false(proto_entry_decode(bad, k, &d));
+        }
+
+        /* Text: an agent's tab and DEL are not taken; the reason the
+         * sender records (backup_text_sanitize) is, and reads the same. */
+        struct backup_entry f = b;
+        f.status = BACKUP_FAILED;
+        snprintf(f.reason, sizeof(f.reason), "exit 3: no\tspace\x7f left \xc3\xa9");
+        int k = proto_entry_encode(&f, bad, sizeof(bad));
+        assert_false(proto_entry_decode(bad, k, &d));
+        snprintf(f.location, sizeof(f.location), "/srv/\xc2\x9b");
+        backup_text_sanitize(f.reason);
+        assert_string_equal(f.reason, "exit 3: no space? left \xc3\xa9");
+        k = proto_entry_encode(&f, bad, sizeof(bad));
+        assert_false(proto_entry_decode(bad, k, &d)); /* a C1 control in the location */
+        backup_text_sanitize(f.location);
+        k = proto_entry_encode(&f, bad, sizeof(bad));
+        assert_true(proto_entry_decode(bad, k, &d));
+        assert_string_equal(d.reason, f.reason);
+        assert_string_equal(d.location, "/srv/?");
+
         /* A catalog message needs its range; a heartbeat may not carry one. */
         m = sample();
         m.type = HA_MSG_HEARTBEAT;

@@ -4,6 +4,7 @@
  * SD_BUS_VTABLE_UNPRIVILEGED). Verify and Restore answer when the agent is
  * done. */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "bus.h"
@@ -15,6 +16,16 @@ static int fail(sd_bus_error *error, int r, const char *msg) {
                                         r == -EBUSY ? "org.had1.Error.Busy" :
                                         r == -EHOSTDOWN ? "org.had1.Error.Unreachable" :
                                         "org.had1.Error.Failed", "%s", msg[0] ? msg : strerror(-r));
+}
+
+/* An id from the caller is checked before anything looks it up: it ends
+ * up in an agent's argv (doc/backups.md, "The catalog"). */
+static bool bad_id(const char *id, sd_bus_error *error) {
+        if (backup_id_is_valid(id))
+                return false;
+        sd_bus_error_setf(error, "org.had1.Error.InvalidId", "'%s' is not a backup id (NAME-YYYYMMDDTHHMMSSZ or "
+                          "NAME-YYYYMMDDTHHMMSSZ.N)", id);
+        return true;
 }
 
 /* A witness keeps no catalog and runs no backup. */
@@ -102,26 +113,50 @@ static int method_verify(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 
         if (r < 0)
                 return r;
+        if (bad_id(id, error))
+                return -EINVAL;
         if (witness(m, error))
                 return -EPERM;
         r = manager_backup_verify(m, id, msg, err, sizeof(err));
         return r < 0 ? fail(error, r, err) : 1;
 }
 
-static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        struct manager *m = userdata;
-        const char *name, *id, *target;
-        int64_t before;
-        char err[256] = "";
-        int r = sd_bus_message_read(msg, "ssxs", &name, &id, &before, &target);
+/* Restore(name, id, before, target) refuses a target that is not empty;
+ * RestoreWithFlags has FLAGS, BACKUP_RESTORE_FORCE to restore into one. */
+#define BACKUP_RESTORE_FORCE UINT64_C(1)
 
-        if (r < 0)
-                return r;
+static int restore(sd_bus_message *msg, struct manager *m, const char *name, const char *id, int64_t before,
+                   const char *target, uint64_t flags, sd_bus_error *error) {
+        char err[256] = "";
+
+        if (flags & ~BACKUP_RESTORE_FORCE)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "unknown flags 0x%" PRIx64, flags);
+        if (id[0] && bad_id(id, error))
+                return -EINVAL;
         if (witness(m, error))
                 return -EPERM;
-        log_notice("backup %s: restore asked over D-Bus into %s", name, target);
-        r = manager_backup_restore(m, name, id, before, target, msg, err, sizeof(err));
+        log_notice("backup %s: restore asked over D-Bus into %s%s", name, target,
+                   flags & BACKUP_RESTORE_FORCE ? " (forced)" : "");
+        int r = manager_backup_restore(m, name, id, before, target, flags & BACKUP_RESTORE_FORCE, msg, err,
+                                       sizeof(err));
         return r < 0 ? fail(error, r, err) : 1;
+}
+
+static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *name, *id, *target;
+        int64_t before;
+        int r = sd_bus_message_read(msg, "ssxs", &name, &id, &before, &target);
+
+        return r < 0 ? r : restore(msg, userdata, name, id, before, target, 0, error);
+}
+
+static int method_restore_with_flags(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *name, *id, *target;
+        int64_t before;
+        uint64_t flags;
+        int r = sd_bus_message_read(msg, "ssxst", &name, &id, &before, &target, &flags);
+
+        return r < 0 ? r : restore(msg, userdata, name, id, before, target, flags, error);
 }
 
 const sd_bus_vtable bus_backup_vtable[] = {
@@ -132,5 +167,6 @@ const sd_bus_vtable bus_backup_vtable[] = {
         SD_BUS_METHOD("Prune", "s", "s", method_prune, 0),
         SD_BUS_METHOD("Verify", "s", "s", method_verify, 0),
         SD_BUS_METHOD("Restore", "ssxs", "s", method_restore, 0),
+        SD_BUS_METHOD("RestoreWithFlags", "ssxst", "s", method_restore_with_flags, 0),
         SD_BUS_VTABLE_END,
 };

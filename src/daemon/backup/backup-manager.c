@@ -68,7 +68,11 @@ static void on_task_line(void *userdata, const char *line) {
 
         if (line[0] == '{')
                 strscpy(t->result, sizeof(t->result), line);
+        /* It becomes a failure's reason, replicated to the peer, and goes
+         * in D-Bus replies: text as backup_text_is_valid says (a tab or a
+         * cut UTF-8 sequence would stop the entry at the peer's decoder). */
         strscpy(t->last_line, sizeof(t->last_line), line);
+        backup_text_sanitize(t->last_line);
 }
 
 static const char *const task_actions[] = {
@@ -88,6 +92,10 @@ int backup_task_start(struct backup_task *t) {
 
         if (!b || !e)
                 return -ENOENT;
+        /* Checked where ids come in (D-Bus, the peer, the file); this is
+         * the last line before an argv. */
+        if (!backup_id_is_valid(e->id) || (e->parent[0] && !backup_id_is_valid(e->parent)))
+                return -EINVAL;
         if (config_backup_agent_path(m->config, b, path, sizeof(path)) < 0)
                 return -ENAMETOOLONG;
 #define ENV(...) (snprintf(env[n], sizeof(env[n]), __VA_ARGS__), envp[n] = env[n], n++)
@@ -157,6 +165,7 @@ static bool finish_backup(struct backup_task *t, int status, usec_t duration) {
                                  "and location)");
                 else
                         snprintf(e.reason, sizeof(e.reason), "bad result line: %.100s", t->result);
+                backup_text_sanitize(e.reason); /* the result's bytes, or a cut */
         }
         catalog_put(&m->backups->cat, &e, m->self->name);
         manager_backups_save(m);

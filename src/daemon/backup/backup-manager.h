@@ -39,6 +39,13 @@ struct backup_task {
         struct backup_task *next;
 };
 
+/* What the peer sent that was dropped (backup-sync.c), for the log's
+ * rate limit and the status. */
+struct backup_drops {
+        uint64_t count, logged; /* in all; at the last log line */
+        usec_t logged_at;
+};
+
 struct backups {
         struct catalog cat;
         sd_event_source *timer;         /* CLOCK_REALTIME: the next slot */
@@ -68,6 +75,9 @@ struct backups {
         /* Retention that waited for a verify, restore or delete (here or
          * on the peer), by config index: it runs when none is left. */
         bool retention_waits[HA_MAX_BACKUPS];
+        /* Catalog entries that did not decode (skipped, their range
+         * acknowledged) and forwarded runs with a bad id. */
+        struct backup_drops bad_entries, bad_requests;
         /* Merges from the peer are saved together, from this timer. */
         sd_event_source *save_timer;
 };
@@ -131,8 +141,10 @@ int manager_backup_prune(struct manager *m, const char *name, const char **messa
 /* Operator requests run here (backup-request.c). Verify and restore answer
  * REPLY when the agent is done. */
 int manager_backup_verify(struct manager *m, const char *id, sd_bus_message *reply, char *errbuf, size_t len);
+/* TARGET: refused when it is / (after links), and when it is a directory
+ * that is not empty unless FORCE. */
 int manager_backup_restore(struct manager *m, const char *name, const char *id, int64_t before_us,
-                           const char *target, sd_bus_message *reply, char *errbuf, size_t len);
+                           const char *target, bool force, sd_bus_message *reply, char *errbuf, size_t len);
 /* Starts a backup of NAME now under ID (slot 0): 0. While one of NAME
  * runs, queues it to start when that one ends: 1; -EBUSY when one is
  * queued already, -EEXIST when ID is known. Or runs retention. */

@@ -2,10 +2,13 @@
 /* The operator's backup requests that run here (hactl backup run, verify,
  * restore; a run or prune for the other node is forwarded by
  * backup-sync.c), and the status of each [backup] section. */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "backup-schedule.h"
 #include "log.h"
@@ -75,8 +78,54 @@ int manager_backup_verify(struct manager *m, const char *id, sd_bus_message *rep
         return r;
 }
 
+/* Where a restore may write: an absolute path; if it exists, a directory
+ * that is not / (after links and ".."), and empty unless FORCE (the
+ * agents restore with rsync --delete). What it resolves to goes in
+ * RESOLVED, for the agent: a link changed afterwards does not move it. */
+static int check_target(const char *target, bool force, char resolved[PATH_MAX], char *errbuf, size_t len) {
+        struct stat st;
+
+        if (target[0] != '/' || strlen(target) >= PATH_MAX) {
+                snprintf(errbuf, len, "the target must be an absolute path");
+                return -EINVAL;
+        }
+        if (!realpath(target, resolved)) {
+                if (errno != ENOENT) {
+                        snprintf(errbuf, len, "the target %s: %s", target, strerror(errno));
+                        return -errno;
+                }
+                strscpy(resolved, PATH_MAX, target); /* made by the agent: nothing there to lose */
+                return 0;
+        }
+        if (strcmp(resolved, "/") == 0) {
+                snprintf(errbuf, len, "the target %s is the root directory: a restore never writes there", target);
+                return -EPERM;
+        }
+        if (stat(resolved, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                snprintf(errbuf, len, "the target %s exists and is not a directory", target);
+                return -ENOTDIR;
+        }
+        if (force)
+                return 0;
+        DIR *d = opendir(resolved);
+        if (!d) {
+                snprintf(errbuf, len, "the target %s: %s", target, strerror(errno));
+                return -errno;
+        }
+        struct dirent *de;
+        while ((de = readdir(d)) && (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0))
+                ;
+        closedir(d);
+        if (de) {
+                snprintf(errbuf, len, "the target %.1000s is not empty: the restore would replace and delete what "
+                         "is in it; --force restores into it anyway", target);
+                return -ENOTEMPTY;
+        }
+        return 0;
+}
+
 int manager_backup_restore(struct manager *m, const char *name, const char *id, int64_t before_us,
-                           const char *target, sd_bus_message *reply, char *errbuf, size_t len) {
+                           const char *target, bool force, sd_bus_message *reply, char *errbuf, size_t len) {
         const struct backup_entry *e = id[0] ? catalog_entry(m, id) : backup_before(&m->backups->cat, name, before_us);
         const struct backup_entry **chain;
 
@@ -89,10 +138,10 @@ int manager_backup_restore(struct manager *m, const char *name, const char *id, 
                          "that time", id[0] ? id : name, name);
                 return -ENOENT;
         }
-        if (target[0] != '/' || strlen(target) >= sizeof(((struct backup_task *) 0)->target)) {
-                snprintf(errbuf, len, "the target must be an absolute path");
-                return -EINVAL;
-        }
+        char resolved[PATH_MAX];
+        int r = check_target(target, force, resolved, errbuf, len);
+        if (r < 0)
+                return r;
         if (must_wait_to_read(m, name, errbuf, len))
                 return -EBUSY;
         if (!(chain = malloc(MAX_CHAIN * sizeof(*chain))))
@@ -112,10 +161,11 @@ int manager_backup_restore(struct manager *m, const char *name, const char *id, 
         for (int i = 0; i < n; i++)
                 strscpy(t->ids[i], sizeof(t->ids[i]), chain[i]->id);
         free(chain);
-        strscpy(t->target, sizeof(t->target), target);
+        strscpy(t->target, sizeof(t->target), resolved);
         t->reply = sd_bus_message_ref(reply);
-        log_notice("backup %s: restoring %s into %s (%d backup%s)", name, t->ids[n - 1], target, n, n == 1 ? "" : "s");
-        int r = backup_task_start(t);
+        log_notice("backup %s: restoring %s into %s (%d backup%s%s)", name, t->ids[n - 1], resolved, n,
+                   n == 1 ? "" : "s", force ? ", forced" : "");
+        r = backup_task_start(t);
         if (r < 0) {
                 snprintf(errbuf, len, "cannot run the agent: %s", strerror(-r));
                 backup_task_free(m, t);

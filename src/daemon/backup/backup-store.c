@@ -3,6 +3,7 @@
  * written atomically) and as JSON for people: the entries, an agent's
  * result line, the list 'hactl backup list' shows. Reads and writes the
  * catalog only; runs nothing and knows nothing of the manager. */
+#include <errno.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -81,6 +82,9 @@ static bool entry_from_json(json_object *o, struct backup_entry *e) {
         e->size = (uint64_t) jint(o, "size");
         e->rev = (uint32_t) jint(o, "rev");
         e->local_seq = (uint64_t) jint(o, "seq");
+        /* Written by a version that took an agent's bytes as they were. */
+        backup_text_sanitize(e->location);
+        backup_text_sanitize(e->reason);
         return e->kind != 255;
 }
 
@@ -105,41 +109,59 @@ void backup_store_save(const char *state_dir, struct catalog *cat) {
         json_object_put(root);
 }
 
+int backup_store_from_json(json_object *root, struct catalog *cat, unsigned *skipped) {
+        json_object *a;
+        unsigned bad = 0;
+
+        if (skipped)
+                *skipped = 0;
+        if (!root || !json_object_is_type(root, json_type_object) || !json_object_object_get_ex(root, "entries", &a) ||
+            !json_object_is_type(a, json_type_array) || jint(root, "epoch") <= 0)
+                return -EBADMSG;
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+                struct backup_entry e;
+                if (!entry_from_json(json_object_array_get_idx(a, i), &e))
+                        return -EBADMSG;
+                /* An id from before ids were checked, merged from a peer:
+                 * it must not reach an agent; the rest of the file stands. */
+                if (!backup_id_is_of(e.id, e.name) || (e.parent[0] && !backup_id_is_valid(e.parent))) {
+                        bad++;
+                        continue;
+                }
+                uint64_t seq = e.local_seq;
+                struct backup_entry *s = catalog_find(cat, e.id);
+                if (s || !catalog_merge(cat, &e) || !(s = catalog_find(cat, e.id)))
+                        return -EBADMSG;
+                s->local_seq = seq;
+        }
+        cat->epoch = (uint64_t) jint(root, "epoch");
+        cat->seq = (uint64_t) jint(root, "seq");
+        for (unsigned i = 0; i < cat->n; i++)
+                if (cat->e[i].local_seq > cat->seq)
+                        cat->seq = cat->e[i].local_seq;
+        if (skipped)
+                *skipped = bad;
+        return 0;
+}
+
 /* A catalog that does not parse is kept aside, not lost; the peer's copy
  * fills the new one. */
 void backup_store_load(const char *state_dir, struct catalog *cat) {
         char path[4200];
         uint64_t epoch;
+        unsigned skipped;
 
         snprintf(path, sizeof(path), "%s/%s", state_dir, BACKUP_CATALOG_FILE);
         randombytes_buf(&epoch, sizeof(epoch));
         catalog_init(cat, epoch >> 1 | 1);
         if (access(path, F_OK) < 0)
                 return;
-        json_object *root = json_object_from_file(path), *a;
-        bool ok = root && json_object_object_get_ex(root, "entries", &a) && json_object_is_type(a, json_type_array) &&
-                  jint(root, "epoch") > 0;
-        for (size_t i = 0; ok && i < json_object_array_length(a); i++) {
-                struct backup_entry e;
-                if (!entry_from_json(json_object_array_get_idx(a, i), &e)) {
-                        ok = false;
-                        break;
-                }
-                uint64_t seq = e.local_seq;
-                struct backup_entry *s = catalog_find(cat, e.id);
-                if (s || !catalog_merge(cat, &e) || !(s = catalog_find(cat, e.id))) {
-                        ok = false;
-                        break;
-                }
-                s->local_seq = seq;
-        }
-        if (ok) {
-                cat->epoch = (uint64_t) jint(root, "epoch");
-                cat->seq = (uint64_t) jint(root, "seq");
-                for (unsigned i = 0; i < cat->n; i++)
-                        if (cat->e[i].local_seq > cat->seq)
-                                cat->seq = cat->e[i].local_seq;
+        json_object *root = json_object_from_file(path);
+        if (backup_store_from_json(root, cat, &skipped) >= 0) {
                 log_info("backup catalog: %u entries", cat->n);
+                if (skipped > 0)
+                        log_warning("backup catalog: %u entr%s with an id that is not a backup id (NAME-"
+                                    "YYYYMMDDTHHMMSSZ[.N]) left out", skipped, skipped == 1 ? "y" : "ies");
         } else {
                 char aside[4300];
                 snprintf(aside, sizeof(aside), "%s.bad-%" PRIu64, path, (uint64_t) (wallclock_usec() / USEC_PER_SEC));
@@ -161,6 +183,7 @@ bool backup_result_parse(const char *line, struct backup_entry *e) {
         if (ok) {
                 e->size = (uint64_t) json_object_get_int64(size);
                 strscpy(e->location, sizeof(e->location), jstr(o, "location"));
+                backup_text_sanitize(e->location); /* JSON may carry "\t" and "\u007f" */
         }
         json_object_put(o);
         return ok;

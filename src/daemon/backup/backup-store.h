@@ -18,6 +18,12 @@
 /* Reads the catalog from STATE_DIR into CAT (a new, empty one when there
  * is none; one that does not parse is moved aside, the peer refills it). */
 void backup_store_load(const char *state_dir, struct catalog *cat);
+/* Fills CAT (initialized, empty) from ROOT, the file's JSON: 0, or
+ * -EBADMSG when it is not a catalog (CAT then holds part of it). Entries
+ * whose id or parent is not a backup id (backup_id_is_valid) are left
+ * out and counted in *SKIPPED (may be NULL). Text is made valid
+ * (backup_text_sanitize). */
+int backup_store_from_json(json_object *root, struct catalog *cat, unsigned *skipped);
 /* Saves CAT atomically and durably; logs a failure. */
 void backup_store_save(const char *state_dir, struct catalog *cat);
 /* The size and location from an agent's result line (one JSON object). */

@@ -25,6 +25,8 @@
 #define RESEND_USEC (200 * USEC_PER_MSEC)
 /* A forwarded request is given up after this long without an answer. */
 #define REQUEST_USEC (10 * USEC_PER_SEC)
+/* What the peer sent that is dropped is logged at most this often. */
+#define BAD_LOG_USEC (10 * USEC_PER_SEC)
 
 /* The sections whose stored backups a verify or restore reads here, or a
  * delete removes. Past HA_MSG_MAX_BUSY sections at once, the others are
@@ -162,6 +164,20 @@ static void send_changes(struct manager *m, unsigned peer, unsigned link, uint64
         bk->sent_at = now_usec();
 }
 
+/* Counts N of what the peer sent that was dropped; logs at most once per
+ * BAD_LOG_USEC, with the count since. */
+static void peer_dropped(struct manager *m, struct backup_drops *d, unsigned n, const char *what, const char *node) {
+        usec_t now = now_usec();
+
+        d->count += n;
+        if (d->logged_at != 0 && now - d->logged_at < BAD_LOG_USEC)
+                return;
+        log_warning("backup: from %s, dropped %" PRIu64 " since the last report (%" PRIu64 " in all): %s", node,
+                    d->count - d->logged, d->count, what);
+        d->logged_at = now;
+        d->logged = d->count;
+}
+
 void manager_backups_on_heartbeat(struct manager *m, unsigned peer, unsigned link, const struct ha_msg *msg) {
         struct backups *bk = m->backups;
 
@@ -175,6 +191,15 @@ void manager_backups_on_heartbeat(struct manager *m, unsigned peer, unsigned lin
         if (msg->backup.request.op && strcmp(msg->backup.request.id, bk->done_id) != 0) {
                 const struct ha_backup *b = config_find_backup(m->config, msg->backup.request.name);
                 const char *why = NULL;
+                /* A run's id becomes an agent's argument: it must be a
+                 * backup id of the section asked for. Not marked done:
+                 * the peer gives up after REQUEST_USEC and says so. */
+                if (msg->backup.request.op == HA_BACKUP_OP_RUN &&
+                    !backup_id_is_of(msg->backup.request.id, msg->backup.request.name)) {
+                        peer_dropped(m, &bk->bad_requests, 1, "forwarded runs whose id is not a backup id of "
+                                     "their section", msg->node);
+                        goto request_done;
+                }
                 if (!b)
                         log_warning("backup: %s asked for [backup %s], which is not configured here", msg->node,
                                     msg->backup.request.name);
@@ -195,6 +220,7 @@ void manager_backups_on_heartbeat(struct manager *m, unsigned peer, unsigned lin
                 }
                 strscpy(bk->done_id, sizeof(bk->done_id), msg->backup.request.id);
         }
+request_done:
         if (bk->req_op && strcmp(msg->backup.done_id, bk->req_id) == 0) {
                 log_info("backup %s: %s took the request %s", bk->req_name, msg->node, bk->req_id);
                 bk->req_op = 0;
@@ -225,11 +251,15 @@ void manager_backups_on_catalog(struct manager *m, unsigned peer, const struct h
                 }
                 changed += catalog_merge(&bk->cat, &e);
         }
-        if (bad > 0) {
-                log_warning("backup catalog: %u entr%s from %s did not parse; ignored", bad, bad == 1 ? "y" : "ies",
-                            msg->node);
-                return; /* not acknowledged: it comes again, and is counted again */
-        }
+        /* Skipped, and the range acknowledged all the same: held back, one
+         * bad entry would come again every 200 ms and stop every change
+         * after it for good. The peer sanitizes what it records, so an
+         * entry that is bad here is a peer's bug, and only that entry is
+         * missing. */
+        if (bad > 0)
+                peer_dropped(m, &bk->bad_entries, bad, "catalog entries that did not parse (lengths, text or ids); "
+                             "their range is acknowledged",
+                             msg->node);
         bk->have = msg->catalog.range.hi;
         if (changed > 0) {
                 manager_backups_save_soon(m);
