@@ -112,9 +112,10 @@ static void link_pause(struct link *l, usec_t now) {
 
         l->pauses++;
         if (l->pause_logged_at == 0 || now - l->pause_logged_at >= RECV_PAUSE_LOG_USEC) {
-                log_warning("link %u: more datagrams than it may take the time to read (%lu windows so far); "
-                            "reading paused for the rest of each %llu ms window in which it is",
-                            l->index + 1, l->pauses, (unsigned long long) (RECV_WINDOW_USEC / USEC_PER_MSEC));
+                log_warning("link %u: more datagrams than its share of the loop (a flood?): reading paused "
+                            "until the end of the %llu ms window (%lu time%s so far)", l->index + 1,
+                            (unsigned long long) (RECV_WINDOW_USEC / USEC_PER_MSEC), l->pauses,
+                            l->pauses == 1 ? "" : "s");
                 l->pause_logged_at = now;
         }
         if (!l->resume) {
