@@ -24,6 +24,9 @@ struct unit_op {
         sd_event_source *timer;
         unit_done_t done;
         void *userdata;
+        /* Its call waits for the Subscribe of connection number CONNECTION. */
+        bool waiting;
+        unsigned connection;
         struct unit_op *next;   /* u->ops */
 };
 
@@ -31,6 +34,11 @@ struct systemd_units {
         sd_event *event;
         char *address;
         sd_bus *bus;
+        /* Subscribe is asynchronous (a stopped or busy manager must not
+         * stop the loop): until its reply, new ops wait. */
+        sd_bus_slot *subscribe;
+        bool subscribed;
+        unsigned connection;    /* counts the connections made */
         struct unit_op *ops;
 };
 
@@ -73,11 +81,50 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         return 0;
 }
 
+static int op_call(struct unit_op *op);
+
+/* The reply to Subscribe: the ops that waited for it make their calls now,
+ * or, if it failed, fail; the next op connects again. */
+static int on_subscribed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        struct systemd_units *u = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        unsigned connection = u->connection;
+        struct unit_op *op;
+
+        u->subscribe = sd_bus_slot_unref(u->subscribe);
+        if (e) {
+                log_error("systemd: %s: Subscribe failed: %s", u->address, e->message ? e->message : e->name);
+                /* Closed, not freed: we are in its callback. */
+                (void) sd_bus_close(u->bus);
+        } else {
+                u->subscribed = true;
+                log_info("systemd: connected to %s", u->address);
+        }
+        /* One at a time, from the top: DONE may start or cancel ops (those
+         * it starts belong to a later connection, or do not wait). */
+        for (;;) {
+                for (op = u->ops; op; op = op->next)
+                        if (op->waiting && op->connection == connection)
+                                break;
+                if (!op)
+                        break;
+                op->waiting = false;
+                if (e || op_call(op) < 0)
+                        finish(op, OCF_ERR_GENERIC);
+        }
+        return 0;
+}
+
+/* Connects if there is no open connection and asks systemd for its
+ * signals; does not wait for the answer. */
 static int connect_bus(struct systemd_units *u) {
         int r;
 
         if (u->bus && sd_bus_is_open(u->bus) > 0)
                 return 0;
+        u->subscribe = sd_bus_slot_unref(u->subscribe);
+        u->subscribed = false;
+        u->connection++;
         u->bus = sd_bus_flush_close_unref(u->bus);
         if ((r = sd_bus_new(&u->bus)) < 0 || (r = sd_bus_set_address(u->bus, u->address)) < 0 ||
             (r = sd_bus_start(u->bus)) < 0)
@@ -86,10 +133,10 @@ static int connect_bus(struct systemd_units *u) {
             (r = sd_bus_attach_event(u->bus, u->event, 0)) < 0)
                 goto fail;
         /* Without it systemd sends us no JobRemoved. */
-        r = sd_bus_call_method(u->bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, "");
+        r = sd_bus_call_method_async(u->bus, &u->subscribe, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", on_subscribed,
+                                     u, "");
         if (r < 0)
                 goto fail;
-        log_info("systemd: connected to %s", u->address);
         return 0;
 fail:
         log_error_errno(r, "systemd: cannot connect to %s: %m", u->address);
@@ -116,6 +163,7 @@ struct systemd_units *systemd_units_free(struct systemd_units *u) {
                 return NULL;
         while (u->ops)
                 op_free(u->ops);
+        sd_bus_slot_unref(u->subscribe);
         sd_bus_flush_close_unref(u->bus);
         sd_event_unref(u->event);
         free(u->address);
@@ -208,6 +256,17 @@ static int on_loaded(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         return 0;
 }
 
+static int op_call(struct unit_op *op) {
+        struct systemd_units *u = op->u;
+
+        if (op->action == UNIT_MONITOR)
+                return sd_bus_call_method_async(u->bus, &op->call, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit", on_loaded,
+                                                op, "s", op->unit);
+        return sd_bus_call_method_async(u->bus, &op->call, SD_DEST, SD_PATH, SD_MANAGER,
+                                        op->action == UNIT_START ? "StartUnit" : "StopUnit", on_job_queued, op, "ss",
+                                        op->unit, "replace");
+}
+
 int unit_op_run(struct systemd_units *u, const char *unit, enum unit_action a, usec_t timeout, unit_done_t done,
                 void *userdata, struct unit_op **ret) {
         int r = connect_bus(u);
@@ -217,18 +276,16 @@ int unit_op_run(struct systemd_units *u, const char *unit, enum unit_action a, u
         if (!op)
                 return -ENOMEM;
         *op = (struct unit_op) { .u = u, .action = a, .started = now_usec(), .done = done, .userdata = userdata,
-                                 .next = u->ops };
+                                 .connection = u->connection, .next = u->ops };
         strscpy(op->unit, sizeof(op->unit), unit);
         u->ops = op;
         r = sd_event_add_time(u->event, &op->timer, CLOCK_MONOTONIC, op->started + timeout, 0, on_timeout, op);
         if (r >= 0) {
-                if (a == UNIT_MONITOR)
-                        r = sd_bus_call_method_async(u->bus, &op->call, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit",
-                                                     on_loaded, op, "s", unit);
+                if (u->subscribed)
+                        r = op_call(op);
                 else
-                        r = sd_bus_call_method_async(u->bus, &op->call, SD_DEST, SD_PATH, SD_MANAGER,
-                                                     a == UNIT_START ? "StartUnit" : "StopUnit", on_job_queued, op,
-                                                     "ss", unit, "replace");
+                        /* Its call goes when Subscribe's reply comes (on_subscribed). */
+                        op->waiting = true;
         }
         if (r < 0) {
                 op_free(op);

@@ -19,7 +19,10 @@ enum unit_action { UNIT_START, UNIT_STOP, UNIT_MONITOR };
 
 typedef void (*unit_done_t)(void *userdata, int ocf_rc, usec_t duration);
 
-/* Connects on first use (and again after the connection was lost). */
+/* Connects on first use (and again after the connection was lost). Subscribe
+ * (for JobRemoved) is asynchronous: a manager that is slow to answer, or
+ * stopped, never stops the loop; ops wait for its reply before they make
+ * their calls, and fail (OCF_ERR_GENERIC) if it fails. */
 int systemd_units_new(sd_event *event, const char *address, struct systemd_units **ret);
 struct systemd_units *systemd_units_free(struct systemd_units *u);
 

@@ -106,6 +106,15 @@ int config_parse_track(enum ha_track_kind kind, const char *value, struct ha_tra
  * (-EISDIR: not a regular file) otherwise. */
 int config_check_executable(const char *path);
 
+/* had runs what PATH names as root: it must be safe from everyone else,
+ * as sshd's StrictModes asks of a user's files. PATH, where it leads
+ * after symbolic links, and every directory above either, up to /, must
+ * be owned by root (or by who runs this) and not writable by group or
+ * others; a directory may be, if it is sticky (/tmp). 0, or a negative
+ * errno with what is wrong in WHY ("directory /opt/x is writable by group
+ * or others"). */
+int config_check_trusted(const char *path, char *why, size_t len);
+
 /* config-cluster.c, config-resource.c, config-backup.c: the sections. */
 
 extern const struct config_key config_cluster_keys[];

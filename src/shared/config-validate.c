@@ -8,6 +8,7 @@
  * that is missing is reported at its section's header. Calls the section
  * files and config-values.c, never the other way round. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,6 +301,8 @@ static bool tag_attr(const char *tag, const char *name, char *buf, size_t len) {
         return false;
 }
 
+static void check_one(struct config_errors *e, unsigned line, const char *key, const char *path);
+
 /* The OCF agents exist. What their meta-data says is checked apart
  * (config_check_meta_data): running an agent takes time. */
 static void check_resources(const struct ha_config *c, struct config_errors *e) {
@@ -310,10 +313,7 @@ static void check_resources(const struct ha_config *c, struct config_errors *e) 
                         continue;
                 if (config_ocf_path(c, r, path, sizeof(path)) < 0)
                         continue;
-                int x = config_check_executable(path);
-                if (x < 0)
-                        config_error(e, r->agent_line, "agent: %s: %s", path,
-                                     x == -EISDIR ? "not a regular file" : strerror(-x));
+                check_one(e, r->agent_line, "agent", path);
         }
 }
 
@@ -338,10 +338,15 @@ unsigned config_check_meta_data(const struct ha_config *c, const struct ha_resou
         return e.n;
 }
 
+/* PATH can be run, and only root (or who runs had) can change what it is:
+ * had runs it as root. */
 static void check_one(struct config_errors *e, unsigned line, const char *key, const char *path) {
+        char why[PATH_MAX + 100];
         int r = config_check_executable(path);
         if (r < 0)
                 config_error(e, line, "%s: %s: %s", key, path, r == -EISDIR ? "not a regular file" : strerror(-r));
+        else if (config_check_trusted(path, why, sizeof(why)) < 0)
+                config_error(e, line, "%s: %s: %s", key, path, why);
 }
 
 static void check_tracks(const struct ha_track *tracks, unsigned n, struct config_errors *e) {

@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -486,6 +487,73 @@ int config_check_executable(const char *path) {
         if (access(path, X_OK) < 0)
                 return -errno;
         return 0;
+}
+
+/* One component of a path to something had runs as root: see
+ * config_check_trusted. */
+static int check_component(const char *path, const char *component, char *why, size_t len) {
+        bool self = strcmp(path, component) == 0;
+        struct stat st;
+
+        if (stat(component, &st) < 0) {
+                snprintf(why, len, "%s%s: %s", self ? "" : "directory ", component, strerror(errno));
+                return -errno;
+        }
+        if (st.st_uid != 0 && st.st_uid != geteuid()) {
+                if (geteuid() == 0)
+                        snprintf(why, len, "%s%s is owned by uid %u, not by root", self ? "" : "directory ",
+                                 component, (unsigned) st.st_uid);
+                else
+                        snprintf(why, len, "%s%s is owned by uid %u, not by root or uid %u (who runs this)",
+                                 self ? "" : "directory ", component, (unsigned) st.st_uid, (unsigned) geteuid());
+                return -EPERM;
+        }
+        /* In a sticky directory (/tmp) only an entry's owner, the
+         * directory's or root may rename or remove it: what we go on to
+         * check below it is safe there. */
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX))) {
+                snprintf(why, len, "%s%s is writable by group or others", self ? "" : "directory ", component);
+                return -EPERM;
+        }
+        return 0;
+}
+
+/* PATH and each directory above it, up to /. */
+static int check_components(const char *path, const char *file, char *why, size_t len) {
+        char buf[PATH_MAX];
+        int r;
+
+        if (snprintf(buf, sizeof(buf), "%s", path) >= (int) sizeof(buf)) {
+                snprintf(why, len, "path is too long");
+                return -ENAMETOOLONG;
+        }
+        for (;;) {
+                if ((r = check_component(file, buf, why, len)) < 0)
+                        return r;
+                char *slash = strrchr(buf, '/');
+                if (!slash || (slash == buf && buf[1] == '\0'))
+                        return 0;
+                /* The parent; "/" for a top-level entry. */
+                slash[slash == buf] = '\0';
+        }
+}
+
+int config_check_trusted(const char *path, char *why, size_t len) {
+        _cleanup_free_ char *real = NULL;
+        int r;
+
+        /* The path as written (its directories hold the links in it), and
+         * where it leads (the directories a link points into). */
+        if ((r = check_components(path, path, why, len)) < 0)
+                return r;
+        real = realpath(path, NULL);
+        if (!real) {
+                snprintf(why, len, "%s", strerror(errno));
+                return -errno;
+        }
+        if (strcmp(real, path) == 0)
+                return 0;
+        return check_components(real, real, why, len);
 }
 
 const struct ha_node *config_find_node(const struct ha_config *c, const char *name) {

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # hactl and had at the edges: config check (same errors as the daemon),
-# keygen, bad keys, a hactl that cannot reach the daemon, the status table.
+# keygen, bad keys, agents others could change, a hactl that cannot reach
+# the daemon, the status table.
 . "$(dirname "$0")/lib.sh"
 
 # had refusing to start: it says why and exits non-zero at once. One that
@@ -88,6 +89,59 @@ wait_for 10 "n1 wrote its state" test -s "$T/open/state"
 kill "$planted"; wait "$planted" 2>/dev/null || true
 [ "$(cat "$T/victim")" = precious ] || fail "had wrote through a planted link: $(cat "$T/victim")"
 grep -q "^incarnation=" "$T/open/state" || fail "state: $(cat "$T/open/state")"
+
+# What had runs as root (issue 17 item 14): anyone but root who can change
+# the file, or a directory above it, could run anything as root. Refused
+# as sshd's StrictModes does; the tests' own layout (0755 in a 0700 dir of
+# root's, in the sticky /tmp) passes.
+mkdir -m 755 "$T/bin"
+printf '#!/bin/sh\nexit 0\n' > "$T/bin/check"
+chmod 755 "$T/bin/check"
+cp "$T/bin/check" "$T/bin/notify"
+mkdir -p "$T/ocf/resource.d/local"
+cp "$T/bin/check" "$T/ocf/resource.d/local/agent"
+cp "$T/had.conf" "$T/good.conf"
+sed -i "/^\[cluster\]/a notify = $T/bin/notify\nocf_root = $T/ocf" "$T/had.conf"
+sed -i "/^\[node n1\]/a track_script = $T/bin/check" "$T/had.conf"
+printf '[resource r]\nagent = ocf:local:agent\n' >> "$T/had.conf"
+track_line=$(grep -n "^track_script" "$T/had.conf" | cut -d: -f1)
+notify_line=$(grep -n "^notify" "$T/had.conf" | cut -d: -f1)
+agent_line=$(grep -n "^agent = ocf" "$T/had.conf" | cut -d: -f1)
+out=$("$HACTL" config check "$T/had.conf" 2>&1) || fail "config check refused root's agents: $out"
+# refused WHAT ERROR: config check and had both say ERROR (at its line).
+refused() {
+        out=$("$HACTL" config check "$T/had.conf" 2>&1) && fail "config check accepted $1"
+        echo "$out" | grep -qF "$T/had.conf:$2" || fail "config check on $1 said: $out"
+        had_refuses --config "$T/had.conf" --node n1 --state-dir "$T/st" || fail "had started with $1"
+        echo "$out" | grep -qF "$T/had.conf:$2" || fail "had on $1 said: $out"
+        log "refused: $1"
+}
+chmod 775 "$T/bin/check"
+refused "a group-writable track_script" \
+        "$track_line: track_script: $T/bin/check: $T/bin/check is writable by group or others"
+chmod 755 "$T/bin/check"
+chmod 777 "$T/bin"
+refused "a track_script in a world-writable directory" \
+        "$track_line: track_script: $T/bin/check: directory $T/bin is writable by group or others"
+chmod 1777 "$T/bin" # sticky, as /tmp: others cannot rename what is in it
+out=$("$HACTL" config check "$T/had.conf" 2>&1) || fail "config check refused agents in a sticky directory: $out"
+chmod 755 "$T/bin"
+chown nobody "$T/bin/notify"
+refused "a notify hook owned by nobody" \
+        "$notify_line: notify: $T/bin/notify: $T/bin/notify is owned by uid $(id -u nobody), not by root"
+chown root "$T/bin/notify"
+chmod 777 "$T/ocf/resource.d/local"
+refused "an OCF agent in a world-writable directory" \
+        "$agent_line: agent: $T/ocf/resource.d/local/agent: directory $T/ocf/resource.d/local is writable by group or others"
+chmod 755 "$T/ocf/resource.d/local"
+# Through a link: where it leads counts.
+mkdir -m 777 "$T/open-bin"
+cp -p "$T/bin/check" "$T/open-bin/check"
+ln -s "$T/open-bin/check" "$T/bin/linked"
+sed -i "s|^track_script = .*|track_script = $T/bin/linked|" "$T/had.conf"
+refused "a track_script linked into a world-writable directory" \
+        "$track_line: track_script: $T/bin/linked: directory $T/open-bin is writable by group or others"
+mv "$T/good.conf" "$T/had.conf"
 
 # No daemon: one clear line, non-zero.
 start_dbus n1

@@ -28,6 +28,10 @@ for tool in ip jq dbus-daemon; do
         command -v $tool >/dev/null || { echo "FAIL: $tool is not installed (run tests/setup)"; exit 1; }
 done
 
+# The scripts and agents a test writes are run as root by had, which
+# refuses them if group or others may write them: whatever umask make
+# was started with.
+umask 022
 T=$(mktemp -d /tmp/had-test.XXXXXX)
 # Names unique to this run, so that 'make -j check' runs cannot collide.
 RUN=$(printf '%s' "${T##*.}" | tr -dc 'a-zA-Z0-9')

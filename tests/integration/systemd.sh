@@ -8,6 +8,8 @@
 # move with the role; a unit that dies later is restarted in place; one
 # that fails to start fails the node and the other takes over; a stop that
 # times out keeps the node active rather than hand over on top of it.
+# A systemd that does not answer at first (stopped) stops nothing else:
+# heartbeats go on, the units start when it answers.
 . "$(dirname "$0")/lib.sh"
 
 [ -x /lib/systemd/systemd ] && command -v systemctl >/dev/null || fail "systemd is not installed (tests/setup installs it)"
@@ -58,8 +60,35 @@ sed 's/agent = systemd:setup/agent = systemd:nothere/' "$T/had.conf" > "$T/bad.c
 out=$("$HACTL" config check "$T/bad.conf" 2>&1) && fail "a missing unit passed config check"
 echo "$out" | grep -q "bad.conf:[0-9]*: agent: systemd has no unit nothere.service" || fail "wrong error: $out"
 
-start_pair
 res() { status "$1" ".resources[] | select(.name == \"$2\") | .state"; }
+
+# Issue 17 item 10: Subscribe, on first use, waited for systemd's answer
+# (up to 25 s) with the loop stopped: no heartbeats, no bus.
+log "systemd answers nothing at first (SIGSTOP): had heartbeats meanwhile; the units start after SIGCONT"
+for n in n1 n2; do
+        [ "$(cat "/proc/${PID[systemd-$n]}/comm")" = systemd ] || fail "PID ${PID[systemd-$n]} is not $n's systemd"
+        kill -STOP "${PID[systemd-$n]}"
+done
+start_had n1
+wait_for 10 "n1 active" eval '[ "$(role n1)" = active ]'
+start_had n2
+wait_for 10 "n2 standby" eval '[ "$(role n2)" = standby ]'
+wait_for 5 "VIP on n1" vip_on n1
+start_sampler
+# The resources' first ops wait on systemd; everything else goes on.
+for i in $(seq 20); do
+        [ "$(role n1)" = active ] && [ "$(role n2)" = standby ] ||
+                fail "roles changed while systemd was stopped: n1 $(role n1), n2 $(role n2)"
+        sleep 0.1
+done
+[ "$(status n2 .takeovers)" = 0 ] || fail "n2 took over while systemd was stopped"
+[ "$(res n1 web)" = started ] && fail "web started on n1 although its systemd is stopped"
+for n in n1 n2; do kill -CONT "${PID[systemd-$n]}"; done
+wait_for 15 "web started on n1 after SIGCONT" eval '[ "$(res n1 web)" = started ]'
+stop_sampler
+[ "$(sample_field dual_samples)" = 0 ] || fail "the VIP was on both nodes while systemd was stopped"
+[ "$(role n1)" = active ] && [ "$(role n2)" = standby ] || fail "roles: n1 $(role n1), n2 $(role n2)"
+
 active_on() { [ "$(systemctl_on "$1" is-active "$2")" = active ]; }
 client() { ip netns exec "$(ns cl)" "$PROBE" wait $VIP4 $SERVICE_PORT 5000 "${1:-}" | cut -d' ' -f2; }
 

@@ -8,7 +8,9 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "config.h"
@@ -334,6 +336,108 @@ static int load_bad_cases(struct CMUnitTest **ret, size_t *n_ret) {
         return 0;
 }
 
+/* The errors of config_check_executables() for a config whose node a
+ * runs SCRIPT as its track_script (line 6); NULL when there are none. */
+static char *script_errors(const char *script) {
+        _cleanup_(ha_config_freep) struct ha_config *c = NULL;
+        char *errors = NULL, text[4200];
+
+        snprintf(text, sizeof(text), "[cluster]\nname = c\n[node a]\naddress = 10.0.0.1\npriority = 5\n"
+                 "track_script = %s\n[node b]\naddress = 10.0.0.2\n", script);
+        assert_int_equal(config_parse_string(text, strlen(text), "t.conf", &c, &errors), 0);
+        if (config_check_executables(c, &errors) == 0)
+                return NULL;
+        assert_non_null(errors);
+        return errors;
+}
+
+static void expect_error(const char *script, const char *why) {
+        _cleanup_free_ char *errors = script_errors(script);
+        char want[4400];
+
+        snprintf(want, sizeof(want), "t.conf:6: track_script: %s: %s", script, why);
+        if (!errors || !strstr(errors, want))
+                fail_msg("expected\n  %s\ngot\n%s", want, errors ? errors : "(none)");
+}
+
+static void expect_ok(const char *script) {
+        _cleanup_free_ char *errors = script_errors(script);
+
+        if (errors)
+                fail_msg("%s refused: %s", script, errors);
+}
+
+static void make_script(const char *path) {
+        FILE *f = fopen(path, "w");
+
+        assert_non_null(f);
+        fputs("#!/bin/sh\n", f);
+        fclose(f);
+        assert_int_equal(chmod(path, 0755), 0);
+}
+
+/* Issue 17 item 14: what had runs as root is refused when anyone else
+ * could change it (sshd's StrictModes): the file or a directory above it
+ * not owned by root (or who runs the test), or writable by group or
+ * others, unless a sticky directory; also when reached through a link. */
+static void test_trusted(void **state) {
+        char top[] = "/tmp/test-config.XXXXXX", dir[200], script[300], link[300], sticky[200], s2[300], why[700];
+
+        /* The tests' own layout: a 0700 directory of root's in /tmp (sticky). */
+        assert_non_null(mkdtemp(top));
+        snprintf(dir, sizeof(dir), "%s/bin", top);
+        snprintf(script, sizeof(script), "%s/check", dir);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        make_script(script);
+        expect_ok(script);
+
+        assert_int_equal(chmod(script, 0775), 0);
+        expect_error(script, strcat(strcpy(why, script), " is writable by group or others"));
+        assert_int_equal(chmod(script, 0757), 0);
+        expect_error(script, why);
+        assert_int_equal(chmod(script, 0755), 0);
+
+        assert_int_equal(chmod(dir, 0777), 0);
+        snprintf(why, sizeof(why), "directory %s is writable by group or others", dir);
+        expect_error(script, why);
+        assert_int_equal(chmod(dir, 0775), 0);
+        expect_error(script, why);
+        /* Sticky: nobody else may rename or remove the script in it. */
+        assert_int_equal(chmod(dir, 01777), 0);
+        expect_ok(script);
+        assert_int_equal(chmod(dir, 0755), 0);
+
+        /* A link from a good place into a bad one: where it leads counts. */
+        snprintf(sticky, sizeof(sticky), "%s/open", top);
+        snprintf(s2, sizeof(s2), "%s/check", sticky);
+        snprintf(link, sizeof(link), "%s/link", dir);
+        assert_int_equal(mkdir(sticky, 0755), 0);
+        assert_int_equal(chmod(sticky, 0777), 0);
+        make_script(s2);
+        assert_int_equal(symlink(s2, link), 0);
+        snprintf(why, sizeof(why), "directory %s is writable by group or others", sticky);
+        expect_error(link, why);
+
+        if (geteuid() == 0) {
+                assert_int_equal(chown(script, 65534, 65534), 0);
+                snprintf(why, sizeof(why), "%s is owned by uid 65534, not by root", script);
+                expect_error(script, why);
+                assert_int_equal(chown(script, 0, 0), 0);
+                assert_int_equal(chown(dir, 65534, 65534), 0);
+                snprintf(why, sizeof(why), "directory %s is owned by uid 65534, not by root", dir);
+                expect_error(script, why);
+                assert_int_equal(chown(dir, 0, 0), 0);
+                expect_ok(script);
+        }
+
+        assert_int_equal(unlink(link), 0);
+        assert_int_equal(unlink(s2), 0);
+        assert_int_equal(rmdir(sticky), 0);
+        assert_int_equal(unlink(script), 0);
+        assert_int_equal(rmdir(dir), 0);
+        assert_int_equal(rmdir(top), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_full),
@@ -342,6 +446,7 @@ int main(void) {
                 cmocka_unit_test(test_missing_file),
                 cmocka_unit_test(test_many_errors),
                 cmocka_unit_test(test_meta_data),
+                cmocka_unit_test(test_trusted),
         };
         struct CMUnitTest *bad = NULL;
         size_t n_bad = 0;
