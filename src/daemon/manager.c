@@ -27,9 +27,6 @@
 #define LEAVING_COPIES 3
 /* Retry a term that could not be written to disk after this long. */
 #define PERSIST_RETRY_USEC (1 * USEC_PER_SEC)
-/* At most one log line per drop reason in this period: a flood must not
- * fill the journal. */
-#define DROP_LOG_USEC (10 * USEC_PER_SEC)
 /* A failed fence agent is run again after this long (or dead_time). */
 #define FENCE_RETRY_USEC (5 * USEC_PER_SEC)
 
@@ -44,76 +41,13 @@ static void notify_status(struct manager *m) {
                    m->election.term, leader[0] ? leader : "none");
 }
 
-static void send_heartbeat(struct manager *m) {
-        usec_t now = now_usec();
-        struct ha_msg msg = {
-                .type = HA_MSG_HEARTBEAT,
-                .incarnation = m->state.incarnation,
-        };
-        uint8_t buf[HA_PACKET_MAX];
-
-        election_message(&m->election, now, &msg);
-        strscpy(msg.cluster, sizeof(msg.cluster), m->config->cluster.name);
-        strscpy(msg.node, sizeof(msg.node), m->self->name);
-        if (m->admin_op && now < m->admin_until) {
-                msg.hb.admin.op = m->admin_op;
-                strscpy(msg.hb.admin.node, sizeof(msg.hb.admin.node), m->admin_node);
-        } else if (m->admin_op) {
-                log_warning("%s did not confirm the request sent to it; is it running?", m->admin_node);
-                m->admin_op = 0;
-        }
-        const struct res_group *g = &m->resources;
-        msg.hb.resource_count = (uint8_t) MIN(g->n, (unsigned) HA_MSG_MAX_RESOURCES);
-        for (unsigned i = 0; i < msg.hb.resource_count; i++)
-                msg.hb.resources[i] = (uint8_t) (g->r[i].state | (g->r[i].failed ? HA_RES_FAILED : 0) |
-                                                 (g->running == (int) i && g->op != RES_OP_MONITOR ? HA_RES_BUSY : 0));
-        for (unsigned i = 0; i < m->self->n_links; i++) {
-                struct link_stats *l = &m->links[i];
-                msg.link = (uint8_t) i;
-                for (unsigned k = 0; k < m->n_peers; k++) {
-                        if (i >= m->peers[k].node->n_links)
-                                continue;
-                        msg.seq = ++m->seq;
-                        msg.echo = replay_echo(&m->peers[k].replay);
-                        manager_backups_fill(m, k, &msg);
-                        int n = proto_encode(&msg, &m->key, buf, sizeof(buf));
-                        if (n < 0) {
-                                log_error_errno(n, "cannot encode a heartbeat: %m");
-                                return;
-                        }
-                        int r = transport_send(m->transport, i, &m->peers[k].node->links[i], buf, n);
-                        if (r < 0) {
-                                if (l->last_send_error != r)
-                                        log_warning_errno(r, "link %u: cannot send heartbeats to %s: %m", i + 1,
-                                                          m->peers[k].node->name);
-                                l->send_errors++;
-                                l->last_send_error = r;
-                        } else {
-                                if (l->last_send_error != 0)
-                                        log_info("link %u: sending heartbeats again", i + 1);
-                                l->last_send_error = 0;
-                                m->sent++;
-                        }
-                }
-        }
-        /* What the next process may take back after a restart: the lease,
-         * or (two_node) until the peer would call this node dead. A
-         * resumed process's heartbeats count there only once they echo the
-         * peer's incarnation (doc/protocol.md, "Freshness"): until it has
-         * heard the peer, the hold the previous process left stands. */
-        const struct election_peer *p = election_partner(&m->election);
-        bool counted = !m->resumed || now >= m->election.resume_until || !p ||
-                       replay_echo(&m->peers[p - m->election.peers].replay) != 0;
-        if (m->election.role == HA_ROLE_ACTIVE && !m->stopping && counted)
-                role_hold_set(m->hold, m->election.term, election_assured_until(&m->election, now));
-}
 
 static int on_heartbeat_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         struct manager *m = userdata;
         usec_t interval = m->config->cluster.heartbeat_interval_usec;
         usec_t next = usec + interval, now = now_usec();
 
-        send_heartbeat(m);
+        manager_send_heartbeat(m);
         /* Keep the cadence; after a stall, start again from now. */
         if (next <= now)
                 next = now + interval;
@@ -245,7 +179,7 @@ static void apply_election(struct manager *m, unsigned actions, const struct ele
         if (actions & (ELECTION_ROLE_CHANGED | ELECTION_PEER_CHANGED))
                 manager_backups_evaluate(m);
         if (actions & ELECTION_SEND_NOW)
-                send_heartbeat(m);
+                manager_send_heartbeat(m);
         arm_election_timer(m);
         if (m->resources.n > 0)
                 manager_resources_update(m);
@@ -281,111 +215,6 @@ static int on_apply_deferred(sd_event_source *s, void *userdata) {
         return 0;
 }
 
-/* A packet of PI passed the MAC and the replay window. A sender that
- * echoes is remembered for good (its packets without the echo are never
- * fresh again); a new incarnation of it (it restarted, or this node did and
- * hears it for the first time) is answered at once: the echo in that
- * answer is what makes its next packets fresh, so the handshake after a
- * restart costs a round trip rather than a heartbeat interval. */
-static void on_peer_incarnation(struct manager *m, struct peer_info *pi, const struct ha_msg *msg, uint64_t before) {
-        if (msg->echo_present && !state_echoing(&m->state, pi->node->name)) {
-                struct ha_state s = m->state;
-                state_add_echoing(&s, pi->node->name);
-                int r = state_save(m->state_dir, &s);
-                if (r < 0)
-                        log_warning_errno(r, "cannot write %s/state: %m; %s echoes, remembered until a restart",
-                                          m->state_dir, pi->node->name);
-                else
-                        log_info("%s echoes this node's incarnation: its packets without the echo are refused "
-                                 "from now on", pi->node->name);
-                m->state.n_echoing = s.n_echoing;
-                memcpy(m->state.echoing, s.echoing, sizeof(s.echoing));
-        }
-        if (replay_echo(&pi->replay) != before) {
-                log_info("%s: incarnation %" PRIu64 "%s; answering with it now", pi->node->name,
-                         replay_echo(&pi->replay), before ? " (it restarted)" : "");
-                send_heartbeat(m);
-        }
-}
-
-static void on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t len, const struct ha_addr *from) {
-        struct manager *m = userdata;
-        struct peer_info *pi = NULL;
-        struct ha_msg msg;
-        enum ha_drop d;
-
-        uint64_t incarnation_before = 0;
-
-        /* Cheap first: only the other nodes' addresses on this link. */
-        for (unsigned k = 0; k < m->n_peers; k++)
-                if (link < m->peers[k].node->n_links && ha_addr_equal(from, &m->peers[k].node->links[link]))
-                        pi = &m->peers[k];
-        if (pi)
-                incarnation_before = replay_echo(&pi->replay);
-        if (!pi)
-                d = ha_addr_equal(from, &m->self->links[link]) ? HA_DROP_SELF : HA_DROP_BAD_SOURCE;
-        else
-                d = proto_decode(buf, len, &m->key, &msg);
-        if (d == HA_DROP_NONE) {
-                if (strcmp(msg.cluster, m->config->cluster.name) != 0)
-                        d = HA_DROP_WRONG_CLUSTER;
-                else if (strcmp(msg.node, pi->node->name) != 0)
-                        d = strcmp(msg.node, m->self->name) == 0 ? HA_DROP_SELF : HA_DROP_UNKNOWN_NODE;
-                else if (!replay_accept(&pi->replay, msg.incarnation, msg.seq))
-                        d = HA_DROP_REPLAY;
-                else if (!proto_fresh(&msg, m->state.incarnation, state_echoing(&m->state, pi->node->name)))
-                        d = HA_DROP_STALE;
-        }
-        /* Authentic and new: what it tells of its sender's incarnation is
-         * what we echo from now on, fresh or not. */
-        if (d == HA_DROP_NONE || d == HA_DROP_STALE)
-                on_peer_incarnation(m, pi, &msg, incarnation_before);
-        usec_t now = now_usec();
-        if (d != HA_DROP_NONE) {
-                m->drops[d]++;
-                if (m->drop_logged_at[d] == 0 || now - m->drop_logged_at[d] >= DROP_LOG_USEC) {
-                        /* Stale: expected once after either node restarts. */
-                        log_internal(d == HA_DROP_STALE ? LOG_INFO : LOG_WARNING, 0,
-                                     "link %u: dropped a packet (%s); %" PRIu64 " since the last report, %" PRIu64
-                                    " in all", link + 1, drop_to_string(d), m->drops[d] - m->drops_logged[d],
-                                    m->drops[d]);
-                        m->drop_logged_at[d] = now;
-                        m->drops_logged[d] = m->drops[d];
-                }
-                return;
-        }
-
-        struct election_heartbeat hb = {
-                .term = msg.hb.term,
-                .role = msg.hb.role,
-                .priority = msg.hb.priority,
-                .flags = msg.hb.flags,
-                .timestamp = msg.hb.timestamp,
-                .want = msg.hb.want,
-                .grant_term = msg.hb.grant.term,
-                .grant_echo = msg.hb.grant.echo,
-        };
-        memcpy(hb.node, msg.node, sizeof(hb.node));
-        memcpy(hb.target, msg.hb.target, sizeof(hb.target));
-        memcpy(hb.grant_holder, msg.hb.grant.holder, sizeof(hb.grant_holder));
-        struct link_stats *l = &pi->links[link];
-        if (l->last_heard == 0 || now - l->last_heard >= m->config->cluster.dead_time_usec)
-                log_info("link %u: hearing %s", link + 1, pi->node->name);
-        l->last_heard = now;
-        l->received++;
-        m->received++;
-        if (msg.type == HA_MSG_CATALOG) {
-                manager_backups_on_catalog(m, (unsigned) (pi - m->peers), &msg);
-                return;
-        }
-        pi->n_resources = msg.hb.resource_count;
-        memcpy(pi->resources, msg.hb.resources, msg.hb.resource_count);
-
-        manager_elect(m, election_receive(&m->election, now, &hb));
-        manager_apply_admin(m, &msg, pi);
-        manager_backups_on_heartbeat(m, (unsigned) (pi - m->peers), link, &msg);
-}
-
 void manager_leave(struct manager *m) {
         m->stopping = true;
         /* A backup running here is aborted and recorded so. */
@@ -394,7 +223,7 @@ void manager_leave(struct manager *m) {
          * peer, which takes over at once. */
         manager_elect(m, election_leave(&m->election, now_usec()));
         for (int i = 1; i < LEAVING_COPIES; i++)
-                send_heartbeat(m);
+                manager_send_heartbeat(m);
         sd_event_exit(m->event, 0);
 }
 
@@ -619,7 +448,7 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
                     (r = health_new(m->event, config, m->self, manager_on_health, m, &m->health)) < 0)
                         goto fail;
         }
-        r = transport_new(m->event, config, m->self, on_packet, m, &m->transport);
+        r = transport_new(m->event, config, m->self, manager_on_packet, m, &m->transport);
         if (r < 0)
                 goto fail;
         r = manager_resources_setup(m);

@@ -192,6 +192,11 @@ struct election_config manager_election_config(const struct manager *m);
  * order is only safe when one set of actions runs to its end: a call made
  * while another is being applied is a bug; it is logged and its actions
  * are applied after, from the loop. */
+/* manager-wire.c: sends this node's heartbeat on every link to every peer
+ * now; takes in one received packet (the transport's callback). */
+void manager_send_heartbeat(struct manager *m);
+void manager_on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t len, const struct ha_addr *from);
+
 void manager_apply_election(struct manager *m, unsigned actions, const struct election_checkpoint *before);
 /* Feeds the election one input and applies the actions it returns, with a
  * checkpoint taken before the input:
