@@ -6,6 +6,8 @@
 # two_node mode the cut-off node keeps its VIP until it hears the other).
 # Two nodes that start without a network between them: only the higher one
 # fences; the other waits fence_delay.
+# A fence agent that hangs past fence_timeout is killed and counts as
+# failed: no takeover.
 . "$(dirname "$0")/lib.sh"
 
 topology n1 n2 cl
