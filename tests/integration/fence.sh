@@ -6,6 +6,8 @@
 # two_node mode the cut-off node keeps its VIP until it hears the other).
 # Two nodes that start without a network between them: only the higher one
 # fences; the other waits fence_delay.
+# A fence agent that hangs past fence_timeout is killed and counts as
+# failed: no takeover.
 . "$(dirname "$0")/lib.sh"
 
 topology n1 n2 cl
@@ -97,4 +99,33 @@ grep -q "fence: n1 not heard since this node started, and it ranks above this no
         "$T/n2.log" || fail "n2 did not log why it waits"
 # n2 is off now, as a real fence device would have made it.
 stop_had n2 KILL
+
+log "a fence agent that hangs past fence_timeout: killed, counted as failed, no takeover"
+stop_had n1
+heal_link n1; heal_link n2
+cat > "$T/fence-hang" <<SH
+#!/bin/sh
+echo \$\$ >> "$T/fence-hang.pids"
+echo "waiting for the power switch"
+exec sleep 1000
+SH
+chmod +x "$T/fence-hang"
+mark=$(wc -l < "$T/n2.log")
+write_config "heartbeat_interval = 50ms" "dead_time = 300ms" "fence = $T/fence-hang" "fence_timeout = 1s"
+start_pair
+start_sampler
+cut_pair n1 n2
+wait_for 10 "n2's fence agent timing out" grep -q "fence: could not fence n1 (timed out" "$T/n2.log"
+first=$(head -1 "$T/fence-hang.pids")
+wait_for 10 "the hung agent ($first) killed" eval '! alive $first'
+# A few dead_times after the timeout (a safety window, not a bound): n2
+# must stay standby, and n1 keep the VIP alone.
+sleep 1.5
+stop_sampler
+[ "$(role n2)" = standby ] || fail "n2 took over although its fence agent timed out"
+[ "$(role n1)" = active ] || fail "n1 is $(role n1)"
+[ "$(sample_field dual_samples)" = 0 ] || fail "the VIP was on both nodes although fencing timed out: $SAMPLE"
+tail -n +$((mark + 1)) "$T/n2.log" | grep -q "fence: n1 is off" && fail "n2 took the timed-out agent for a success"
+grep -q "waiting for the power switch" "$T/n2.log" || fail "agent output not logged"
+heal_pair n1 n2
 echo "PASS: fencing"

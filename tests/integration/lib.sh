@@ -8,7 +8,8 @@
 #   10.0.0.1 / fd00::1    n1        10.0.0.100 / fd00::100   the VIPs
 #   10.0.0.2 / fd00::2    n2        10.0.0.9   / fd00::9     cl
 #   10.0.0.3 / fd00::3    w (the witness, when a test makes one)
-# With LINKS=2, a second switch (br1) and eth1: 10.0.1.N on every node.
+# With LINKS=2 (up to 4), more switches (br1..br3) and eth1..eth3:
+# 10.0.1.N .. 10.0.3.N on every node; their switch ports are q-, r-, s-NODE.
 set -euo pipefail
 
 : "${HAD_BUILDDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -116,22 +117,29 @@ topology() {
                 ip -n "$(ns "$node")" addr add "10.0.0.$i/24" dev eth0
                 ip -n "$(ns "$node")" addr add "fd00::$i/64" dev eth0 nodad
                 ip -n "$(ns "$node")" link set eth0 up
-                if [ "${LINKS:-1}" = 2 ]; then
-                        ip -n "$(ns sw)" link show br1 >/dev/null 2>&1 || {
-                                ip -n "$(ns sw)" link add br1 type bridge
-                                ip -n "$(ns sw)" link set br1 up
+                local l
+                for ((l = 1; l < ${LINKS:-1}; l++)); do
+                        ip -n "$(ns sw)" link show "br$l" >/dev/null 2>&1 || {
+                                ip -n "$(ns sw)" link add "br$l" type bridge
+                                ip -n "$(ns sw)" link set "br$l" up
                         }
-                        ip -n "$(ns sw)" link add "q-$node" type veth peer name eth1 netns "$(ns "$node")"
-                        ip -n "$(ns sw)" link set "q-$node" master br1 up
-                        ip -n "$(ns "$node")" addr add "10.0.1.$i/24" dev eth1
-                        ip -n "$(ns "$node")" link set eth1 up
-                fi
+                        ip -n "$(ns sw)" link add "$(link_port $((l + 1)) "$node")" type veth peer name "eth$l" \
+                                netns "$(ns "$node")"
+                        ip -n "$(ns sw)" link set "$(link_port $((l + 1)) "$node")" master "br$l" up
+                        ip -n "$(ns "$node")" addr add "10.0.$l.$i/24" dev "eth$l"
+                        ip -n "$(ns "$node")" link set "eth$l" up
+                done
         done
 }
 
+# link_port N NODE: NODE's switch port of link N (1-4).
+link_port() { echo "$(echo p q r s | cut -d' ' -f"$1")-$2"; }
+# cut_link_n / heal_link_n N NODE: link N of NODE only.
+cut_link_n() { ip -n "$(ns sw)" link set "$(link_port "$1" "$2")" down; }
+heal_link_n() { ip -n "$(ns sw)" link set "$(link_port "$1" "$2")" up; }
 # cut_link2 / heal_link2 NODE: the second link only.
-cut_link2() { ip -n "$(ns sw)" link set "q-$1" down; }
-heal_link2() { ip -n "$(ns sw)" link set "q-$1" up; }
+cut_link2() { cut_link_n 2 "$1"; }
+heal_link2() { heal_link_n 2 "$1"; }
 
 # start_sampler: reads n1's and n2's addresses every millisecond until
 # stop_sampler, which leaves "samples=.. dual_samples=.. dual_ms=.." in SAMPLE.
@@ -189,7 +197,7 @@ heal_pair() { _isolate off "$@"; }
 _isolate() {
         local how=$1 node p; shift
         for node in "$@"; do
-                for p in "p-$node" "q-$node"; do
+                for p in "p-$node" "q-$node" "r-$node" "s-$node"; do
                         ip -n "$(ns sw)" link show "$p" >/dev/null 2>&1 || continue
                         ip -n "$(ns sw)" link set dev "$p" type bridge_slave isolated "$how"
                 done
@@ -205,19 +213,17 @@ write_config() {
                 echo "name = test"
                 echo "key_file = $T/authkey"
                 for kv in "$@"; do echo "$kv"; done
-                local two=
-                [ "${LINKS:-1}" = 2 ] && two=2
                 echo "[node n1]"
-                echo "address = ${N1_ADDRESS:-10.0.0.1${two:+ 10.0.1.1}}"
+                echo "address = ${N1_ADDRESS:-$(link_addresses 1)}"
                 echo "priority = 200"
                 [ -n "${N1_EXTRA:-}" ] && echo "$N1_EXTRA"
                 echo "[node n2]"
-                echo "address = ${N2_ADDRESS:-10.0.0.2${two:+ 10.0.1.2}}"
+                echo "address = ${N2_ADDRESS:-$(link_addresses 2)}"
                 echo "priority = 100"
                 [ -n "${N2_EXTRA:-}" ] && echo "$N2_EXTRA"
                 if [ "${WITNESS:-}" = 1 ]; then
                         echo "[node w]"
-                        echo "address = 10.0.0.3${two:+ 10.0.1.3}"
+                        echo "address = $(link_addresses 3)"
                         echo "role = witness"
                 fi
                 echo "[vip service]"
@@ -225,6 +231,13 @@ write_config() {
                 echo "interface = eth0"
                 [ -z "${RESOURCES:-}" ] || echo "$RESOURCES"
         } > "$T/had.conf"
+}
+
+# link_addresses I: 10.0.0.I, and 10.0.L.I for every further link.
+link_addresses() {
+        local l out=10.0.0.$1
+        for ((l = 1; l < ${LINKS:-1}; l++)); do out+=" 10.0.$l.$1"; done
+        echo "$out"
 }
 
 # start_dbus NODE: NODE's bus, with had's policy (etc/dbus-1/org.had1.conf),

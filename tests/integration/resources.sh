@@ -6,6 +6,8 @@
 # hanging agent is killed at its timeout; exit 5 (not installed) fails the
 # node without a restart loop; a monitor failure restarts in place and the
 # third in the window hands over.
+# hactl resource list and hactl resource status show the state the status
+# (and the node itself: IPaddr2's address) has, on both nodes.
 . "$(dirname "$0")/lib.sh"
 
 [ -x /usr/lib/ocf/resource.d/heartbeat/Dummy ] || fail "resource-agents is not installed (tests/setup installs it)"
@@ -33,7 +35,9 @@ write_config "heartbeat_interval = 50ms" "dead_time = 300ms" "ocf_root = $(ocf_r
 "$HACTL" config check "$T/had.conf" || fail "config check"
 start_pair
 res() { status "$1" ".resources[] | select(.name == \"$2\") | .state"; }
-addr_on() { ip -n "$(ns "$1")" -o addr show dev eth0 | grep -q " 10.0.0.50/"; }
+# (vip_on, not ip | grep -q: grep leaving early kills ip with SIGPIPE, and
+# with pipefail the address then looks absent)
+addr_on() { vip_on "$1" 10.0.0.50; }
 
 wait_for 10 "resources started on n1" eval '[ "$(res n1 addr)" = started ]'
 [ "$(res n1 dummy)" = started ] && [ "$(res n1 flaky)" = started ] || fail "n1: $(status n1 .resources)"
@@ -44,6 +48,25 @@ wait_for 2 "n2 shows n1's resources" eval '[ "$(status n2 ".resources[] | select
 hactl_on n2 status | grep -q "^addr .* n2=stopped n1=started" || fail "status table: $(hactl_on n2 status)"
 addr_on n1 || fail "IPaddr2 did not add 10.0.0.50 on n1"
 addr_on n2 && fail "10.0.0.50 on n2"
+# hactl resource list: one row per resource, its state here and on each node.
+# FAILURES: in the window, of max_restarts + 1 (flaky: 2; the others 3).
+for r in dummy:ocf:heartbeat:Dummy:4 flaky:ocf:test:flaky:3 addr:ocf:heartbeat:IPaddr2:4; do
+        name=${r%%:*} agent=${r#*:} max=${r##*:}
+        agent=${agent%:*}
+        hactl_on n1 resource list | grep -Eq "^$name +$agent +started +n1=started n2=stopped +0/$max " ||
+                fail "n1: resource list: $(hactl_on n1 resource list)"
+        hactl_on n2 resource list | grep -Eq "^$name +$agent +stopped +n2=stopped n1=started +0/$max " ||
+                fail "n2: resource list: $(hactl_on n2 resource list)"
+done
+# hactl resource status NAME: that resource, as the status says.
+out=$(hactl_on n1 resource status addr) || fail "resource status addr: $out"
+echo "$out" | grep -q "^resource   addr (ocf:heartbeat:IPaddr2)$" || fail "resource status addr: $out"
+echo "$out" | grep -q "^node       n1, active; resources wanted active$" || fail "resource status addr: $out"
+echo "$out" | grep -q "^state      started$" || fail "resource status addr: $out"
+out=$(hactl_on n2 resource status dummy) || fail "resource status dummy on n2: $out"
+echo "$out" | grep -q "^resource   dummy (ocf:heartbeat:Dummy)$" || fail "resource status dummy on n2: $out"
+echo "$out" | grep -q "^state      stopped$" || fail "resource status dummy on n2: $out"
+hactl_on n1 resource status nosuch >/dev/null 2>&1 && fail "resource status of an unknown resource succeeded"
 on_node n1 test -e /run/resource-agents/Dummy-dummy.state -o -e /run/Dummy-dummy.state || fail "no Dummy state on n1"
 # In order: dummy, flaky, then addr (after both).
 grep -o "resource [a-z]*: start: done" "$T/n1.log" | tr '\n' ' ' | grep -q "dummy: start: done resource flaky: start: done resource addr: start: done" \
@@ -95,6 +118,14 @@ rm "$T/flaky/n1.flaky.state"
 wait_for 10 "n2 active" eval '[ "$(role n2)" = active ]'
 wait_for 10 "resources on n2" eval '[ "$(res n2 addr)" = started ]'
 [ "$(res n1 flaky)" = failed ] || fail "flaky on n1 is $(res n1 flaky)"
+out=$(hactl_on n1 resource status flaky) || fail "resource status flaky: $out"
+echo "$out" | grep -q "^resource   flaky (ocf:test:flaky)$" || fail "resource status flaky: $out"
+echo "$out" | grep -q "^node       n1, standby; " || fail "resource status flaky: $out"
+echo "$out" | grep -q "^state      failed$" || fail "resource status flaky: $out"
+echo "$out" | grep -q "^failures   3 in the window (at most 2 restarts), 3 since the last cleanup$" ||
+        fail "resource status flaky: $out"
+hactl_on n1 resource list | grep -Eq "^flaky +ocf:test:flaky +failed +n1=failed n2=started +3/3 " ||
+        fail "n1: resource list: $(hactl_on n1 resource list)"
 [ "$(res n1 addr)" = stopped ] || fail "addr on n1 is $(res n1 addr)"
 hactl_on n1 status | grep -q "flaky" || fail "status table does not show flaky"
 
