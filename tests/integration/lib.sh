@@ -37,6 +37,9 @@ T=$(mktemp -d /tmp/had-test.XXXXXX)
 # Names unique to this run, so that 'make -j check' runs cannot collide.
 RUN=$(printf '%s' "${T##*.}" | tr -dc 'a-zA-Z0-9')
 NS_PREFIX=had$RUN
+# For the hang guard (tests/guard), which removes them if this shell
+# cannot.
+[ -n "${HAD_GUARD_NOTE:-}" ] && echo "$NS_PREFIX" > "$HAD_GUARD_NOTE"
 declare -A PID=()
 NAMESPACES=()
 EXTRA_PIDS=()
@@ -78,9 +81,23 @@ cleanup() {
         for p in $live; do
                 kill "$p" 2>/dev/null
         done
+        # Each gets 20 s to end on SIGTERM (a daemon stopping its
+        # resources), then it is a failure: a had that does not stop is a
+        # bug, and waiting for it forever hangs the whole suite.
+        local deadline=$(( $(date +%s) + 20 )) hung=""
         for p in $live; do
+                while alive "$p" && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.05; done
+                if alive "$p"; then
+                        hung+=" $p"
+                        echo "FAIL: $p ($(tr '\0' ' ' < /proc/"$p"/cmdline 2>/dev/null | cut -c1-120)) did not end" \
+                             "20 s after SIGTERM; wchan $(cat /proc/"$p"/wchan 2>/dev/null); SIGKILL"
+                        { echo "$(basename "$0"): FAIL: process $p did not end on SIGTERM" >&9; } 2>/dev/null || true
+                        kill -KILL "$p" 2>/dev/null
+                        rc=1
+                fi
                 wait "$p" 2>/dev/null
         done
+        [ -z "$hung" ] || dump_logs
         for n in "${NAMESPACES[@]}"; do
                 ip netns del "$n" 2>/dev/null
         done
