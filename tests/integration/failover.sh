@@ -24,6 +24,11 @@ t0=$(now_ms)
 cut_link n1
 wait_for 10 "VIP on n2" vip_on n2
 t1=$(now_ms)
+# The client's ARP entry still names n1's MAC (its last connection); the
+# client sends nothing meanwhile, so only n2's gratuitous ARP can change it.
+n2_mac=$(ip -n "$(ns n2)" link show eth0 | awk '/link\/ether/ {print $2}')
+wait_for 5 "the client's ARP entry for the VIP to name n2 ($n2_mac): gratuitous ARP" \
+        eval '[[ "$(ip -n "$(ns cl)" neigh show $VIP4)" == *"$n2_mac"* ]]'
 answer=$(ip netns exec "$(ns cl)" "$PROBE" wait $VIP4 $SERVICE_PORT 10000 n1) || fail "client never reached n2"
 log "VIP on n2 after $((t1 - t0)) ms; client answered by $(answered_by "$answer") after $(( $(now_ms) - t0 )) ms"
 [ "$(answered_by "$answer")" = n2 ] || fail "expected n2 to answer, got $(answered_by "$answer")"
