@@ -529,6 +529,10 @@ int manager_run(struct manager *m) {
                                    "the vote was not its own");
                         role_hold_set(m->hold, 0, 0);
                 }
+        } else if (role_hold_from_other_boot(m->hold, &term)) {
+                log_notice("was active in term %" PRIu64 " before this machine rebooted: a role is never "
+                           "resumed across a reboot; starting as a candidate", term);
+                role_hold_set(m->hold, 0, 0);
         }
         if (!m->resumed)
                 manager_reconcile(m, "starting as candidate");

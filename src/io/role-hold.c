@@ -73,10 +73,22 @@ struct role_hold *role_hold_close(struct role_hold *h) {
         return NULL;
 }
 
+bool role_hold_from_other_boot(const struct role_hold *h, uint64_t *term) {
+        if (!h)
+                return false;
+        const struct hold_record *r = h->rec;
+        if (r->magic != HOLD_MAGIC || r->term == 0 || strncmp(r->boot_id, h->boot_id, sizeof(r->boot_id)) == 0)
+                return false;
+        *term = r->term;
+        return true;
+}
+
 bool role_hold_get(const struct role_hold *h, uint64_t *term, usec_t *until) {
         if (!h)
                 return false;
         const struct hold_record *r = h->rec;
+        /* Another boot's UNTIL is on another boot's monotonic clock: it
+         * means nothing now. */
         if (r->magic != HOLD_MAGIC || strncmp(r->boot_id, h->boot_id, sizeof(r->boot_id)) != 0 || r->term == 0)
                 return false;
         *term = r->term;

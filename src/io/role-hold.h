@@ -28,3 +28,6 @@ void role_hold_set(struct role_hold *h, uint64_t term, usec_t until);
 /* What the previous process left: true, with *TERM and *UNTIL, when it
  * was active in this boot. */
 bool role_hold_get(const struct role_hold *h, uint64_t *term, usec_t *until);
+/* The record was left active in TERM by a process of an earlier boot of this
+ * machine: never resumed (its time is another boot's monotonic clock). */
+bool role_hold_from_other_boot(const struct role_hold *h, uint64_t *term);

@@ -24,6 +24,8 @@ mkdir -p "${SYSTEMD_UNITS[n1]}/had-n1.service.d"
 cat > "${SYSTEMD_UNITS[n1]}/had-n1.service.d/test.conf" <<UNIT
 [Unit]
 ConditionPathExists=
+# Six starts in a few seconds here; systemd's default limit is five in 10 s.
+StartLimitIntervalSec=0
 [Service]
 ExecStart=
 ExecStart=$HAD --config $T/had.conf --node n1 --state-dir $T/n1.state
@@ -102,6 +104,23 @@ kill -0 "$web_pid" && [ "$(cat "$T/daemon/n1.web.pid")" = "$web_pid" ] || fail "
 [ "$(grep -c "^start" "$T/daemon/n1.web.log")" = 1 ] || fail "web was started again: $(grep -v monitor "$T/daemon/n1.web.log")"
 [ "$(grep -c "resource web: probe: success" "$T/n1.log")" = 4 ] || fail "the resumed processes did not probe web: $(grep 'resource web' "$T/n1.log")"
 
+log "a role is never resumed across a reboot"
+# A reboot, as the next process sees it: the hold names another boot (its
+# time is that boot's monotonic clock). Written while n1 runs: the running
+# process never writes the boot id again.
+resumes=$(grep -c "resuming the active role" "$T/n1.log")
+removals=$(grep -c "removed $VIP4/24 from eth0 (starting as candidate)" "$T/n1.log" || true)
+printf '%s' 00000000-0000-4000-8000-000000000000 | dd of="$T/n1.state/hold" bs=1 seek=8 conv=notrunc status=none
+pid=$(main_pid had-n1.service)
+systemctl_on n1 kill --kill-whom=main --signal=KILL had-n1.service
+wait_for 10 "had-n1 restarted after the 'reboot'" eval \
+        '[ "$(main_pid had-n1.service)" != "$pid" ] && grep -q "before this machine rebooted" "$T/n1.log"'
+[ "$(grep -c "resuming the active role" "$T/n1.log")" = "$resumes" ] || fail "a role was resumed across a reboot"
+wait_for 5 "n1's VIP removed at start-up" eval \
+        '[ "$(grep -c "removed $VIP4/24 from eth0 (starting as candidate)" "$T/n1.log")" -gt "$removals" ]'
+wait_for 10 "one active node again" eval '[ "$(role n1)" = active ] || [ "$(role n2)" = active ]'
+wait_for 5 "the VIP on one node" vip_holder
+
 log "systemctl stop still hands over"
 systemctl_on n1 stop had-n1.service
 wait_for 10 "n2 active" eval '[ "$(role n2)" = active ]'
@@ -114,7 +133,8 @@ ip -n "$(ns n1)" addr add $VIP4/24 dev eth0
 systemctl_on n1 start had-n1.service
 wait_for 10 "n1 standby" eval '[ "$(role n1)" = standby ]'
 wait_for 5 "the stale VIP removed from n1" eval '[ "$(vip_holder)" = n2 ]'
-grep -q "removed $VIP4/24 from eth0 (starting as candidate)" "$T/n1.log" || fail "no removal logged"
+[ "$(grep -c "removed $VIP4/24 from eth0 (starting as candidate)" "$T/n1.log")" -gt "$((removals + 1))" ] ||
+        fail "no removal logged"
 
 log "an active killed for longer than dead_time: its VIP goes when it comes back"
 stop_had n2 KILL
