@@ -92,6 +92,14 @@ cleanup() {
                         echo "FAIL: $p ($(tr '\0' ' ' < /proc/"$p"/cmdline 2>/dev/null | cut -c1-120)) did not end" \
                              "20 s after SIGTERM; wchan $(cat /proc/"$p"/wchan 2>/dev/null); SIGKILL"
                         { echo "$(basename "$0"): FAIL: process $p did not end on SIGTERM" >&9; } 2>/dev/null || true
+                        # What it still waits for: its children, and its own state.
+                        grep -E '^(State|SigBlk|SigPnd|ShdPnd)' /proc/"$p"/status 2>/dev/null | sed 's/^/        /'
+                        local c
+                        for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do
+                                echo "        child $c $(awk '/^State:/ {print $2}' /proc/"$c"/status 2>/dev/null):" \
+                                     "$(tr '\0' ' ' < /proc/"$c"/cmdline 2>/dev/null | cut -c1-120)"
+                        done
+                        ls -l /proc/"$p"/fd 2>/dev/null | sed 's/^/        /' | tail -n +2 | head -30
                         kill -KILL "$p" 2>/dev/null
                         rc=1
                 fi
