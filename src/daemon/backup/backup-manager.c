@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "child.h"
+#include "realtime.h"
 #include "backup-schedule.h"
 #include "log.h"
 #include "backup-manager.h"
@@ -472,19 +475,72 @@ uint8_t manager_backup_peer_busy(const struct manager *m, const char *name) {
 
 /* ---- life cycle ---- */
 
+/* A save is a child: it writes what the catalog is at the fork (copy on
+ * write), while the loop goes on. A disk that stalls (a frozen or full
+ * file system, a slow fsync of 20,000 entries) stalls only that child. */
+static void save_start(struct manager *m);
+
+static int on_saved(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        struct manager *m = userdata;
+        struct backups *bk = m->backups;
+
+        bk->save_child = sd_event_source_disable_unref(bk->save_child);
+        bk->save_pid = 0;
+        if (si->si_code != CLD_EXITED || si->si_status != 0) {
+                bk->save_failures++;
+                if (si->si_code == CLD_EXITED)
+                        log_error("cannot write the backup catalog to %s/%s: %s", m->state_dir, BACKUP_CATALOG_FILE,
+                                  strerror(si->si_status));
+                else
+                        log_error("the write of the backup catalog to %s/%s was killed (signal %d)", m->state_dir,
+                                  BACKUP_CATALOG_FILE, si->si_status);
+        }
+        if (bk->save_again) {
+                bk->save_again = false;
+                save_start(m);
+        }
+        return 0;
+}
+
+static void save_start(struct manager *m) {
+        struct backups *bk = m->backups;
+        int r;
+
+        backup_store_compact(&bk->cat);
+        pid_t pid = fork();
+        if (pid == 0) {
+                /* Not at the daemon's real-time priority; no logging (the
+                 * log's buffer is the parent's); no exit handlers. */
+                realtime_child();
+                r = backup_store_write(m->state_dir, &bk->cat);
+                _exit(r < 0 ? MIN(-r, 255) : 0);
+        }
+        if (pid < 0 || sd_event_add_child(m->event, &bk->save_child, pid, WEXITED, on_saved, m) < 0) {
+                if (pid > 0)
+                        (void) waitpid(pid, NULL, 0); /* it only writes a file */
+                else
+                        log_warning_errno(errno, "cannot fork to write the backup catalog (%m): writing it here");
+                backup_store_save(m->state_dir, &bk->cat);
+                return;
+        }
+        bk->save_pid = pid;
+}
+
 void manager_backups_save(struct manager *m) {
         struct backups *bk = m->backups;
 
-        backup_store_save(m->state_dir, &bk->cat);
         /* What waited to be saved is in this write. */
         if (bk->save_timer)
                 (void) sd_event_source_set_enabled(bk->save_timer, SD_EVENT_OFF);
+        if (bk->save_pid > 0) {
+                bk->save_again = true;
+                return;
+        }
+        save_start(m);
 }
 
 static int on_save_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct manager *m = userdata;
-
-        backup_store_save(m->state_dir, &m->backups->cat);
+        manager_backups_save(userdata);
         return 0;
 }
 
@@ -552,8 +608,19 @@ void manager_backups_free(struct manager *m) {
         while (bk->tasks)
                 task_end(m, bk->tasks, "had stopped");
         sd_event_source_disable_unref(bk->timer);
-        if (bk->save_timer && sd_event_source_get_enabled(bk->save_timer, NULL) > 0)
-                backup_store_save(m->state_dir, &bk->cat); /* nothing merged is lost at a stop */
+        /* Nothing is lost at a stop: the save under way ends first (the
+         * loop is over: waiting blocks nothing now), then what came after
+         * it, or waited for the timer, is written here. */
+        bool again = bk->save_again || (bk->save_timer && sd_event_source_get_enabled(bk->save_timer, NULL) > 0);
+        if (bk->save_pid > 0) {
+                bk->save_child = sd_event_source_disable_unref(bk->save_child);
+                log_info("waiting for the write of the backup catalog to end");
+                siginfo_t si = {};
+                if (waitid(P_PID, bk->save_pid, &si, WEXITED) == 0 && (si.si_code != CLD_EXITED || si.si_status != 0))
+                        again = true;
+        }
+        if (again)
+                backup_store_save(m->state_dir, &bk->cat);
         sd_event_source_disable_unref(bk->save_timer);
         catalog_done(&bk->cat);
         free(bk);

@@ -80,6 +80,12 @@ struct backups {
         struct backup_drops bad_entries, bad_requests;
         /* Merges from the peer are saved together, from this timer. */
         sd_event_source *save_timer;
+        /* The save in progress: a child that writes the file off the loop
+         * (0: none); SAVE_AGAIN: a change came meanwhile, written next. */
+        pid_t save_pid;
+        sd_event_source *save_child;
+        bool save_again;
+        unsigned save_failures;
 };
 
 /* backup-manager.c */

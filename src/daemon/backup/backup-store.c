@@ -88,10 +88,13 @@ static bool entry_from_json(json_object *o, struct backup_entry *e) {
         return e->kind != 255;
 }
 
-void backup_store_save(const char *state_dir, struct catalog *cat) {
+void backup_store_compact(struct catalog *cat) {
         unsigned dropped = catalog_compact(cat, BACKUP_MAX_DELETED);
         if (dropped > 0)
                 log_debug("backup catalog: forgot the %u oldest deleted entries", dropped);
+}
+
+int backup_store_write(const char *state_dir, const struct catalog *cat) {
         json_object *root = json_object_new_object(), *a = json_object_new_array();
 
         json_object_object_add(root, "epoch", json_object_new_int64((int64_t) cat->epoch));
@@ -104,9 +107,15 @@ void backup_store_save(const char *state_dir, struct catalog *cat) {
         json_object_object_add(root, "entries", a);
         const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
         int r = state_write_file(state_dir, BACKUP_CATALOG_FILE, s, strlen(s));
+        json_object_put(root);
+        return r;
+}
+
+void backup_store_save(const char *state_dir, struct catalog *cat) {
+        backup_store_compact(cat);
+        int r = backup_store_write(state_dir, cat);
         if (r < 0)
                 log_error_errno(r, "cannot write the backup catalog to %s/%s: %m", state_dir, BACKUP_CATALOG_FILE);
-        json_object_put(root);
 }
 
 int backup_store_from_json(json_object *root, struct catalog *cat, unsigned *skipped) {

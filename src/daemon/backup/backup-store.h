@@ -26,6 +26,11 @@ void backup_store_load(const char *state_dir, struct catalog *cat);
 int backup_store_from_json(json_object *root, struct catalog *cat, unsigned *skipped);
 /* Saves CAT atomically and durably; logs a failure. */
 void backup_store_save(const char *state_dir, struct catalog *cat);
+/* The two halves of a save: forgetting the oldest deleted entries (in the
+ * loop), and writing the file (JSON, fsync, rename: in a child, off the
+ * loop; it never logs). */
+void backup_store_compact(struct catalog *cat);
+int backup_store_write(const char *state_dir, const struct catalog *cat);
 /* The size and location from an agent's result line (one JSON object). */
 bool backup_result_parse(const char *line, struct backup_entry *e);
 json_object *backup_entry_to_json(const struct backup_entry *e, int64_t now_us);
