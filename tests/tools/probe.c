@@ -30,6 +30,14 @@
  *                                    incarnation and seq
  *   probe replay ADDR PORT FILE COUNT
  *                                    send FILE's bytes COUNT times as they are
+ *   probe catalog ADDR PORT KEYFILE CLUSTER NODE NAME
+ *                                    two catalog packets from NODE, as the
+ *                                    other data node sends them: changes
+ *                                    (0, 3] of a new catalog, entries
+ *                                    NAME-20260101T000000Z, ...01Z (a failed
+ *                                    one whose reason holds a tab: an entry
+ *                                    no receiver may take) and ...02Z; then
+ *                                    change (3, 4]: ...03Z
  *   probe send KIND ADDR PORT KEYFILE CLUSTER NODE COUNT
  *                                    COUNT packets of KIND, each a drop reason
  *                                    of the receiver: heartbeat (well-formed,
@@ -70,6 +78,7 @@
 
 #include "key.h"
 #include "proto.h"
+#include "proto-entry.h"
 #include "role.h"
 
 static double now_ms(void) {
@@ -457,6 +466,99 @@ static int send_kind(const char *kind, const char *addr, const char *port, const
         return 0;
 }
 
+/* One entry of backup section NAME, its id from the second S of a day. */
+static int catalog_entry(const char *name, int sec, bool bad, uint8_t *buf, size_t size) {
+        struct backup_entry e = { .kind = HA_BACKUP_FULL, .term = 1, .status = bad ? BACKUP_FAILED : BACKUP_OK,
+                                  .start_us = 1767225600000000LL + sec * 1000000LL, .rev = 1, .size = 10 };
+        e.end_us = e.start_us + 500000;
+        snprintf(e.id, sizeof(e.id), "%s-20260101T0000%02dZ", name, sec);
+        strscpy(e.name, sizeof(e.name), name);
+        strscpy(e.node, sizeof(e.node), "n2");
+        strscpy(e.by, sizeof(e.by), "n2");
+        strscpy(e.reason, sizeof(e.reason), bad ? "exit 1:Xtab" : "");
+        int n = proto_entry_encode(&e, buf, size);
+        if (n > 0 && bad) {
+                /* The sender's own encoder takes only clean text: the tab
+                 * goes in after it, as a buggy or hostile peer would. */
+                uint8_t *x = memmem(buf, n, ":Xtab", 5);
+                if (!x)
+                        return -EINVAL;
+                x[1] = '\t';
+        }
+        return n;
+}
+
+static int send_catalog(const char *addr, const char *port, const char *keyfile, const char *cluster,
+                        const char *node, const char *name) {
+        struct sockaddr_storage ss;
+        socklen_t len = make_addr(addr, port, &ss);
+        int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        static uint8_t entries[4][HA_ENTRY_MAX];
+        uint8_t buf[HA_PACKET_MAX];
+        struct proto_key key;
+        int lens[4];
+
+        if (load_key(keyfile, &key) < 0)
+                return 2;
+        /* Fresh packets echo the receiver's incarnation (doc/protocol.md,
+         * "Freshness"): learnt from its next heartbeat to this address. */
+        uint64_t echo = 0;
+        {
+                struct sockaddr_storage me = { .ss_family = ss.ss_family };
+                ((struct sockaddr_in *) &me)->sin_port = ((struct sockaddr_in *) &ss)->sin_port;
+                int in = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                if (bind(in, (struct sockaddr *) &me, len) < 0) {
+                        perror("probe catalog: bind");
+                        return 2;
+                }
+                for (int tries = 0; tries < 100 && echo == 0; tries++) {
+                        struct pollfd pfd = { .fd = in, .events = POLLIN };
+                        struct ha_msg hb;
+                        if (poll(&pfd, 1, 100) <= 0)
+                                continue;
+                        ssize_t n = recv(in, buf, sizeof(buf), 0);
+                        if (n > 0 && proto_decode(buf, (size_t) n, &key, &hb) == HA_DROP_NONE &&
+                            hb.type == HA_MSG_HEARTBEAT)
+                                echo = hb.incarnation;
+                }
+                close(in);
+                if (echo == 0) {
+                        fprintf(stderr, "probe catalog: no heartbeat from %s within 10 s\n", addr);
+                        return 1;
+                }
+        }
+        for (int i = 0; i < 4; i++)
+                if ((lens[i] = catalog_entry(name, i, i == 1, entries[i], sizeof(entries[i]))) < 0) {
+                        fprintf(stderr, "probe catalog: cannot encode entry %d\n", i);
+                        return 2;
+                }
+        for (int p = 0; p < 2; p++) {
+                struct ha_msg m = { .type = HA_MSG_CATALOG, .incarnation = 1, .seq = (uint64_t) p + 1,
+                                    .echo_present = true, .echo = echo };
+                strscpy(m.cluster, sizeof(m.cluster), cluster);
+                strscpy(m.node, sizeof(m.node), node);
+                m.catalog.range.epoch = 424242;
+                m.catalog.range.lo = p == 0 ? 0 : 3;
+                m.catalog.range.hi = p == 0 ? 3 : 4;
+                for (int i = p == 0 ? 0 : 3; i < (p == 0 ? 3 : 4); i++) {
+                        m.catalog.entries[m.catalog.entry_count] = entries[i];
+                        m.catalog.entry_len[m.catalog.entry_count++] = (uint16_t) lens[i];
+                }
+                int n = proto_encode(&m, &key, buf, sizeof(buf));
+                if (n < 0) {
+                        fprintf(stderr, "probe catalog: cannot encode packet %d: %s\n", p + 1, strerror(-n));
+                        return 2;
+                }
+                if (sendto(fd, buf, n, 0, (struct sockaddr *) &ss, len) != n) {
+                        perror("probe catalog: sendto");
+                        return 1;
+                }
+                usleep(100000);
+        }
+        printf("2 catalog packets\n");
+        return 0;
+}
+
 /* FILE: for each packet, its length (u16, host order) and its bytes. */
 #define CAPTURE_MAX 8
 
@@ -572,6 +674,8 @@ int main(int argc, char **argv) {
                 return capture(argv[2], argv[3], argv[4], argv[5], atoi(argv[6]));
         if (argc == 6 && strcmp(argv[1], "replay") == 0)
                 return replay(argv[2], argv[3], argv[4], atoi(argv[5]));
+        if (argc == 8 && strcmp(argv[1], "catalog") == 0)
+                return send_catalog(argv[2], argv[3], argv[4], argv[5], argv[6], argv[7]);
         if (argc == 9 && strcmp(argv[1], "send") == 0)
                 return send_kind(argv[2], argv[3], argv[4], argv[5], argv[6], argv[7], atoi(argv[8]));
         if (argc == 8 && strcmp(argv[1], "capture-admin") == 0)
