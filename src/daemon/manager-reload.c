@@ -18,7 +18,10 @@
  *    starts what is new;
  *  - timers, priorities, preemption and fencing apply from the next
  *    heartbeat; health checks keep their state when unchanged and start
- *    afresh when changed. */
+ *    afresh when changed;
+ *  - balancers are matched by name and definition, and each one added,
+ *    removed or changed is logged ("balancer NAME changed"): nothing acts
+ *    on them yet (their data path lands next). */
 #include <errno.h>
 #include <inttypes.h>
 #include <net/if.h>
@@ -191,6 +194,33 @@ static void reload_event(struct manager *m, const char *action, const char *mess
         manager_event(m, &e);
 }
 
+struct balancer_diff {
+        unsigned kept, added, removed, changed;
+};
+
+/* What the reload does to the balancers, logged one by one. */
+static struct balancer_diff diff_balancers(const struct ha_config *oc, const struct ha_config *nc) {
+        struct balancer_diff d = {};
+
+        for (unsigned i = 0; i < nc->n_balancers; i++) {
+                const struct ha_balancer *b = &nc->balancers[i], *o = config_find_balancer(oc, b->name);
+                if (!o) {
+                        d.added++;
+                        log_notice("reload: balancer %s added", b->name);
+                } else if (!config_balancer_equal(oc, o, nc, b)) {
+                        d.changed++;
+                        log_notice("reload: balancer %s changed", b->name);
+                } else
+                        d.kept++;
+        }
+        for (unsigned i = 0; i < oc->n_balancers; i++)
+                if (!config_find_balancer(nc, oc->balancers[i].name)) {
+                        d.removed++;
+                        log_notice("reload: balancer %s removed", oc->balancers[i].name);
+                }
+        return d;
+}
+
 /* Swaps in NC: everything that points into the old config is pointed
  * into the new one, and the old one is freed. */
 static void apply_config(struct manager *m, struct ha_config *nc) {
@@ -285,18 +315,22 @@ static void apply_config(struct manager *m, struct ha_config *nc) {
         }
         if (m->backups)
                 manager_backups_reloaded(m, oc);
+        struct balancer_diff bd = diff_balancers(oc, nc);
         config_free(oc);
         /* The node's witness role and the quorum mode did not change. */
         m->election.cfg = manager_election_config(m);
 
         char summary[256];
         snprintf(summary, sizeof(summary), "vips %u kept, %u added, %u removed; resources %u kept, %u added, "
-                 "%u removed or changed", vips_kept, vips_added, vips_removed, nc->n_resources - res_added,
-                 res_added, res_removed);
+                 "%u removed or changed; balancers %u kept, %u added, %u removed, %u changed", vips_kept, vips_added,
+                 vips_removed, nc->n_resources - res_added, res_added, res_removed, bd.kept, bd.added, bd.removed,
+                 bd.changed);
         reload_event(m, "applied", summary);
         log_notice("reloaded %s: vips %u kept, %u added, %u removed; resources %u kept, %u added, %u removed or "
-                   "changed; heartbeat %" PRIu64 " ms, dead_time %" PRIu64 " ms", nc->path, vips_kept, vips_added,
-                   vips_removed, nc->n_resources - res_added, res_added, res_removed,
+                   "changed; balancers %u kept, %u added, %u removed, %u changed; heartbeat %" PRIu64 " ms, "
+                   "dead_time %" PRIu64 " ms", nc->path, vips_kept, vips_added,
+                   vips_removed, nc->n_resources - res_added, res_added, res_removed, bd.kept, bd.added, bd.removed,
+                   bd.changed,
                    (uint64_t) (nc->cluster.heartbeat_interval_usec / USEC_PER_MSEC),
                    (uint64_t) (nc->cluster.dead_time_usec / USEC_PER_MSEC));
         if (manager_resources_reloaded(m) < 0)

@@ -496,6 +496,10 @@ int manager_run(struct manager *m) {
                 log_info("%s %s at %s (%u link%s)", m->peers[i].node->witness ? "witness" : "peer",
                          m->peers[i].node->name, ha_addr_to_string(&m->peers[i].node->links[0], a, sizeof(a)),
                          m->peers[i].node->n_links, m->peers[i].node->n_links == 1 ? "" : "s");
+        if (m->config->n_balancers > 0)
+                log_notice("%u balancer%s configured and checked, not acted on: this version has no load "
+                           "balancing data path yet (doc/balancing.md)", m->config->n_balancers,
+                           m->config->n_balancers == 1 ? "" : "s");
         if (m->state.maintenance)
                 log_warning("maintenance mode is on (from before the restart): touching nothing until "
                             "'hactl maintenance off'");

@@ -211,8 +211,9 @@ static int cmd_config_check(int argc, char **argv) {
         check_units(c, &warnings, &unit_errors);
         if (unit_errors > 0)
                 return 1;
-        printf("%s: ok (cluster %s, %u nodes, %u vip%s, %u resource%s, quorum %s)%s\n", path, c->cluster.name,
-               c->n_nodes, c->n_vips, c->n_vips == 1 ? "" : "s", c->n_resources, c->n_resources == 1 ? "" : "s",
+        printf("%s: ok (cluster %s, %u nodes, %u vip%s, %u resource%s, %u balancer%s, quorum %s)%s\n", path,
+               c->cluster.name, c->n_nodes, c->n_vips, c->n_vips == 1 ? "" : "s", c->n_resources,
+               c->n_resources == 1 ? "" : "s", c->n_balancers, c->n_balancers == 1 ? "" : "s",
                c->cluster.quorum == HA_QUORUM_MAJORITY ? "majority" : "two_node",
                warnings ? ", with warnings" : "");
         return 0;

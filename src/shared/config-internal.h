@@ -4,8 +4,8 @@
  *
  *   config.c           reads the file: lines, section headers, key rows
  *   config-validate.c  the checks across keys and sections, once all is read
- *   config-cluster.c, config-resource.c, config-backup.c
- *                      one table of keys per section
+ *   config-cluster.c, config-resource.c, config-backup.c,
+ *   config-balancer.c  one table of keys per section
  *   config-values.c    values, errors, the row machinery, look-ups
  */
 #pragma once
@@ -115,13 +115,15 @@ int config_check_executable(const char *path);
  * or others"). */
 int config_check_trusted(const char *path, char *why, size_t len);
 
-/* config-cluster.c, config-resource.c, config-backup.c: the sections. */
+/* config-cluster.c, config-resource.c, config-backup.c, config-balancer.c:
+ * the sections. */
 
 extern const struct config_key config_cluster_keys[];
 extern const struct config_key config_node_keys[];
 extern const struct config_key config_vip_keys[];
 extern const struct config_key config_resource_keys[];
 extern const struct config_key config_backup_keys[];
+extern const struct config_key config_balancer_keys[];
 
 #define CONFIG_DEFAULT_FULL_EVERY 7
 
@@ -129,3 +131,7 @@ extern const struct config_key config_backup_keys[];
  * the line of the key an operator has to change. Fills in what depends on
  * other sections (the quorum's default, resource order, full_every). */
 void config_validate(struct ha_config *c, struct config_errors *e);
+
+/* config-balancer.c: each [balancer] against its keys and its VIP; fills
+ * in the seed and check_timeout defaults. Once the [vip]s are checked. */
+void config_validate_balancers(struct ha_config *c, struct config_errors *e);

@@ -282,6 +282,7 @@ void config_validate(struct ha_config *c, struct config_errors *e) {
         validate_resources(c, e);
         validate_backups(c, e);
         validate_vips(c, e);
+        config_validate_balancers(c, e);
 }
 
 /* The value of attribute NAME in the tag starting at TAG (up to its '>'). */
@@ -385,6 +386,9 @@ unsigned config_check_executables(const struct ha_config *c, char **errors) {
                 check_tracks(c->nodes[i].tracks, c->nodes[i].n_tracks, &e);
         check_resources(c, &e);
         check_backups(c, &e);
+        for (unsigned i = 0; i < c->n_balancers; i++)
+                if (c->balancers[i].check == HA_CHECK_SCRIPT)
+                        check_one(&e, c->balancers[i].check_line, "check", c->balancers[i].check_path);
         *errors = e.text;
         return e.n;
 }

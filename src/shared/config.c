@@ -5,8 +5,10 @@
  * differently from what an operator means are caught first: indented keys
  * (inih would take them as continuations), inline '#' comments, lines
  * longer than inih's buffer. Each key goes through its section's table
- * (config-cluster.c, config-resource.c, config-backup.c); the checks across
+ * (config-cluster.c, config-resource.c, config-backup.c, config-balancer.c);
+ * the checks across
  * keys come once the file is read (config-validate.c). */
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +24,7 @@
 #define CONFIG_MAX_ERRORS 50
 
 enum section_kind { SECTION_NONE, SECTION_INVALID, SECTION_CLUSTER, SECTION_NODE, SECTION_VIP, SECTION_RESOURCE,
-                   SECTION_BACKUP };
+                   SECTION_BACKUP, SECTION_BALANCER };
 
 /* Each section's table of keys, and its name in "unknown key" messages. */
 static const struct {
@@ -34,6 +36,7 @@ static const struct {
         [SECTION_VIP] = { config_vip_keys, "[vip]" },
         [SECTION_RESOURCE] = { config_resource_keys, "[resource]" },
         [SECTION_BACKUP] = { config_backup_keys, "[backup]" },
+        [SECTION_BALANCER] = { config_balancer_keys, "[balancer]" },
 };
 
 struct parser {
@@ -57,43 +60,69 @@ static void *grow(void *array, unsigned n, unsigned step, size_t size) {
         return realloc(array, (n + step) * size);
 }
 
-/* [resource NAME] and [backup NAME]: a new element of their array. */
+/* [resource NAME], [backup NAME] and [balancer NAME]: a new element of
+ * their array. Each struct starts with its name and the line of its
+ * header. */
+_Static_assert(offsetof(struct ha_resource, line) == HA_NAME_MAX, "name, then line");
+_Static_assert(offsetof(struct ha_backup, line) == HA_NAME_MAX, "name, then line");
+_Static_assert(offsetof(struct ha_balancer, line) == HA_NAME_MAX, "name, then line");
+
 static void begin_listed(struct parser *p, const char *kind, const char *name) {
         struct ha_config *c = p->config;
-        bool res = strcmp(kind, "resource") == 0;
-        unsigned n = res ? c->n_resources : c->n_backups, max = res ? HA_MAX_RESOURCES : HA_MAX_BACKUPS;
+        struct {
+                const char *kind;
+                void **array;
+                unsigned *n, max;
+                size_t size;
+                enum section_kind section;
+        } lists[] = {
+                { "resource", (void **) &c->resources, &c->n_resources, HA_MAX_RESOURCES, sizeof(*c->resources),
+                  SECTION_RESOURCE },
+                { "backup", (void **) &c->backups, &c->n_backups, HA_MAX_BACKUPS, sizeof(*c->backups), SECTION_BACKUP },
+                { "balancer", (void **) &c->balancers, &c->n_balancers, HA_MAX_BALANCERS, sizeof(*c->balancers),
+                  SECTION_BALANCER },
+        }, *l = NULL;
 
-        for (unsigned i = 0; i < n; i++)
-                if (strcmp(res ? c->resources[i].name : c->backups[i].name, name) == 0) {
-                        parser_error(p, p->line, "duplicate [%s %s] (first at line %u)", kind, name,
-                                     res ? c->resources[i].line : c->backups[i].line);
+        for (size_t i = 0; i < ELEMENTSOF(lists) && !l; i++)
+                if (strcmp(lists[i].kind, kind) == 0)
+                        l = &lists[i];
+        assert(l);
+        for (unsigned i = 0; i < *l->n; i++) {
+                const char *e = (const char *) *l->array + i * l->size;
+                if (strcmp(e, name) == 0) {
+                        unsigned line;
+                        memcpy(&line, e + HA_NAME_MAX, sizeof(line));
+                        parser_error(p, p->line, "duplicate [%s %s] (first at line %u)", kind, name, line);
                         return;
                 }
-        if (n >= max) {
-                parser_error(p, p->line, "too many [%s] sections (at most %u)", kind, max);
+        }
+        if (*l->n >= l->max) {
+                parser_error(p, p->line, "too many [%s] sections (at most %u)", kind, l->max);
                 return;
         }
-        void *a = grow(res ? (void *) c->resources : (void *) c->backups, n, 4,
-                       res ? sizeof(*c->resources) : sizeof(*c->backups));
+        void *a = grow(*l->array, *l->n, 4, l->size);
         if (!a) {
                 parser_error(p, p->line, "out of memory");
                 return;
         }
-        if (res) {
-                c->resources = a;
-                config_resource_init(&c->resources[c->n_resources], name, p->line);
-                p->object = &c->resources[c->n_resources++];
-                p->kind = SECTION_RESOURCE;
-        } else {
-                c->backups = a;
-                config_backup_init(&c->backups[c->n_backups], name, p->line);
-                p->object = &c->backups[c->n_backups++];
-                p->kind = SECTION_BACKUP;
+        *l->array = a;
+        p->object = (char *) a + (*l->n)++ * l->size;
+        p->kind = l->section;
+        switch (l->section) {
+        case SECTION_RESOURCE:
+                config_resource_init(p->object, name, p->line);
+                break;
+        case SECTION_BACKUP:
+                config_backup_init(p->object, name, p->line);
+                break;
+        default:
+                config_balancer_init(p->object, name, p->line);
         }
 }
 
-/* A section header, "[cluster]", "[node NAME]", "[vip NAME]" or
- * "[resource NAME]", without the brackets. */
+/* A section header, "[cluster]", "[node NAME]", "[vip NAME]",
+ * "[resource NAME]", "[backup NAME]" or "[balancer NAME]", without the
+ * brackets. */
 static void parser_begin_section(struct parser *p, const char *header) {
         char kind[32] = "", name[256] = "", extra[2];
         int n;
@@ -125,9 +154,9 @@ static void parser_begin_section(struct parser *p, const char *header) {
                 return;
         }
         if (strcmp(kind, "node") != 0 && strcmp(kind, "vip") != 0 && strcmp(kind, "resource") != 0 &&
-            strcmp(kind, "backup") != 0) {
-                parser_error(p, p->line, "unknown section type '%s' (expected cluster, node, vip, resource or "
-                             "backup)", kind);
+            strcmp(kind, "backup") != 0 && strcmp(kind, "balancer") != 0) {
+                parser_error(p, p->line, "unknown section type '%s' (expected cluster, node, vip, resource, "
+                             "backup or balancer)", kind);
                 return;
         }
         if (n != 2) {
@@ -159,7 +188,7 @@ static void parser_begin_section(struct parser *p, const char *header) {
                 return;
         }
 
-        if (strcmp(kind, "resource") == 0 || strcmp(kind, "backup") == 0) {
+        if (strcmp(kind, "resource") == 0 || strcmp(kind, "backup") == 0 || strcmp(kind, "balancer") == 0) {
                 begin_listed(p, kind, name);
                 return;
         }
@@ -402,6 +431,7 @@ struct ha_config *config_free(struct ha_config *c) {
         free(c->vips);
         free(c->resources);
         free(c->backups);
+        free(c->balancers);
         free(c->path);
         free(c);
         return NULL;

@@ -22,6 +22,9 @@
 #define HA_MAX_PARAMS 32      /* param.KEY lines per resource */
 #define HA_MAX_BACKUPS 32     /* [backup] sections */
 #define HA_BACKUP_ID_MAX 128  /* a backup's id, with NUL */
+#define HA_MAX_BALANCERS 256  /* [balancer] sections */
+#define HA_MAX_BACKENDS 256   /* backend = lines per balancer */
+#define HA_MAX_BACKEND_WEIGHT 1000
 #ifndef HA_DEFAULT_BACKUP_AGENT_DIR
 #define HA_DEFAULT_BACKUP_AGENT_DIR "/usr/lib/had/backup"
 #endif
@@ -171,6 +174,72 @@ struct ha_backup {
         unsigned after_resource_line;
 };
 
+/* How a balancer picks a backend for a new flow (doc/balancing.md). */
+enum ha_scheduler {
+        HA_SCHED_ROUND_ROBIN,   /* each backend in turn */
+        HA_SCHED_WEIGHTED,      /* in turn, as many turns as its weight */
+        HA_SCHED_RANDOM,
+        HA_SCHED_SOURCE_HASH,   /* the client's address, modulo the backends */
+        HA_SCHED_MAGLEV,        /* weighted consistent hashing of the flow */
+        _HA_SCHED_MAX,
+};
+
+enum ha_lb_mode {
+        HA_LB_NAT,              /* DNAT; replies come back through this node */
+        HA_LB_DSR,              /* direct server return: the frame goes to the backend's MAC as it is */
+};
+
+enum ha_lb_protocol {
+        HA_LB_TCP,
+        HA_LB_UDP,
+};
+
+enum ha_check_kind {
+        HA_CHECK_TCP,           /* a connection to the backend's port */
+        HA_CHECK_HTTP,          /* GET check_path answers check_status */
+        HA_CHECK_SCRIPT,        /* check_path exits 0 */
+};
+
+/* "backend = 10.0.1.1:80 weight=2". */
+struct ha_backend {
+        struct ha_addr address;
+        uint16_t port;
+        unsigned weight;        /* 1 to HA_MAX_BACKEND_WEIGHT */
+        unsigned line;
+        char key[INET6_ADDRSTRLEN + 8]; /* "10.0.1.1:80", "[fd00::1]:80": its name everywhere (Maglev's key too) */
+};
+
+/* "[balancer web]": the connections to a VIP's port spread over backends.
+ * Parsed and checked; the data path that acts on it is not built yet. */
+struct ha_balancer {
+        char name[HA_NAME_MAX];
+        unsigned line;
+        char vip_name[HA_NAME_MAX];
+        unsigned vip_line;      /* 0: no vip = line */
+        unsigned vip;           /* index in config->vips */
+        uint16_t port;
+        unsigned port_line;     /* 0: no port = line */
+        enum ha_lb_protocol protocol;
+        enum ha_scheduler scheduler;
+        unsigned scheduler_line;
+        enum ha_lb_mode mode;
+        unsigned mode_line;
+        enum ha_check_kind check;
+        unsigned check_line;
+        char check_path[1024];  /* http: the path; script: the executable */
+        unsigned check_status;  /* http: the status expected */
+        usec_t check_interval_usec;
+        usec_t check_timeout_usec;      /* default: half the interval */
+        unsigned check_timeout_line;
+        unsigned rise, fall;
+        unsigned min_backends;  /* fewer healthy ones count against the node's health */
+        unsigned min_backends_line;
+        uint32_t seed;          /* shared by both nodes: Maglev's and the flow hash's */
+        unsigned seed_line;     /* 0: derived from the cluster's and the balancer's names */
+        unsigned n_backends;
+        struct ha_backend backends[HA_MAX_BACKENDS];
+};
+
 /* The *_line fields: where a key was given (0: left at its default), so
  * an error about it names its line. */
 struct ha_cluster {
@@ -221,6 +290,8 @@ struct ha_config {
         unsigned order[HA_MAX_RESOURCES]; /* resources, each after its deps */
         unsigned n_backups;
         struct ha_backup *backups;
+        unsigned n_balancers;
+        struct ha_balancer *balancers;
 };
 
 /* Parses a config held in memory; FILENAME is only used in messages. On
@@ -272,6 +343,25 @@ void config_backup_init(struct ha_backup *b, const char *name, unsigned line);
 int config_backup_agent_path(const struct ha_config *c, const struct ha_backup *b, char *buf, size_t len);
 
 const struct ha_backup *config_find_backup(const struct ha_config *c, const char *name);
+
+/* Defaults for a new [balancer] section. */
+void config_balancer_init(struct ha_balancer *b, const char *name, unsigned line);
+
+/* The [balancer] called NAME, or NULL. */
+const struct ha_balancer *config_find_balancer(const struct ha_config *c, const char *name);
+
+/* Whether A (of OC) and B (of NC) are the same balancer: every key and
+ * backend the same, its VIP at the same address. */
+bool config_balancer_equal(const struct ha_config *oc, const struct ha_balancer *a, const struct ha_config *nc,
+                           const struct ha_balancer *b);
+
+/* The seed a balancer without seed = uses: FNV-1a (32 bits) of
+ * "CLUSTER/BALANCER", the same on both nodes. */
+uint32_t config_balancer_default_seed(const char *cluster, const char *balancer);
+
+const char *ha_scheduler_to_string(enum ha_scheduler s);
+const char *ha_lb_mode_to_string(enum ha_lb_mode m);
+const char *ha_check_kind_to_string(enum ha_check_kind k);
 
 const char *backup_kind_to_string(enum ha_backup_kind k);
 

@@ -31,7 +31,7 @@ echo "$out" | grep -q "already exists" || fail "keygen said: $out"
 
 write_config
 out=$("$HACTL" config check "$T/had.conf") || fail "config check rejected a good config: $out"
-[ "$out" = "$T/had.conf: ok (cluster test, 2 nodes, 1 vip, 0 resources, quorum two_node)" ] || fail "config check said: $out"
+[ "$out" = "$T/had.conf: ok (cluster test, 2 nodes, 1 vip, 0 resources, 0 balancers, quorum two_node)" ] || fail "config check said: $out"
 
 chmod 644 "$T/authkey"
 out=$("$HACTL" config check "$T/had.conf" 2>&1) && fail "config check accepted a world-readable key"

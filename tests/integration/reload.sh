@@ -131,6 +131,35 @@ unchanged a b c
 no_failover
 mark
 
+log "balancer added, changed, removed: each accepted and noted (no data path yet); nothing else moves"
+balancer() { # balancer NAME BACKEND-LINES...
+        printf '[balancer %s]\nvip = keep\nport = 80\n' "$1"
+        shift
+        local l
+        for l in "$@"; do echo "backend = $l"; done
+}
+noted() { # noted WHAT SUMMARY: n1 logged "balancer WHAT" and the reload's summary
+        wait_for 5 "n1 notes: balancer $1" grep -q "reload: balancer $1\$" "$T/n1.log"
+        grep -q "reloaded .*; balancers $2;" "$T/n1.log" || fail "no summary 'balancers $2': $(grep reloaded "$T/n1.log" | tail -n 1)"
+}
+conf 100ms "$(vip keep 10.0.0.101)" "$(flaky a)" "$(flaky b 'after = a')" "$(flaky c)" "$(balancer web 10.0.0.50:80)"
+reload_both
+noted "web added" "0 kept, 1 added, 0 removed, 0 changed"
+conf 100ms "$(vip keep 10.0.0.101)" "$(flaky a)" "$(flaky b 'after = a')" "$(flaky c)" \
+        "$(balancer web '10.0.0.50:80 weight=2' 10.0.0.51:80)" "$(balancer api 10.0.0.60:80 | sed 's/port = 80/port = 81/')"
+reload_both
+noted "web changed" "0 kept, 1 added, 0 removed, 1 changed"
+conf 100ms "$(vip keep 10.0.0.101)" "$(flaky a)" "$(flaky b 'after = a')" "$(flaky c)" \
+        "$(balancer api 10.0.0.60:80 | sed 's/port = 80/port = 81/')"
+reload_both
+noted "web removed" "1 kept, 0 added, 1 removed, 0 changed"
+conf 100ms "$(vip keep 10.0.0.101)" "$(flaky a)" "$(flaky b 'after = a')" "$(flaky c)"
+reload_both
+unchanged a b c
+addresses "" 0
+no_failover
+mark
+
 log "resource added, while c's monitor runs: its result stays c's"
 # A slow monitor of c is in flight across the reload, and d's probe is
 # slower: c's result once came back as d's probe (d "running", never

@@ -88,6 +88,86 @@ static void test_full(void **state) {
         assert_string_equal(config_backup_agent_path(c, b, path, sizeof(path)) == 0 ? path : "", "/usr/local/bin/snap");
 }
 
+static void test_balancers(void **state) {
+        _cleanup_(ha_config_freep) struct ha_config *c = NULL;
+        _cleanup_free_ char *errors = NULL;
+        char path[4096];
+
+        snprintf(path, sizeof(path), "%s/tests/unit/config-good/balancer.conf", srcdir());
+        assert_int_equal(config_load(path, &c, &errors), 0);
+        assert_null(errors);
+        assert_int_equal(c->n_balancers, 3);
+
+        const struct ha_balancer *b = config_find_balancer(c, "http");
+        assert_non_null(b);
+        assert_int_equal(b->line, 19);
+        assert_int_equal(b->vip, 0);
+        assert_int_equal(b->port, 80);
+        assert_int_equal(b->protocol, HA_LB_TCP);
+        assert_int_equal(b->scheduler, HA_SCHED_WEIGHTED);
+        assert_int_equal(b->mode, HA_LB_NAT);
+        assert_int_equal(b->check, HA_CHECK_HTTP);
+        assert_string_equal(b->check_path, "/health");
+        assert_int_equal(b->check_status, 204);
+        assert_int_equal(b->check_interval_usec, 200 * USEC_PER_MSEC);
+        assert_int_equal(b->check_timeout_usec, 150 * USEC_PER_MSEC);
+        assert_int_equal(b->rise, 3);
+        assert_int_equal(b->fall, 1);
+        assert_int_equal(b->min_backends, 2);
+        assert_int_equal(b->seed, 12345);
+        assert_int_equal(b->n_backends, 3);
+        assert_string_equal(b->backends[0].key, "10.0.1.11:8080");
+        assert_int_equal(b->backends[0].port, 8080);
+        assert_int_equal(b->backends[0].weight, 3);
+        assert_int_equal(b->backends[0].line, 22);
+        assert_int_equal(b->backends[1].weight, 1);
+        assert_int_equal(b->backends[2].weight, 1000);
+
+        /* The defaults: maglev, nat, tcp, a check every second. */
+        b = config_find_balancer(c, "dns");
+        assert_int_equal(b->protocol, HA_LB_UDP);
+        assert_int_equal(b->mode, HA_LB_DSR);
+        assert_int_equal(b->scheduler, HA_SCHED_SOURCE_HASH);
+        assert_int_equal(b->check, HA_CHECK_SCRIPT);
+        assert_string_equal(b->check_path, "/bin/true");
+        assert_int_equal(b->check_interval_usec, USEC_PER_SEC);
+        assert_int_equal(b->check_timeout_usec, USEC_PER_SEC / 2);
+        assert_int_equal(b->rise, 2);
+        assert_int_equal(b->fall, 2);
+        assert_int_equal(b->min_backends, 1);
+        assert_int_equal(b->seed, config_balancer_default_seed("lb", "dns"));
+        /* FNV-1a of "lb/dns": the derivation is part of the interface
+         * (both nodes, any version, the same table). */
+        assert_int_equal(config_balancer_default_seed("lb", "dns"), 0xfd99b923u);
+
+        b = config_find_balancer(c, "https6");
+        assert_int_equal(b->vip, 1);
+        assert_int_equal(b->scheduler, HA_SCHED_MAGLEV);
+        assert_string_equal(b->backends[0].key, "[fd00:1::11]:443");
+        assert_string_equal(b->backends[1].key, "[fd00:1::12]:443");
+        assert_int_equal(b->backends[1].address.family, AF_INET6);
+        assert_string_equal(b->check_path, "/a:b/c");
+        assert_int_equal(b->check_status, 200);
+        assert_null(config_find_balancer(c, "nope"));
+
+        /* The same file twice: equal; a weight changed: not. */
+        _cleanup_(ha_config_freep) struct ha_config *d = NULL;
+        assert_int_equal(config_load(path, &d, NULL), 0);
+        assert_true(config_balancer_equal(c, &c->balancers[0], d, &d->balancers[0]));
+        d->balancers[0].backends[1].weight = 2;
+        assert_false(config_balancer_equal(c, &c->balancers[0], d, &d->balancers[0]));
+
+        /* check = script:PATH is checked as every executable had runs. */
+        _cleanup_(ha_config_freep) struct ha_config *e = NULL;
+        _cleanup_free_ char *exec_errors = NULL;
+        const char *text = "[cluster]\nname = c\n[node a]\naddress = 10.0.0.1\n[node b]\naddress = 10.0.0.2\n"
+                           "[vip v]\naddress = 10.0.1.1/24\ninterface = eth0\n[balancer b]\nvip = v\nport = 80\n"
+                           "backend = 10.0.1.2:80\ncheck = script:/nonexistent/check\n";
+        assert_int_equal(config_parse_string(text, strlen(text), "t.conf", &e, NULL), 0);
+        assert_int_equal(config_check_executables(e, &exec_errors), 1);
+        assert_string_equal(exec_errors, "t.conf:14: check: /nonexistent/check: No such file or directory\n");
+}
+
 static void test_defaults(void **state) {
         _cleanup_(ha_config_freep) struct ha_config *c = NULL;
         char path[4096];
@@ -442,6 +522,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_full),
                 cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_balancers),
                 cmocka_unit_test(test_durations),
                 cmocka_unit_test(test_missing_file),
                 cmocka_unit_test(test_many_errors),
