@@ -184,8 +184,8 @@ done
 log "udp and ipv6: 10 each of 40"
 
 # 8. The operator's tables, byte for byte; then nothing of had's after -r.
-n1 nft list table ip had > "$T/operator-had.after"
-n1 nft list table inet filter > "$T/operator-filter.after"
+n1 nft list table ip had > "$T/operator-had.after" || fail "table ip had (an operator's) is gone"
+n1 nft list table inet filter > "$T/operator-filter.after" || fail "table inet filter (an operator's) is gone"
 cmp -s "$T/operator-had.before" "$T/operator-had.after" ||
         fail "table ip had (not had's) changed: $(diff "$T/operator-had.before" "$T/operator-had.after")"
 cmp -s "$T/operator-filter.before" "$T/operator-filter.after" || fail "table inet filter changed"
@@ -193,8 +193,8 @@ n1 "$APPLY" -r || fail "nftlb-apply -r failed"
 GENERATIONS=$((GENERATIONS + 1))
 n1 nft list tables > "$T/tables.after"
 grep -q "^table inet had$\|^table netdev had$" "$T/tables.after" && fail "had's table left after remove: $(cat "$T/tables.after")"
-n1 nft list table ip had > "$T/operator-had.after"
-n1 nft list table inet filter > "$T/operator-filter.after"
+n1 nft list table ip had > "$T/operator-had.after" || fail "table ip had (an operator's) is gone"
+n1 nft list table inet filter > "$T/operator-filter.after" || fail "table inet filter (an operator's) is gone"
 cmp -s "$T/operator-had.before" "$T/operator-had.after" || fail "remove changed table ip had"
 cmp -s "$T/operator-filter.before" "$T/operator-filter.after" || fail "remove changed table inet filter"
 n1 "$APPLY" -r || fail "a second nftlb-apply -r failed (nothing to remove is not an error)"
