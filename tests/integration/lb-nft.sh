@@ -45,7 +45,7 @@ n1 nft list table ip had > "$T/operator-had.before"
 n1 nft list table inet filter > "$T/operator-filter.before"
 
 # Every change below is watched: each apply must be one generation.
-n1 nft monitor > "$T/monitor.log" 2>&1 &
+ip netns exec "$(ns n1)" nft monitor > "$T/monitor.log" 2>&1 &
 PID[monitor]=$!
 sleep 0.3
 GENERATIONS=0
