@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -569,6 +570,62 @@ static int put_map(struct batch *b, const char *table, uint16_t family, const st
         return 0;
 }
 
+/* Writes register 1's first 6 bytes over the Ethernet header at OFFSET. */
+static int put_ll_write(struct nftnl_rule *r, uint32_t offset) {
+        struct nftnl_expr *e = nftnl_expr_alloc("payload");
+        if (!e)
+                return -ENOMEM;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_LL_HEADER);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 6);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_CSUM_TYPE, NFT_PAYLOAD_CSUM_NONE);
+        return add_expr(r, e);
+}
+
+static int put_immediate(struct nftnl_rule *r, const void *data, uint32_t len) {
+        struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+        if (!e)
+                return -ENOMEM;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+        nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
+        return add_expr(r, e);
+}
+
+/* dsr, after the lookup left the backend's MAC in register 1: the frame
+ * goes to that MAC, from the device's own (as a router would send it: a
+ * switch must not learn the client's MAC on the balancer's port), out of
+ * the device it came in on. */
+static int put_dsr_action(struct nftnl_rule *r, const struct nftlb_service *s) {
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr = {};
+        uint32_t ifindex;
+        int k = 0;
+
+        if (strlen(s->ifname) >= sizeof(ifr.ifr_name))
+                return log_error_errno(-EINVAL, "nftables: balancer %s: device name %s too long", s->name, s->ifname);
+        strcpy(ifr.ifr_name, s->ifname);
+        if (fd < 0 || ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
+                return log_error_errno(-errno, "nftables: balancer %s: device %s: %m", s->name, s->ifname);
+        ifindex = (uint32_t) ifr.ifr_ifindex;
+        if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+                return log_error_errno(-errno, "nftables: balancer %s: the MAC address of %s: %m", s->name, s->ifname);
+        if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+                return log_error_errno(-EINVAL, "nftables: balancer %s: %s is not an Ethernet device", s->name, s->ifname);
+
+        k |= put_ll_write(r, 0);
+        k |= put_immediate(r, ifr.ifr_hwaddr.sa_data, 6);
+        k |= put_ll_write(r, 6);
+        k |= put_immediate(r, &ifindex, sizeof(ifindex));
+        if (k)
+                return -ENOMEM;
+        struct nftnl_expr *fwd = nftnl_expr_alloc("fwd");
+        if (!fwd)
+                return -ENOMEM;
+        nftnl_expr_set_u32(fwd, NFTNL_EXPR_FWD_SREG_DEV, NFT_REG_1);
+        return add_expr(r, fwd);
+}
+
 static const char *sched_name(const struct nftlb_service *s) {
         switch (s->sched) {
         case NFTLB_ROUND_ROBIN: return "round-robin";
@@ -627,38 +684,8 @@ static int put_service(struct batch *b, const char *table, const struct nftlb_se
                 nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_00 + (uint32_t) (addr_len(s->family) / 4));
                 r = add_expr(rule, e);
         }
-        if (r >= 0 && n_slots > 0 && s->mode == NFTLB_DSR) {
-                unsigned ifindex = if_nametoindex(s->ifname);
-                if (ifindex == 0)
-                        return log_error_errno(-errno, "nftables: balancer %s: device %s: %m", s->name, s->ifname);
-                struct nftnl_expr *w = nftnl_expr_alloc("payload");
-                if (!w)
-                        return -ENOMEM;
-                nftnl_expr_set_u32(w, NFTNL_EXPR_PAYLOAD_SREG, NFT_REG_1);
-                nftnl_expr_set_u32(w, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_LL_HEADER);
-                nftnl_expr_set_u32(w, NFTNL_EXPR_PAYLOAD_OFFSET, 0);
-                nftnl_expr_set_u32(w, NFTNL_EXPR_PAYLOAD_LEN, 6);
-                nftnl_expr_set_u32(w, NFTNL_EXPR_PAYLOAD_CSUM_TYPE, NFT_PAYLOAD_CSUM_NONE);
-                r = add_expr(rule, w);
-                struct nftnl_expr *imm = nftnl_expr_alloc("immediate");
-                if (!imm)
-                        return -ENOMEM;
-                uint32_t idx = ifindex;
-                nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
-                nftnl_expr_set(imm, NFTNL_EXPR_IMM_DATA, &idx, sizeof(idx));
-                if (r >= 0)
-                        r = add_expr(rule, imm);
-                else
-                        nftnl_expr_free(imm);
-                struct nftnl_expr *fwd = nftnl_expr_alloc("fwd");
-                if (!fwd)
-                        return -ENOMEM;
-                nftnl_expr_set_u32(fwd, NFTNL_EXPR_FWD_SREG_DEV, NFT_REG_1);
-                if (r >= 0)
-                        r = add_expr(rule, fwd);
-                else
-                        nftnl_expr_free(fwd);
-        }
+        if (r >= 0 && n_slots > 0 && s->mode == NFTLB_DSR)
+                r = put_dsr_action(rule, s);
         if (r < 0)
                 return r;
 
