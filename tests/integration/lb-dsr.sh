@@ -37,14 +37,14 @@ n1 nft list table netdev had > "$T/sh.list"
 grep -q "comment \"web 10.0.0.23:80\" : ${BACKEND_MAC[b3]}" "$T/sh.list" || fail "no backend comment: $(cat "$T/sh.list")"
 used=()
 for i in $(seq 50 57); do
-        http_get cl "http://$VIP4/" 6 --interface "10.0.0.$i" > "$T/sh-$i.out"
+        http_get_to "$T/sh-$i.out" cl "http://$VIP4/" 6 --interface "10.0.0.$i"
         [ "$(wc -l < "$T/sh-$i.out")" -eq 6 ] || fail "dsr: client 10.0.0.$i: $(wc -l < "$T/sh-$i.out") answers of 6"
         [ "$(sort -u "$T/sh-$i.out" | wc -l)" -eq 1 ] || fail "dsr source-hash: client 10.0.0.$i on several backends"
         used+=("$(head -1 "$T/sh-$i.out")")
 done
 [ "$(printf '%s\n' "${used[@]}" | sort -u | wc -l)" -ge 2 ] || fail "dsr source-hash: all 8 clients on ${used[0]}"
 log "dsr source-hash: clients 10.0.0.50-57 -> ${used[*]}"
-http_get cl "http://[$VIP6]/" 6 > "$T/v6.out"
+http_get_to "$T/v6.out" cl "http://[$VIP6]/" 6
 [ "$(wc -l < "$T/v6.out")" -eq 6 ] && [ "$(sort -u "$T/v6.out" | wc -l)" -eq 1 ] ||
         fail "dsr over IPv6: $(sort "$T/v6.out" | uniq -c | tr '\n' ' ')"
 log "dsr ipv6: $(sort -u "$T/v6.out")"
@@ -56,14 +56,14 @@ log "dsr ipv6: $(sort -u "$T/v6.out")"
   echo "service dns $VIP4 80 udp dsr lookup seed=9 dev=eth0"; backend_lines 10.0.0.2
   echo "lookup 1 1 1 1 1 1 1"; } > "$T/lookup.lb"
 n1 "$APPLY" "$T/lookup.lb" || fail "nftlb-apply failed"
-http_get cl "http://$VIP4/" 20 > "$T/lookup.out"
+http_get_to "$T/lookup.out" cl "http://$VIP4/" 20
 [ "$(count "$T/lookup.out" b2)" -eq 20 ] || fail "dsr lookup: $(sort "$T/lookup.out" | uniq -c | tr '\n' ' '), not 20 on b2"
 udp_get cl "$VIP4" 80 20 > "$T/udp.out"
 [ "$(count "$T/udp.out" b2)" -eq 20 ] || fail "dsr udp lookup: $(sort "$T/udp.out" | uniq -c | tr '\n' ' '), not 20 on b2"
 { echo "service web $VIP4 80 tcp dsr lookup seed=9 dev=eth0"; backend_lines 10.0.0.2
   echo "lookup 0 3 0 3 0 3 3"; } > "$T/lookup2.lb"
 n1 "$APPLY" "$T/lookup2.lb" || fail "nftlb-apply failed"
-http_get cl "http://$VIP4/" 40 > "$T/lookup2.out"
+http_get_to "$T/lookup2.out" cl "http://$VIP4/" 40
 [ "$(count "$T/lookup2.out" b1)" -gt 0 ] && [ "$(count "$T/lookup2.out" b4)" -gt 0 ] &&
         [ "$(( $(count "$T/lookup2.out" b1) + $(count "$T/lookup2.out" b4) ))" -eq 40 ] ||
         fail "dsr lookup: $(sort "$T/lookup2.out" | uniq -c | tr '\n' ' '), not b1 and b4 only"

@@ -77,7 +77,7 @@ apply rr
 n1 nft list table inet had > "$T/rr.list"
 grep -q 'comment "web 10.0.2.13:80"' "$T/rr.list" || fail "no backend comment in: $(cat "$T/rr.list")"
 grep -q 'comment "web: nat round-robin 10.0.0.100:80, 4 backends"' "$T/rr.list" || fail "no rule comment"
-http_get cl "http://$VIP4/" 400 > "$T/rr.out"
+http_get_to "$T/rr.out" cl "http://$VIP4/" 400
 for b in b1 b2 b3 b4; do
         [ "$(count "$T/rr.out" $b)" -eq 100 ] || fail "round robin: $b got $(count "$T/rr.out" $b) of 400, not 100 ($(sort "$T/rr.out" | uniq -c | tr '\n' ' '))"
 done
@@ -87,7 +87,7 @@ log "round robin: 100 each of 400"
 { echo "service web $VIP4 80 tcp nat weighted"
   for i in 1 2 3 4; do echo "backend 10.0.2.1$i 80 weight=$((i * 10))"; done; } > "$T/wrr.lb"
 apply wrr
-http_get cl "http://$VIP4/" 300 > "$T/wrr.out"
+http_get_to "$T/wrr.out" cl "http://$VIP4/" 300
 for i in 1 2 3 4; do
         [ "$(count "$T/wrr.out" b$i)" -eq $((i * 30)) ] || fail "weighted: b$i got $(count "$T/wrr.out" b$i) of 300, not $((i * 30))"
 done
@@ -98,7 +98,7 @@ log "weighted 1:2:3:4: $(sort "$T/wrr.out" | uniq -c | tr '\n' ' ')"
 # once in 10,000 runs); and not a cycle (round robin would pass chi-square).
 { echo "service web $VIP4 80 tcp nat random"; backend_lines 1 2 3 4; } > "$T/random.lb"
 apply random
-http_get cl "http://$VIP4/" 400 > "$T/random.out"
+http_get_to "$T/random.out" cl "http://$VIP4/" 400
 chi=$(sort "$T/random.out" | uniq -c | awk '{ c[$2] = $1 } END { e = 100; for (b in c) s += (c[b] - e)^2 / e; n = 0; for (b in c) n++; s += (4 - n) * e; printf "%.2f", s }')
 log "random: $(sort "$T/random.out" | uniq -c | tr '\n' ' ') chi-square $chi"
 awk -v x="$chi" 'BEGIN { exit !(x < 21.11) }' || fail "random: chi-square $chi >= 21.11 ($(sort "$T/random.out" | uniq -c | tr '\n' ' '))"
@@ -111,7 +111,7 @@ cyclic=$(awk '{ s[NR] = $0 } END { for (i = 5; i <= NR; i++) if (s[i] != s[i - 4
 apply sh
 used=()
 for i in $(seq 50 57); do
-        http_get cl "http://$VIP4/" 8 --interface "10.0.0.$i" > "$T/sh-$i.out"
+        http_get_to "$T/sh-$i.out" cl "http://$VIP4/" 8 --interface "10.0.0.$i"
         n=$(sort -u "$T/sh-$i.out" | wc -l)
         [ "$n" -eq 1 ] || fail "source-hash: client 10.0.0.$i went to $n backends: $(sort "$T/sh-$i.out" | uniq -c | tr '\n' ' ')"
         [ "$(wc -l < "$T/sh-$i.out")" -eq 8 ] || fail "source-hash: client 10.0.0.$i: $(wc -l < "$T/sh-$i.out") answers of 8"
@@ -125,12 +125,12 @@ log "source-hash: clients 10.0.0.50-57 -> ${used[*]}"
 { echo "service web $VIP4 80 tcp nat lookup seed=42"; backend_lines 1 2 3 4
   echo "lookup 2 2 2 2 2 2 2 2 2 2 2 2 2"; } > "$T/lookup.lb"
 apply lookup
-http_get cl "http://$VIP4/" 40 > "$T/lookup.out"
+http_get_to "$T/lookup.out" cl "http://$VIP4/" 40
 [ "$(count "$T/lookup.out" b3)" -eq 40 ] || fail "lookup: $(sort "$T/lookup.out" | uniq -c | tr '\n' ' '), not 40 on b3"
 { echo "service web $VIP4 80 tcp nat lookup seed=42"; backend_lines 1 2 3 4
   echo "lookup 0 1 0 1 0 1 0 1 0 1 0 1 1"; } > "$T/lookup2.lb"
 apply lookup2
-http_get cl "http://$VIP4/" 60 > "$T/lookup2.out"
+http_get_to "$T/lookup2.out" cl "http://$VIP4/" 60
 [ "$(count "$T/lookup2.out" b1)" -gt 0 ] && [ "$(count "$T/lookup2.out" b2)" -gt 0 ] &&
         [ "$(( $(count "$T/lookup2.out" b1) + $(count "$T/lookup2.out" b2) ))" -eq 60 ] ||
         fail "lookup: $(sort "$T/lookup2.out" | uniq -c | tr '\n' ' '), not b1 and b2 only"
@@ -140,7 +140,7 @@ log "lookup: all on b3; then $(sort "$T/lookup2.out" | uniq -c | tr '\n' ' ')"
 # shares; a connection established to b4 before goes on (its conntrack
 # binding outlives the rule).
 apply rr
-http_get cl "http://$VIP4/" 3 > "$T/before.out"
+http_get_to "$T/before.out" cl "http://$VIP4/" 3
 # The 4th connection of the cycle: b4's. Opened now, its request sent
 # only after b4 has left the table.
 ip netns exec "$(ns cl)" python3 -c '
@@ -156,7 +156,7 @@ PID[held]=$!
 wait_for 5 "the held connection" test -e "$T/held.open"
 { echo "service web $VIP4 80 tcp nat round-robin"; backend_lines 1 2 3; } > "$T/rr3.lb"
 apply rr3
-http_get cl "http://$VIP4/" 300 > "$T/rr3.out"
+http_get_to "$T/rr3.out" cl "http://$VIP4/" 300
 touch "$T/held.go"
 wait "${PID[held]}" || fail "the held connection: $(cat "$T/held.out")"
 unset "PID[held]"
@@ -177,7 +177,7 @@ udp_get cl "$VIP4" 80 40 > "$T/udp.out"
 for b in b1 b2 b3 b4; do
         [ "$(count "$T/udp.out" $b)" -eq 10 ] || fail "udp: $(sort "$T/udp.out" | uniq -c | tr '\n' ' '), not 10 each"
 done
-http_get cl "http://[$VIP6]/" 40 > "$T/v6.out"
+http_get_to "$T/v6.out" cl "http://[$VIP6]/" 40
 for b in b1 b2 b3 b4; do
         [ "$(count "$T/v6.out" $b)" -eq 10 ] || fail "ipv6: $(sort "$T/v6.out" | uniq -c | tr '\n' ' '), not 10 each"
 done

@@ -619,6 +619,14 @@ http_get() {
         ip netns exec "$(ns "$node")" curl -s --max-time 10 "$@" "${urls[@]}"
 }
 
+# http_get_to FILE NODE URL COUNT [CURL ARGS...]: http_get into FILE; the
+# test fails, saying so, when a request gets no answer.
+http_get_to() {
+        local file=$1 rc=0; shift
+        http_get "$@" > "$file" || rc=$?
+        [ $rc = 0 ] || fail "HTTP from $1 to $2: curl exit $rc after $(wc -l < "$file") answers of $3"
+}
+
 # udp_get NODE ADDR PORT COUNT: COUNT datagrams, each from a new socket (a
 # new flow), one answer a line.
 udp_get() {
