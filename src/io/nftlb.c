@@ -28,6 +28,7 @@
 
 #include "log.h"
 #include "macro.h"
+#include "nftlb-batch.h"
 #include "nftlb.h"
 
 /* nft's datatype numbers (nftables' include/datatype.h), written into a
@@ -46,14 +47,11 @@
 /* Elements per NEWSETELEM message: each is under 100 bytes, so a message
  * stays far below the 64 KiB a netlink attribute length can say. */
 #define ELEMS_PER_MSG 256
-/* Room kept free in the batch buffer before each message is built. */
-#define MSG_ROOM (64 * 1024)
 /* Slots of a weighted table at most (weights are reduced by their gcd). */
 #define MAX_SLOTS (1u << 20)
 /* The answer to a batch is queued before sendmsg returns; this is only a
  * guard against a kernel that never answers. */
 #define RECV_TIMEOUT_SEC 10
-#define RECV_BYTES (64 * 1024)
 /* nft's "priority dstnat" (NF_IP_PRI_NAT_DST). */
 #define PRIO_DSTNAT (-100)
 
@@ -81,16 +79,6 @@ struct nftlb {
         char *table;
 };
 
-/* One batch: the messages and, per sequence number, what each one is. */
-struct batch {
-        uint8_t *buf;
-        size_t len, cap;
-        uint32_t seq0;                  /* the BATCH_BEGIN's */
-        char (*what)[96];               /* what[seq - seq0] */
-        size_t n_msgs, cap_msgs;
-        size_t n_acks;                  /* messages sent with NLM_F_ACK */
-        uint32_t set_id;
-};
 
 int nftlb_new(struct nftlb **ret, const char *table) {
         struct nftlb *lb = calloc(1, sizeof(*lb));
@@ -130,77 +118,16 @@ struct nftlb *nftlb_free(struct nftlb *lb) {
         return NULL;
 }
 
-static void batch_done(struct batch *b) {
-        free(b->buf);
-        free(b->what);
-        *b = (struct batch) {};
-}
 
-/* Room for one more message of up to MSG_ROOM bytes, and its name. */
-static int batch_reserve(struct batch *b) {
-        if (b->cap - b->len < MSG_ROOM) {
-                size_t cap = MAX(b->cap * 2, b->len + 2 * MSG_ROOM);
-                uint8_t *p = realloc(b->buf, cap);
-                if (!p)
-                        return -ENOMEM;
-                b->buf = p;
-                b->cap = cap;
-        }
-        if (b->n_msgs == b->cap_msgs) {
-                size_t cap = MAX(b->cap_msgs * 2, 64u);
-                char (*w)[96] = realloc(b->what, cap * sizeof(*w));
-                if (!w)
-                        return -ENOMEM;
-                b->what = w;
-                b->cap_msgs = cap;
-        }
-        return 0;
-}
 
-static uint32_t batch_seq(const struct batch *b) {
-        return b->seq0 + (uint32_t) b->n_msgs;
-}
 
-/* Accounts for the message just written at the end of the buffer. */
-_printf_(3, 4) static void batch_push(struct batch *b, struct nlmsghdr *nlh, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(b->what[b->n_msgs], sizeof(b->what[0]), fmt, ap);
-        va_end(ap);
-        if (nlh->nlmsg_flags & NLM_F_ACK)
-                b->n_acks++;
-        b->len += NLMSG_ALIGN(nlh->nlmsg_len);
-        b->n_msgs++;
-}
 
-static int batch_begin(struct nftlb *lb, struct batch *b) {
-        *b = (struct batch) { .seq0 = lb->seq };
-        int r = batch_reserve(b);
-        if (r < 0)
-                return r;
-        struct nlmsghdr *nlh = nftnl_batch_begin((char *) b->buf, batch_seq(b));
-        batch_push(b, nlh, "batch");
-        return 0;
-}
 
-static int batch_end(struct batch *b) {
-        int r = batch_reserve(b);
-        if (r < 0)
-                return r;
-        struct nlmsghdr *nlh = nftnl_batch_end((char *) b->buf + b->len, batch_seq(b));
-        batch_push(b, nlh, "batch end");
-        return 0;
-}
 
-static struct nlmsghdr *msg_start(struct batch *b, uint16_t type, uint16_t family, uint16_t flags) {
-        if (batch_reserve(b) < 0)
-                return NULL;
-        return nftnl_nlmsg_build_hdr((char *) b->buf + b->len, type, family, flags | NLM_F_ACK, batch_seq(b));
-}
 
-static int put_table(struct batch *b, const char *name, uint16_t family, uint16_t type) {
+static int put_table(struct nftlb_batch *b, const char *name, uint16_t family, uint16_t type) {
         _cleanup_(table_freep) struct nftnl_table *t = nftnl_table_alloc();
-        struct nlmsghdr *nlh = msg_start(b, type, family, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
+        struct nlmsghdr *nlh = nftlb_batch_msg(b, type, family, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
         if (!t || !nlh)
                 return -ENOMEM;
         nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
@@ -214,14 +141,14 @@ static int put_table(struct batch *b, const char *name, uint16_t family, uint16_
                 nftnl_udata_buf_free(u);
         }
         nftnl_table_nlmsg_build_payload(nlh, t);
-        batch_push(b, nlh, "%s table %s %s", type == NFT_MSG_NEWTABLE ? "add" : "delete",
+        nftlb_batch_push(b, nlh, "%s table %s %s", type == NFT_MSG_NEWTABLE ? "add" : "delete",
                    family == NFPROTO_INET ? "inet" : "netdev", name);
         return 0;
 }
 
 /* Replaces table NAME of FAMILY: created if absent (so that the delete
  * cannot fail), deleted with all it holds, and, when KEEP, created anew. */
-static int replace_table(struct batch *b, const char *name, uint16_t family, bool keep) {
+static int replace_table(struct nftlb_batch *b, const char *name, uint16_t family, bool keep) {
         int r = put_table(b, name, family, NFT_MSG_NEWTABLE);
         if (r >= 0)
                 r = put_table(b, name, family, NFT_MSG_DELTABLE);
@@ -230,10 +157,10 @@ static int replace_table(struct batch *b, const char *name, uint16_t family, boo
         return r;
 }
 
-static int put_chain(struct batch *b, const char *table, uint16_t family, const char *name, const char *type,
+static int put_chain(struct nftlb_batch *b, const char *table, uint16_t family, const char *name, const char *type,
                      uint32_t hooknum, int32_t prio, const char *dev) {
         _cleanup_(chain_freep) struct nftnl_chain *c = nftnl_chain_alloc();
-        struct nlmsghdr *nlh = msg_start(b, NFT_MSG_NEWCHAIN, family, NLM_F_CREATE);
+        struct nlmsghdr *nlh = nftlb_batch_msg(b, NFT_MSG_NEWCHAIN, family, NLM_F_CREATE);
         if (!c || !nlh)
                 return -ENOMEM;
         nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
@@ -246,7 +173,7 @@ static int put_chain(struct batch *b, const char *table, uint16_t family, const 
         if (dev)
                 nftnl_chain_set_str(c, NFTNL_CHAIN_DEV, dev);
         nftnl_chain_nlmsg_build_payload(nlh, c);
-        batch_push(b, nlh, "chain %s%s%s", name, dev ? " on " : "", dev ?: "");
+        nftlb_batch_push(b, nlh, "chain %s%s%s", name, dev ? " on " : "", dev ?: "");
         return 0;
 }
 
@@ -493,7 +420,7 @@ static int put_selector(struct nftnl_rule *r, const struct nftlb_service *s, uin
 /* The anonymous map slot -> backend (address . port in nat mode, MAC in
  * dsr mode), typed as nft types it so that `nft list` prints it, and its
  * elements with the backend's name in each comment. */
-static int put_map(struct batch *b, const char *table, uint16_t family, const struct nftlb_service *s,
+static int put_map(struct nftlb_batch *b, const char *table, uint16_t family, const struct nftlb_service *s,
                    const uint32_t *slots, uint32_t n_slots, uint32_t set_id) {
         bool nat = s->mode == NFTLB_NAT;
         size_t alen = addr_len(s->family);
@@ -506,7 +433,7 @@ static int put_map(struct batch *b, const char *table, uint16_t family, const st
         {
                 _cleanup_(set_freep) struct nftnl_set *set = nftnl_set_alloc();
                 struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
-                nlh = msg_start(b, NFT_MSG_NEWSET, family, NLM_F_CREATE);
+                nlh = nftlb_batch_msg(b, NFT_MSG_NEWSET, family, NLM_F_CREATE);
                 if (!set || !u || !nlh) {
                         nftnl_udata_buf_free(u);
                         return -ENOMEM;
@@ -526,12 +453,12 @@ static int put_map(struct batch *b, const char *table, uint16_t family, const st
                 nftnl_set_set_data(set, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
                 nftnl_udata_buf_free(u);
                 nftnl_set_nlmsg_build_payload(nlh, set);
-                batch_push(b, nlh, "map of balancer %s", s->name);
+                nftlb_batch_push(b, nlh, "map of balancer %s", s->name);
         }
 
         for (uint32_t first = 0; first < n_slots; first += ELEMS_PER_MSG) {
                 _cleanup_(set_freep) struct nftnl_set *set = nftnl_set_alloc();
-                nlh = msg_start(b, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE);
+                nlh = nftlb_batch_msg(b, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE);
                 if (!set || !nlh)
                         return -ENOMEM;
                 nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
@@ -565,7 +492,7 @@ static int put_map(struct batch *b, const char *table, uint16_t family, const st
                         nftnl_set_elem_add(set, e);
                 }
                 nftnl_set_elems_nlmsg_build_payload(nlh, set);
-                batch_push(b, nlh, "elements %u-%u of balancer %s's map", first, last - 1, s->name);
+                nftlb_batch_push(b, nlh, "elements %u-%u of balancer %s's map", first, last - 1, s->name);
         }
         return 0;
 }
@@ -638,7 +565,7 @@ static const char *sched_name(const struct nftlb_service *s) {
 }
 
 /* One service: its map, then its rule (match, selector, lookup, action). */
-static int put_service(struct batch *b, const char *table, const struct nftlb_service *s, const char *chain) {
+static int put_service(struct nftlb_batch *b, const char *table, const struct nftlb_service *s, const char *chain) {
         uint16_t family = s->mode == NFTLB_NAT ? NFPROTO_INET : NFPROTO_NETDEV;
         _cleanup_free_ uint32_t *slots = NULL;
         size_t n_slots = 0;
@@ -702,91 +629,16 @@ static int put_service(struct batch *b, const char *table, const struct nftlb_se
         nftnl_rule_set_data(rule, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
         nftnl_udata_buf_free(u);
 
-        struct nlmsghdr *nlh = msg_start(b, NFT_MSG_NEWRULE, family, NLM_F_CREATE | NLM_F_APPEND);
+        struct nlmsghdr *nlh = nftlb_batch_msg(b, NFT_MSG_NEWRULE, family, NLM_F_CREATE | NLM_F_APPEND);
         if (!nlh)
                 return -ENOMEM;
         nftnl_rule_nlmsg_build_payload(nlh, rule);
-        batch_push(b, nlh, "rule of balancer %s", s->name);
+        nftlb_batch_push(b, nlh, "rule of balancer %s", s->name);
         return 0;
 }
 
-struct acks {
-        const struct batch *b;
-        size_t answered;
-        size_t n_errors;
-        int error;
-        bool refused;           /* the batch as a whole, before any message */
-};
 
-static int on_ack(const struct nlmsghdr *nlh, void *data) {
-        struct acks *a = data;
-        const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
-        if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err)))
-                return MNL_CB_ERROR;
-        uint32_t i = nlh->nlmsg_seq - a->b->seq0;
-        a->answered++;
-        if (err->error == 0)
-                return MNL_CB_OK;
 
-        /* One message on the first refusal; those after it are
-         * often its consequences, and are counted. */
-        if (a->n_errors++ > 0)
-                return MNL_CB_OK;
-        const char *ext = NULL;
-        if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-                const struct nlattr *attr;
-                size_t off = sizeof(*err);
-                if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-                        off += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
-                mnl_attr_for_each(attr, nlh, off)
-                        if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-                            mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
-                                ext = mnl_attr_get_str(attr);
-        }
-        const char *what = i < a->b->n_msgs ? a->b->what[i] : "an unknown request";
-        log_error_errno(err->error, "nftables: %s: %m%s%s", what, ext ? ": " : "", ext ?: "");
-        a->error = err->error;
-        if (i == 0)
-                a->refused = true;
-        return MNL_CB_OK;
-}
-
-/* Sends the batch in one sendmsg and reads an answer for each message. */
-static int batch_send(struct nftlb *lb, struct batch *b) {
-        int fd = mnl_socket_get_fd(lb->sock);
-        /* The whole batch must fit the socket's send buffer, and every
-         * ACK (about 1 KiB of buffer each) its receive buffer. */
-        int snd = (int) MIN(b->len + 65536, (size_t) INT32_MAX / 2);
-        int rcv = (int) MIN(b->n_acks * 1024 + 262144, (size_t) INT32_MAX / 2);
-        if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)) < 0)
-                (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
-        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
-                (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-
-        lb->seq += (uint32_t) b->n_msgs;
-        if (mnl_socket_sendto(lb->sock, b->buf, b->len) < 0)
-                return log_error_errno(-errno, "nftables: sending a batch of %zu messages (%zu bytes): %m", b->n_msgs,
-                                       b->len);
-
-        _cleanup_free_ uint8_t *rbuf = malloc(RECV_BYTES);
-        mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = on_ack };
-        struct acks a = { .b = b };
-        if (!rbuf)
-                return -ENOMEM;
-        while (a.answered < b->n_acks && !a.refused) {
-                ssize_t len = mnl_socket_recvfrom(lb->sock, rbuf, RECV_BYTES);
-                if (len < 0)
-                        return log_error_errno(-errno, "nftables: reading the answers to a batch (%zu of %zu): %m",
-                                               a.answered, b->n_acks);
-                /* Sequence numbers are checked by hand (on_ack): one
-                 * batch carries many. */
-                if (mnl_cb_run2(rbuf, (size_t) len, 0, lb->portid, NULL, &a, ctl, ELEMENTSOF(ctl)) < 0)
-                        return log_error_errno(-errno, "nftables: a malformed answer: %m");
-        }
-        if (a.n_errors > 1)
-                log_error("nftables: %zu more requests of the batch refused; nothing was changed", a.n_errors - 1);
-        return a.error;
-}
 
 static int chain_for(const struct nftlb_service *s, const struct nftlb_service *all, size_t i) {
         /* dsr: the first service on the same device owns the chain. */
@@ -797,7 +649,7 @@ static int chain_for(const struct nftlb_service *s, const struct nftlb_service *
 }
 
 int nftlb_apply(struct nftlb *lb, const struct nftlb_service *services, size_t n) {
-        _cleanup_(batch_done) struct batch b = {};
+        _cleanup_(nftlb_batch_done) struct nftlb_batch b = {};
         bool any_nat = false, any_dsr = false;
         int r;
 
@@ -809,7 +661,7 @@ int nftlb_apply(struct nftlb *lb, const struct nftlb_service *services, size_t n
                 any_dsr |= services[i].mode == NFTLB_DSR;
         }
 
-        r = batch_begin(lb, &b);
+        r = nftlb_batch_begin(&b, lb->seq);
         if (r >= 0)
                 r = replace_table(&b, lb->table, NFPROTO_INET, any_nat);
         if (r >= 0 && any_nat)
@@ -832,22 +684,24 @@ int nftlb_apply(struct nftlb *lb, const struct nftlb_service *services, size_t n
                         r = put_service(&b, lb->table, s, chain);
         }
         if (r >= 0)
-                r = batch_end(&b);
+                r = nftlb_batch_end(&b);
         if (r < 0)
                 return r == -ENOMEM ? log_error_errno(r, "nftables: building the batch: %m") : r;
-        return batch_send(lb, &b);
+        lb->seq += (uint32_t) b.n_msgs;
+        return nftlb_batch_send(lb->sock, lb->portid, &b);
 }
 
 int nftlb_remove(struct nftlb *lb) {
-        _cleanup_(batch_done) struct batch b = {};
-        int r = batch_begin(lb, &b);
+        _cleanup_(nftlb_batch_done) struct nftlb_batch b = {};
+        int r = nftlb_batch_begin(&b, lb->seq);
         if (r >= 0)
                 r = replace_table(&b, lb->table, NFPROTO_INET, false);
         if (r >= 0)
                 r = replace_table(&b, lb->table, NFPROTO_NETDEV, false);
         if (r >= 0)
-                r = batch_end(&b);
+                r = nftlb_batch_end(&b);
         if (r < 0)
                 return log_error_errno(r, "nftables: building the batch: %m");
-        return batch_send(lb, &b);
+        lb->seq += (uint32_t) b.n_msgs;
+        return nftlb_batch_send(lb->sock, lb->portid, &b);
 }
