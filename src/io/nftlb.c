@@ -38,6 +38,7 @@
 #define NFT_TYPE_IPADDR 7
 #define NFT_TYPE_IP6ADDR 8
 #define NFT_TYPE_ETHERADDR 9
+#define NFT_TYPE_INET_PROTOCOL 12
 #define NFT_TYPE_INET_SERVICE 13
 #define NFT_TYPE_BITS 6
 /* nft's byte orders (include/expression.h), in a set's user data. */
@@ -72,12 +73,36 @@ static void rule_freep(struct nftnl_rule **p) {
                 nftnl_rule_free(*p);
 }
 
+/* A balancer as installed by the last successful apply. */
+struct installed {
+        char *key;              /* what the dispatch holds: mode, device, VIP, protocol, port, name */
+        uint64_t digest;        /* the rest: scheduler, seed, backends, table */
+};
+
 struct nftlb {
         struct mnl_socket *sock;
         uint32_t portid;
         uint32_t seq;
         char *table;
+        /* The kernel's state as we left it; none (known = false) at the
+         * start, after a failure or nftlb_reset(): the next apply is whole. */
+        struct installed *installed;
+        size_t n_installed;
+        bool known;
 };
+
+static void forget(struct nftlb *lb) {
+        for (size_t i = 0; i < lb->n_installed; i++)
+                free(lb->installed[i].key);
+        free(lb->installed);
+        lb->installed = NULL;
+        lb->n_installed = 0;
+        lb->known = false;
+}
+
+void nftlb_reset(struct nftlb *lb) {
+        forget(lb);
+}
 
 
 int nftlb_new(struct nftlb **ret, const char *table) {
@@ -113,6 +138,7 @@ struct nftlb *nftlb_free(struct nftlb *lb) {
                 return NULL;
         if (lb->sock)
                 mnl_socket_close(lb->sock);
+        forget(lb);
         free(lb->table);
         free(lb);
         return NULL;
@@ -166,10 +192,12 @@ static int put_chain(struct nftlb_batch *b, const char *table, uint16_t family, 
         nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
         nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
         nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, family);
-        nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
-        nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hooknum);
-        nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
-        nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+        if (type) {             /* a base chain; else a regular one */
+                nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
+                nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hooknum);
+                nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+                nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+        }
         if (dev)
                 nftnl_chain_set_str(c, NFTNL_CHAIN_DEV, dev);
         nftnl_chain_nlmsg_build_payload(nlh, c);
@@ -640,55 +668,361 @@ static int put_service(struct nftlb_batch *b, const char *table, const struct nf
 
 
 
-static int chain_for(const struct nftlb_service *s, const struct nftlb_service *all, size_t i) {
-        /* dsr: the first service on the same device owns the chain. */
+/* The name of balancer S's chain. */
+static void service_chain(char *buf, size_t size, const struct nftlb_service *s) {
+        snprintf(buf, size, "lb_%s", s->name);
+}
+
+/* Empties balancer S's chain (DELRULE naming the chain and no rule). */
+static int flush_chain(struct nftlb_batch *b, const char *table, const struct nftlb_service *s) {
+        _cleanup_(rule_freep) struct nftnl_rule *r = nftnl_rule_alloc();
+        uint16_t family = s->mode == NFTLB_NAT ? NFPROTO_INET : NFPROTO_NETDEV;
+        struct nlmsghdr *nlh = nftlb_batch_msg(b, NFT_MSG_DELRULE, family, 0);
+        char chain[300];
+        if (!r || !nlh)
+                return -ENOMEM;
+        service_chain(chain, sizeof(chain), s);
+        nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+        nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+        nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
+        nftnl_rule_nlmsg_build_payload(nlh, r);
+        nftlb_batch_push(b, nlh, "flush chain %s", chain);
+        return 0;
+}
+
+static bool dispatched_by(const struct nftlb_service *s, enum nftlb_mode mode, const char *ifname, int af) {
+        return s->mode == mode && s->family == af && (mode == NFTLB_NAT || strcmp(s->ifname, ifname) == 0);
+}
+
+/* The dispatch of a base chain: one rule per address family,
+ * `ip daddr . meta l4proto . th dport vmap { VIP . PROTO . PORT : jump
+ * lb_NAME, ... }`: one hash lookup per packet whatever the number of
+ * balancers, and each balancer's rule in a chain of its own, which a
+ * change can replace alone. */
+static int put_dispatch(struct nftlb_batch *b, const char *table, const char *chain, const struct nftlb_service *all,
+                        size_t n, enum nftlb_mode mode, const char *ifname, int af) {
+        uint16_t family = mode == NFTLB_NAT ? NFPROTO_INET : NFPROTO_NETDEV;
+        size_t alen = addr_len(af), count = 0;
+        struct nlmsghdr *nlh;
+        int k = 0;
+
+        for (size_t i = 0; i < n; i++)
+                count += dispatched_by(&all[i], mode, ifname, af);
+        if (count == 0)
+                return 0;
+
+        uint32_t set_id = ++b->set_id;
+        {
+                _cleanup_(set_freep) struct nftnl_set *set = nftnl_set_alloc();
+                struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+                nlh = nftlb_batch_msg(b, NFT_MSG_NEWSET, family, NLM_F_CREATE);
+                if (!set || !u || !nlh) {
+                        nftnl_udata_buf_free(u);
+                        return -ENOMEM;
+                }
+                nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
+                nftnl_set_set_str(set, NFTNL_SET_NAME, "__map%d");
+                nftnl_set_set_u32(set, NFTNL_SET_FAMILY, family);
+                nftnl_set_set_u32(set, NFTNL_SET_ID, set_id);
+                nftnl_set_set_u32(set, NFTNL_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_MAP);
+                nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE,
+                                  (((af == AF_INET6 ? NFT_TYPE_IP6ADDR : NFT_TYPE_IPADDR) << NFT_TYPE_BITS |
+                                    NFT_TYPE_INET_PROTOCOL) << NFT_TYPE_BITS) | NFT_TYPE_INET_SERVICE);
+                nftnl_set_set_u32(set, NFTNL_SET_KEY_LEN, (uint32_t) alen + 8);
+                nftnl_set_set_u32(set, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+                nftnl_set_set_u32(set, NFTNL_SET_DATA_LEN, 0);
+                nftnl_set_set_u32(set, NFTNL_SET_DESC_SIZE, (uint32_t) count);
+                nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, NFT_BYTEORDER_INVALID);
+                nftnl_udata_put_u32(u, NFTNL_UDATA_SET_DATABYTEORDER, NFT_BYTEORDER_INVALID);
+                nftnl_set_set_data(set, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+                nftnl_udata_buf_free(u);
+                nftnl_set_nlmsg_build_payload(nlh, set);
+                nftlb_batch_push(b, nlh, "dispatch map of chain %s", chain);
+        }
+        for (size_t first = 0; first < n; first += ELEMS_PER_MSG) {
+                _cleanup_(set_freep) struct nftnl_set *set = nftnl_set_alloc();
+                size_t added = 0;
+                if (!set)
+                        return -ENOMEM;
+                nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
+                nftnl_set_set_str(set, NFTNL_SET_NAME, "__map%d");
+                nftnl_set_set_u32(set, NFTNL_SET_FAMILY, family);
+                nftnl_set_set_u32(set, NFTNL_SET_ID, set_id);
+                for (size_t i = first; i < MIN(n, first + ELEMS_PER_MSG); i++) {
+                        const struct nftlb_service *s = &all[i];
+                        if (!dispatched_by(s, mode, ifname, af))
+                                continue;
+                        struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+                        struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+                        uint8_t key[24] = {};
+                        uint16_t port = htons(s->port);
+                        char target[300];
+                        if (!e || !u) {
+                                nftnl_set_elem_free(e);
+                                nftnl_udata_buf_free(u);
+                                return -ENOMEM;
+                        }
+                        memcpy(key, &s->vip, alen);
+                        key[alen] = s->l4proto;
+                        memcpy(key + alen + 4, &port, sizeof(port));
+                        nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t) alen + 8);
+                        service_chain(target, sizeof(target), s);
+                        nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, NFT_JUMP);
+                        nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, target);
+                        nftnl_udata_put_strz(u, NFTNL_UDATA_SET_ELEM_COMMENT, s->name);
+                        nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+                        nftnl_udata_buf_free(u);
+                        nftnl_set_elem_add(set, e);
+                        added++;
+                }
+                if (added == 0)
+                        continue;
+                nlh = nftlb_batch_msg(b, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE);
+                if (!nlh)
+                        return -ENOMEM;
+                nftnl_set_elems_nlmsg_build_payload(nlh, set);
+                nftlb_batch_push(b, nlh, "dispatch elements of chain %s", chain);
+        }
+
+        _cleanup_(rule_freep) struct nftnl_rule *rule = nftnl_rule_alloc();
+        if (!rule)
+                return -ENOMEM;
+        nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, table);
+        nftnl_rule_set_str(rule, NFTNL_RULE_CHAIN, chain);
+        nftnl_rule_set_u32(rule, NFTNL_RULE_FAMILY, family);
+        if (mode == NFTLB_NAT) {
+                uint8_t nfproto = af == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+                k |= put_meta(rule, NFT_META_NFPROTO, NFT_REG_1);
+                k |= put_cmp_eq(rule, NFT_REG_1, &nfproto, sizeof(nfproto));
+        } else {
+                uint16_t proto = htons(af == AF_INET6 ? ETH_P_IPV6 : ETH_P_IP);
+                k |= put_meta(rule, NFT_META_PROTOCOL, NFT_REG_1);
+                k |= put_cmp_eq(rule, NFT_REG_1, &proto, sizeof(proto));
+        }
+        k |= put_payload(rule, NFT_PAYLOAD_NETWORK_HEADER, af == AF_INET6 ? 24 : 16, (uint32_t) alen, NFT_REG32_00);
+        k |= put_meta(rule, NFT_META_L4PROTO, NFT_REG32_00 + (uint32_t) (alen / 4));
+        k |= put_payload(rule, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_00 + (uint32_t) (alen / 4) + 1);
+        if (k)
+                return -ENOMEM;
+        struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+        if (!e)
+                return -ENOMEM;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+        nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "__map%d");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
+        k = add_expr(rule, e);
+        if (k < 0)
+                return k;
+        struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+        if (!u)
+                return -ENOMEM;
+        nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, "had: to each balancer's chain");
+        nftnl_rule_set_data(rule, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+        nftnl_udata_buf_free(u);
+        nlh = nftlb_batch_msg(b, NFT_MSG_NEWRULE, family, NLM_F_CREATE | NLM_F_APPEND);
+        if (!nlh)
+                return -ENOMEM;
+        nftnl_rule_nlmsg_build_payload(nlh, rule);
+        nftlb_batch_push(b, nlh, "dispatch rule of chain %s", chain);
+        return 0;
+}
+
+/* A balancer's chain and its rule. */
+static int put_balancer(struct nftlb_batch *b, const char *table, const struct nftlb_service *s) {
+        char chain[300];
+        service_chain(chain, sizeof(chain), s);
+        int r = put_chain(b, table, s->mode == NFTLB_NAT ? NFPROTO_INET : NFPROTO_NETDEV, chain, NULL, 0, 0, NULL);
+        return r < 0 ? r : put_service(b, table, s, chain);
+}
+
+static bool first_on_device(const struct nftlb_service *all, size_t i) {
         for (size_t j = 0; j < i; j++)
-                if (all[j].mode == NFTLB_DSR && strcmp(all[j].ifname, s->ifname) == 0)
-                        return 0;
-        return 1;
+                if (all[j].mode == NFTLB_DSR && strcmp(all[j].ifname, all[i].ifname) == 0)
+                        return false;
+        return true;
+}
+
+/* Both tables replaced whole, in B. */
+static int build_whole(struct nftlb *lb, struct nftlb_batch *b, const struct nftlb_service *all, size_t n) {
+        bool any_nat = false, any_dsr = false;
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                any_nat |= all[i].mode == NFTLB_NAT;
+                any_dsr |= all[i].mode == NFTLB_DSR;
+        }
+        r = replace_table(b, lb->table, NFPROTO_INET, any_nat);
+        if (r >= 0 && any_nat)
+                r = put_chain(b, lb->table, NFPROTO_INET, "prerouting", "nat", NF_INET_PRE_ROUTING, PRIO_DSTNAT, NULL);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                if (all[i].mode == NFTLB_NAT)
+                        r = put_balancer(b, lb->table, &all[i]);
+        if (r >= 0 && any_nat)
+                r = put_dispatch(b, lb->table, "prerouting", all, n, NFTLB_NAT, NULL, AF_INET);
+        if (r >= 0 && any_nat)
+                r = put_dispatch(b, lb->table, "prerouting", all, n, NFTLB_NAT, NULL, AF_INET6);
+
+        if (r >= 0)
+                r = replace_table(b, lb->table, NFPROTO_NETDEV, any_dsr);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                if (all[i].mode != NFTLB_DSR)
+                        continue;
+                char chain[64];
+                snprintf(chain, sizeof(chain), "ingress_%s", all[i].ifname);
+                if (first_on_device(all, i))
+                        r = put_chain(b, lb->table, NFPROTO_NETDEV, chain, "filter", NF_NETDEV_INGRESS, 0, all[i].ifname);
+        }
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                if (all[i].mode == NFTLB_DSR)
+                        r = put_balancer(b, lb->table, &all[i]);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                if (all[i].mode != NFTLB_DSR || !first_on_device(all, i))
+                        continue;
+                char chain[64];
+                snprintf(chain, sizeof(chain), "ingress_%s", all[i].ifname);
+                r = put_dispatch(b, lb->table, chain, all, n, NFTLB_DSR, all[i].ifname, AF_INET);
+                if (r >= 0)
+                        r = put_dispatch(b, lb->table, chain, all, n, NFTLB_DSR, all[i].ifname, AF_INET6);
+        }
+        return r;
+}
+
+static char *service_key(const struct nftlb_service *s) {
+        char vip[INET6_ADDRSTRLEN] = "?", *key = NULL;
+        inet_ntop(s->family, &s->vip, vip, sizeof(vip));
+        if (asprintf(&key, "%d %s %s %u %u %s", (int) s->mode, s->mode == NFTLB_DSR ? s->ifname : "-", vip,
+                     s->l4proto, s->port, s->name) < 0)
+                return NULL;
+        return key;
+}
+
+static uint64_t fnv(uint64_t h, const void *data, size_t len) {
+        const uint8_t *p = data;
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ p[i]) * 0x100000001b3ULL;
+        return h;
+}
+
+/* Everything of S's rule that its key does not say (FNV-1a). */
+static uint64_t service_digest(const struct nftlb_service *s) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+        uint32_t v[3] = { (uint32_t) s->sched, s->seed, (uint32_t) s->n_backends };
+        h = fnv(h, v, sizeof(v));
+        for (size_t i = 0; i < s->n_backends; i++) {
+                const struct nftlb_backend *be = &s->backends[i];
+                uint32_t w[3] = { (uint32_t) be->family, be->port, be->weight };
+                h = fnv(h, w, sizeof(w));
+                h = fnv(h, &be->addr, sizeof(be->addr));
+                h = fnv(h, be->has_mac ? be->mac : (const uint8_t[6]) {}, 6);
+                h = fnv(h, be->label ?: "", strlen(be->label ?: "") + 1);
+        }
+        h = fnv(h, &s->n_lookup, sizeof(s->n_lookup));
+        if (s->n_lookup > 0)
+                h = fnv(h, s->lookup, s->n_lookup * sizeof(*s->lookup));
+        return h;
+}
+
+/* The keys and digests of ALL, to remember once they are installed. */
+static int describe(const struct nftlb_service *all, size_t n, struct installed **ret) {
+        struct installed *d = calloc(MAX(n, 1u), sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                d[i].key = service_key(&all[i]);
+                d[i].digest = service_digest(&all[i]);
+                if (!d[i].key) {
+                        while (i > 0)
+                                free(d[--i].key);
+                        free(d);
+                        return -ENOMEM;
+                }
+        }
+        *ret = d;
+        return 0;
+}
+
+/* The same balancers as installed (keys, in order): only the rules of
+ * those that changed need replacing. */
+static bool same_layout(const struct nftlb *lb, const struct installed *d, size_t n) {
+        if (!lb->known || lb->n_installed != n)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(lb->installed[i].key, d[i].key) != 0)
+                        return false;
+        return true;
+}
+
+static int send_batch(struct nftlb *lb, struct nftlb_batch *b) {
+        int r = nftlb_batch_end(b);
+        if (r < 0)
+                return log_error_errno(r, "nftables: building the batch: %m");
+        lb->seq += (uint32_t) b->n_msgs;
+        return nftlb_batch_send(lb->sock, lb->portid, b);
 }
 
 int nftlb_apply(struct nftlb *lb, const struct nftlb_service *services, size_t n) {
-        _cleanup_(nftlb_batch_done) struct nftlb_batch b = {};
-        bool any_nat = false, any_dsr = false;
+        struct installed *d = NULL;
+        size_t changed = 0;
         int r;
 
         for (size_t i = 0; i < n; i++) {
                 r = check_service(&services[i]);
                 if (r < 0)
                         return r;
-                any_nat |= services[i].mode == NFTLB_NAT;
-                any_dsr |= services[i].mode == NFTLB_DSR;
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(services[i].name, services[j].name) == 0)
+                                return log_error_errno(-EINVAL, "nftables: two balancers named %s", services[i].name);
+        }
+        r = describe(services, n, &d);
+        if (r < 0)
+                return log_error_errno(r, "nftables: %m");
+
+        if (same_layout(lb, d, n)) {
+                _cleanup_(nftlb_batch_done) struct nftlb_batch b = {};
+                r = nftlb_batch_begin(&b, lb->seq);
+                for (size_t i = 0; r >= 0 && i < n; i++) {
+                        if (d[i].digest == lb->installed[i].digest)
+                                continue;
+                        char chain[300];
+                        service_chain(chain, sizeof(chain), &services[i]);
+                        changed++;
+                        r = flush_chain(&b, lb->table, &services[i]);
+                        if (r >= 0)
+                                r = put_service(&b, lb->table, &services[i], chain);
+                }
+                if (r >= 0 && changed > 0)
+                        r = send_batch(lb, &b);
+                if (r >= 0)
+                        goto done;
+                /* Whatever went wrong (the table changed behind our back,
+                 * say), the whole table is written anew. */
+                log_warning("nftables: changing %zu balancers failed; replacing had's tables whole", changed);
         }
 
-        r = nftlb_batch_begin(&b, lb->seq);
-        if (r >= 0)
-                r = replace_table(&b, lb->table, NFPROTO_INET, any_nat);
-        if (r >= 0 && any_nat)
-                r = put_chain(&b, lb->table, NFPROTO_INET, "prerouting", "nat", NF_INET_PRE_ROUTING,
-                              PRIO_DSTNAT, NULL);
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                if (services[i].mode == NFTLB_NAT)
-                        r = put_service(&b, lb->table, &services[i], "prerouting");
-        if (r >= 0)
-                r = replace_table(&b, lb->table, NFPROTO_NETDEV, any_dsr);
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                const struct nftlb_service *s = &services[i];
-                char chain[64];
-                if (s->mode != NFTLB_DSR)
-                        continue;
-                snprintf(chain, sizeof(chain), "ingress_%s", s->ifname);
-                if (chain_for(s, services, i))
-                        r = put_chain(&b, lb->table, NFPROTO_NETDEV, chain, "filter", NF_NETDEV_INGRESS, 0, s->ifname);
+        forget(lb);
+        {
+                _cleanup_(nftlb_batch_done) struct nftlb_batch b = {};
+                r = nftlb_batch_begin(&b, lb->seq);
                 if (r >= 0)
-                        r = put_service(&b, lb->table, s, chain);
+                        r = build_whole(lb, &b, services, n);
+                if (r >= 0)
+                        r = send_batch(lb, &b);
+                else if (r == -ENOMEM)
+                        log_error_errno(r, "nftables: building the batch: %m");
         }
-        if (r >= 0)
-                r = nftlb_batch_end(&b);
-        if (r < 0)
-                return r == -ENOMEM ? log_error_errno(r, "nftables: building the batch: %m") : r;
-        lb->seq += (uint32_t) b.n_msgs;
-        return nftlb_batch_send(lb->sock, lb->portid, &b);
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++)
+                        free(d[i].key);
+                free(d);
+                return r;
+        }
+done:
+        forget(lb);
+        lb->installed = d;
+        lb->n_installed = n;
+        lb->known = true;
+        return 0;
 }
 
 int nftlb_remove(struct nftlb *lb) {
@@ -702,6 +1036,7 @@ int nftlb_remove(struct nftlb *lb) {
                 r = nftlb_batch_end(&b);
         if (r < 0)
                 return log_error_errno(r, "nftables: building the batch: %m");
+        forget(lb);
         lb->seq += (uint32_t) b.n_msgs;
         return nftlb_batch_send(lb->sock, lb->portid, &b);
 }

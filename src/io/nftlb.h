@@ -109,14 +109,28 @@ struct nftlb_service {
 int nftlb_new(struct nftlb **ret, const char *table);
 struct nftlb *nftlb_free(struct nftlb *lb);
 
-/* Replaces had's tables with SERVICES in one transaction: the inet table
- * holds the nat services (one chain, prerouting, at priority dstnat), the
- * netdev table one ingress chain per dsr device; a table with no service
- * is deleted. Each service is one rule whose anonymous map names every
- * slot's backend in a comment. Returns 0, -EINVAL for a description that
+/* Makes had's tables hold SERVICES (names unique), in one transaction.
+ * The inet table holds the nat services: a base chain prerouting (at
+ * priority dstnat) whose rule jumps, through one verdict map keyed by
+ * VIP . protocol . port, to the chain lb_NAME of each service; the netdev
+ * table the same for the dsr services, with a base chain ingress_IFNAME
+ * per device. A service's chain holds one rule whose anonymous map names
+ * every slot's backend in a comment. A table with no service is deleted.
+ *
+ * When the services are those of the last successful apply in name, mode,
+ * device, VIP, protocol and port, and in the same order, only the chains
+ * of those whose scheduler, seed, backends or table changed are flushed
+ * and written again (the others keep their rule and its counters; nothing
+ * at all is sent when nothing changed); otherwise, or if that fails, both
+ * tables are replaced whole. Returns 0, -EINVAL for a description that
  * cannot be installed (logged with the service's name), or the kernel's
  * negative errno (nothing changed). */
 int nftlb_apply(struct nftlb *lb, const struct nftlb_service *services, size_t n);
+
+/* Forgets what was installed: the next nftlb_apply() replaces the tables
+ * whole. For when something else may have changed them, or a dsr device
+ * was re-created (its index and MAC are written in the rules). */
+void nftlb_reset(struct nftlb *lb);
 
 /* Deletes had's tables (both families), in one transaction; absent tables
  * are not an error. Nothing else is touched. */

@@ -183,7 +183,45 @@ for b in b1 b2 b3 b4; do
 done
 log "udp and ipv6: 10 each of 40"
 
-# 8. The operator's tables, byte for byte; then nothing of had's after -r.
+# 8. One nftlb kept across changes, as the daemon keeps it: a change to
+# one balancer replaces only its chain (one transaction still), so the
+# other's round robin goes on where it was; no change sends nothing.
+coproc APPLIER { exec ip netns exec "$(ns n1)" "$APPLY" -i; }
+PID[applier]=$APPLIER_PID
+# ask COMMAND: one command to the long-lived nftlb-apply, "ok" expected.
+ask() {
+        local answer
+        echo "$1" >&"${APPLIER[1]}"
+        read -r -t 10 answer <&"${APPLIER[0]}" || fail "no answer from nftlb-apply -i to: $1"
+        [ "$answer" = ok ] || fail "nftlb-apply -i: $1: $answer"
+}
+{ echo "service web $VIP4 80 tcp nat round-robin"; backend_lines 1 2 3 4
+  echo "service api $VIP4 81 tcp nat round-robin"; backend_lines 1 2 3 4; } > "$T/two.lb"
+{ echo "service web $VIP4 80 tcp nat round-robin"; backend_lines 1 2 3 4
+  echo "service api $VIP4 81 tcp nat round-robin"; backend_lines 2 3 4; } > "$T/two-b.lb"
+ask "apply $T/two.lb"
+GENERATIONS=$((GENERATIONS + 1))
+http_get_to "$T/web1.out" cl "http://$VIP4/" 2
+[ "$(tr '\n' ' ' < "$T/web1.out")" = "b1 b2 " ] || fail "web after a whole apply: $(tr '\n' ' ' < "$T/web1.out")"
+n1 nft list chain inet had lb_web > "$T/web.chain1"
+ask "apply $T/two-b.lb"
+GENERATIONS=$((GENERATIONS + 1))
+http_get_to "$T/web2.out" cl "http://$VIP4/" 2
+[ "$(tr '\n' ' ' < "$T/web2.out")" = "b3 b4 " ] ||
+        fail "web's rule was replaced with api's change: its round robin restarted ($(tr '\n' ' ' < "$T/web2.out"), not b3 b4)"
+http_get_to "$T/api.out" cl "http://$VIP4:81/" 3
+[ "$(tr '\n' ' ' < "$T/api.out")" = "b2 b3 b4 " ] || fail "api after its change: $(tr '\n' ' ' < "$T/api.out")"
+ask "apply $T/two-b.lb"
+wait_for 5 "the changes' generations" eval '[ "$(grep -c "^# new generation" "$T/monitor.log")" -ge $GENERATIONS ]'
+sleep 0.1
+[ "$(grep -c "^# new generation" "$T/monitor.log")" -eq $GENERATIONS ] ||
+        fail "$(grep -c "^# new generation" "$T/monitor.log") generations for $GENERATIONS changes (and one apply that changed nothing)"
+echo quit >&"${APPLIER[1]}"
+wait "${PID[applier]}" || fail "nftlb-apply -i failed"
+unset "PID[applier]"
+log "a change to api left web's rule (its round robin went on: b3 b4); no change, no transaction"
+
+# 9. The operator's tables, byte for byte; then nothing of had's after -r.
 n1 nft list table ip had > "$T/operator-had.after" || fail "table ip had (an operator's) is gone"
 n1 nft list table inet filter > "$T/operator-filter.after" || fail "table inet filter (an operator's) is gone"
 cmp -s "$T/operator-had.before" "$T/operator-had.after" ||

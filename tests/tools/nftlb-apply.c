@@ -2,11 +2,15 @@
 /* nftlb-apply: drives the load balancer's data path (src/io/nftlb.c)
  * without the daemon, for the integration tests and the benchmarks.
  *
- *   nftlb-apply [-t TABLE] [-n RUNS] [FILE|-]   apply FILE's services
- *   nftlb-apply [-t TABLE] -r                    remove had's tables
+ *   nftlb-apply [-t TABLE] [-n RUNS [-a FILE2]] [FILE|-]
+ *                                  apply FILE's services
+ *   nftlb-apply [-t TABLE] -r      remove had's tables
+ *   nftlb-apply [-t TABLE] -i      commands on stdin (see interactive())
  *
- * With -n, the same description is applied RUNS times and the time of
- * each nftlb_apply() call is printed in microseconds, one a line.
+ * With -n, the description is applied RUNS times, each a whole replace,
+ * and the time of each nftlb_apply() call is printed in microseconds, one
+ * a line. With -a too, FILE is applied first, then FILE2 and FILE in
+ * turn: each run changes what differs between them (the daemon's case).
  *
  * FILE: one item a line, '#' starts a comment.
  *   service NAME ADDR PORT [tcp|udp] [nat|dsr] [SCHEDULER] [seed=N] [dev=IFNAME]
@@ -150,19 +154,92 @@ static void parse_line(char *p, unsigned line) {
         die(line, "unknown line");
 }
 
+/* The services of the lines parsed so far, as nftlb_apply() takes them;
+ * the parse state is emptied for the next file. */
+struct desc {
+        struct nftlb_service *s;
+        size_t n;
+};
+
+static int load(const char *file, struct desc *ret) {
+        FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "re");
+        if (!f) {
+                fprintf(stderr, "nftlb-apply: %s: %m\n", file);
+                return -errno;
+        }
+        char *line = NULL;
+        size_t cap = 0;
+        unsigned lineno = 0;
+        n_svcs = 0;
+        while (getline(&line, &cap, f) >= 0)
+                parse_line(line, ++lineno);
+        free(line);
+        if (f != stdin)
+                fclose(f);
+
+        struct nftlb_service *s = calloc(MAX(n_svcs, 1u), sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_svcs; i++) {
+                s[i] = svcs[i].s;
+                s[i].backends = svcs[i].be;
+                s[i].n_backends = svcs[i].n_be;
+                s[i].lookup = svcs[i].lookup;
+                s[i].n_lookup = svcs[i].n_lookup;
+                svcs[i] = (struct svc) {};      /* now owned by the desc (a test tool: never freed) */
+        }
+        *ret = (struct desc) { s, n_svcs };
+        return 0;
+}
+
+/* -i: one command a line on stdin, one answer a line on stdout ("ok" or
+ * "error"), with one nftlb throughout, as the daemon holds it:
+ *   apply FILE | remove | reset | quit */
+static int interactive(struct nftlb *lb) {
+        char *line = NULL;
+        size_t cap = 0;
+        while (getline(&line, &cap, stdin) >= 0) {
+                char *arg = strchr(line, ' '), *nl = strchr(line, '\n');
+                int r = 0;
+                if (nl)
+                        *nl = 0;
+                if (arg)
+                        *arg++ = 0;
+                if (strcmp(line, "apply") == 0 && arg) {
+                        struct desc d;
+                        r = load(arg, &d);
+                        if (r >= 0)
+                                r = nftlb_apply(lb, d.s, d.n);
+                } else if (strcmp(line, "remove") == 0)
+                        r = nftlb_remove(lb);
+                else if (strcmp(line, "reset") == 0)
+                        nftlb_reset(lb);
+                else if (strcmp(line, "quit") == 0)
+                        break;
+                else
+                        r = -EINVAL;
+                printf("%s\n", r < 0 ? "error" : "ok");
+                fflush(stdout);
+        }
+        free(line);
+        return 0;
+}
+
 int main(int argc, char **argv) {
-        const char *table = NULL, *file = "-";
-        bool remove = false;
+        const char *table = NULL, *file = "-", *other = NULL;
+        bool remove = false, inter = false;
         unsigned long runs = 0;
         int opt;
 
-        while ((opt = getopt(argc, argv, "t:n:r")) != -1) {
+        while ((opt = getopt(argc, argv, "t:n:a:ri")) != -1) {
                 switch (opt) {
                 case 't': table = optarg; break;
                 case 'n': runs = strtoul(optarg, NULL, 10); break;
+                case 'a': other = optarg; break;
                 case 'r': remove = true; break;
+                case 'i': inter = true; break;
                 default:
-                        fprintf(stderr, "usage: nftlb-apply [-t TABLE] [-n RUNS] [FILE|-] | -r\n");
+                        fprintf(stderr, "usage: nftlb-apply [-t TABLE] [-n RUNS [-a FILE2]] [FILE|-] | -r | -i\n");
                         return 2;
                 }
         }
@@ -173,39 +250,23 @@ int main(int argc, char **argv) {
         int r = nftlb_new(&lb, table);
         if (r < 0)
                 return 1;
-        if (remove) {
-                r = nftlb_remove(lb);
+        if (remove || inter) {
+                r = remove ? nftlb_remove(lb) : interactive(lb);
                 nftlb_free(lb);
                 return r < 0 ? 1 : 0;
         }
 
-        FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "re");
-        if (!f) {
-                fprintf(stderr, "nftlb-apply: %s: %m\n", file);
+        struct desc d, d2 = {};
+        if (load(file, &d) < 0 || (other && load(other, &d2) < 0))
                 return 2;
-        }
-        char *line = NULL;
-        size_t cap = 0;
-        unsigned lineno = 0;
-        while (getline(&line, &cap, f) >= 0)
-                parse_line(line, ++lineno);
-        free(line);
-
-        struct nftlb_service *s = calloc(MAX(n_svcs, 1u), sizeof(*s));
-        if (!s)
-                return 1;
-        for (size_t i = 0; i < n_svcs; i++) {
-                s[i] = svcs[i].s;
-                s[i].backends = svcs[i].be;
-                s[i].n_backends = svcs[i].n_be;
-                s[i].lookup = svcs[i].lookup;
-                s[i].n_lookup = svcs[i].n_lookup;
-        }
-        if (runs == 0)
-                r = nftlb_apply(lb, s, n_svcs);
+        if (runs == 0 || other)
+                r = nftlb_apply(lb, d.s, d.n);
         for (unsigned long k = 0; k < runs && r >= 0; k++) {
+                const struct desc *now = other && k % 2 == 0 ? &d2 : &d;
+                if (!other)
+                        nftlb_reset(lb);        /* each run a whole replace */
                 usec_t t0 = now_usec();
-                r = nftlb_apply(lb, s, n_svcs);
+                r = nftlb_apply(lb, now->s, now->n);
                 printf("%llu\n", (unsigned long long) (now_usec() - t0));
         }
         nftlb_free(lb);
