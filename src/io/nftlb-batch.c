@@ -31,6 +31,10 @@ static int batch_reserve(struct nftlb_batch *b) {
                 uint8_t *p = realloc(b->buf, cap);
                 if (!p)
                         return -ENOMEM;
+                /* libmnl before 1.0.5 does not zero an attribute's
+                 * padding: zero the buffer once, as it grows (it is never
+                 * reused), so that no stale heap bytes reach the kernel. */
+                memset(p + b->cap, 0, cap - b->cap);
                 b->buf = p;
                 b->cap = cap;
         }

@@ -186,10 +186,24 @@ static int load(const char *file, struct desc *ret) {
                 s[i].n_backends = svcs[i].n_be;
                 s[i].lookup = svcs[i].lookup;
                 s[i].n_lookup = svcs[i].n_lookup;
-                svcs[i] = (struct svc) {};      /* now owned by the desc (a test tool: never freed) */
+                svcs[i] = (struct svc) {};      /* now the desc's */
         }
         *ret = (struct desc) { s, n_svcs };
         return 0;
+}
+
+static void desc_free(struct desc *d) {
+        for (size_t i = 0; i < d->n; i++) {
+                struct nftlb_service *s = &d->s[i];
+                for (size_t k = 0; k < s->n_backends; k++)
+                        free((char *) s->backends[k].label);
+                free((char *) s->backends);
+                free((char *) s->lookup);
+                free((char *) s->name);
+                free((char *) s->ifname);
+        }
+        free(d->s);
+        *d = (struct desc) {};
 }
 
 /* -i: one command a line on stdin, one answer a line on stdout ("ok" or
@@ -208,8 +222,10 @@ static int interactive(struct nftlb *lb) {
                 if (strcmp(line, "apply") == 0 && arg) {
                         struct desc d;
                         r = load(arg, &d);
-                        if (r >= 0)
+                        if (r >= 0) {
                                 r = nftlb_apply(lb, d.s, d.n);
+                                desc_free(&d);
+                        }
                 } else if (strcmp(line, "remove") == 0)
                         r = nftlb_remove(lb);
                 else if (strcmp(line, "reset") == 0)
@@ -269,6 +285,8 @@ int main(int argc, char **argv) {
                 r = nftlb_apply(lb, now->s, now->n);
                 printf("%llu\n", (unsigned long long) (now_usec() - t0));
         }
+        desc_free(&d);
+        desc_free(&d2);
         nftlb_free(lb);
         return r < 0 ? 1 : 0;
 }
