@@ -186,7 +186,7 @@ log "udp and ipv6: 10 each of 40"
 # 8. One nftlb kept across changes, as the daemon keeps it: a change to
 # one balancer replaces only its chain (one transaction still), so the
 # other's round robin goes on where it was; no change sends nothing.
-coproc APPLIER { exec ip netns exec "$(ns n1)" "$APPLY" -i; }
+coproc APPLIER { exec ip netns exec "$(ns n1)" "$APPLY" -i 2>"$T/applier.log"; }
 PID[applier]=$APPLIER_PID
 # ask COMMAND: one command to the long-lived nftlb-apply, "ok" expected.
 ask() {
@@ -203,7 +203,6 @@ ask "apply $T/two.lb"
 GENERATIONS=$((GENERATIONS + 1))
 http_get_to "$T/web1.out" cl "http://$VIP4/" 2
 [ "$(tr '\n' ' ' < "$T/web1.out")" = "b1 b2 " ] || fail "web after a whole apply: $(tr '\n' ' ' < "$T/web1.out")"
-n1 nft list chain inet had lb_web > "$T/web.chain1"
 ask "apply $T/two-b.lb"
 GENERATIONS=$((GENERATIONS + 1))
 http_get_to "$T/web2.out" cl "http://$VIP4/" 2
@@ -216,10 +215,41 @@ wait_for 5 "the changes' generations" eval '[ "$(grep -c "^# new generation" "$T
 sleep 0.1
 [ "$(grep -c "^# new generation" "$T/monitor.log")" -eq $GENERATIONS ] ||
         fail "$(grep -c "^# new generation" "$T/monitor.log") generations for $GENERATIONS changes (and one apply that changed nothing)"
+log "a change to api left web's rule (its round robin went on: b3 b4); no change, no transaction"
+
+# A change the kernel refuses (a balancer whose chain name is over its 256
+# bytes) changes nothing: the table as it was, byte for byte, no
+# generation, and the error names what was refused.
+n1 nft list table inet had > "$T/before-refused.list"
+{ cat "$T/two-b.lb"; echo "service $(printf 'x%.0s' $(seq 300)) $VIP4 82 tcp nat round-robin"; backend_lines 1; } \
+        > "$T/refused.lb"
+echo "apply $T/refused.lb" >&"${APPLIER[1]}"
+read -r -t 10 answer <&"${APPLIER[0]}" || fail "no answer from nftlb-apply -i"
+[ "$answer" = error ] || fail "a ruleset the kernel must refuse was accepted"
+grep -q "nftables: chain lb_xxx.*: Numerical result out of range" "$T/applier.log" ||
+        fail "the refusal does not say what was refused: $(cat "$T/applier.log")"
+n1 nft list table inet had > "$T/after-refused.list"
+cmp -s "$T/before-refused.list" "$T/after-refused.list" ||
+        fail "a refused change changed the table: $(diff "$T/before-refused.list" "$T/after-refused.list")"
+# Behind had's back, the table deleted: the next change's batch fails,
+# and had writes the tables whole at once.
+ask "apply $T/two-b.lb"
+n1 nft delete table inet had
+ask "apply $T/two.lb"
+GENERATIONS=$((GENERATIONS + 3))
+grep -q "replacing had's tables whole" "$T/applier.log" || fail "no fallback to a whole apply: $(cat "$T/applier.log")"
+http_get_to "$T/web3.out" cl "http://$VIP4/" 4
+http_get_to "$T/api3.out" cl "http://$VIP4:81/" 4
+[ "$(sort "$T/web3.out" "$T/api3.out" | uniq -c | awk '{ print $1 }' | sort -u)" = 2 ] ||
+        fail "after the table was deleted behind had's back: web $(tr '\n' ' ' < "$T/web3.out"), api $(tr '\n' ' ' < "$T/api3.out")"
+wait_for 5 "the changes' generations" eval '[ "$(grep -c "^# new generation" "$T/monitor.log")" -ge $GENERATIONS ]'
+sleep 0.1
+[ "$(grep -c "^# new generation" "$T/monitor.log")" -eq $GENERATIONS ] ||
+        fail "$(grep -c "^# new generation" "$T/monitor.log") generations, not $GENERATIONS: a refused change made one?"
 echo quit >&"${APPLIER[1]}"
 wait "${PID[applier]}" || fail "nftlb-apply -i failed"
 unset "PID[applier]"
-log "a change to api left web's rule (its round robin went on: b3 b4); no change, no transaction"
+log "a refused change left the table byte for byte; a table deleted behind had's back is rewritten whole"
 
 # 9. The operator's tables, byte for byte; then nothing of had's after -r.
 n1 nft list table ip had > "$T/operator-had.after" || fail "table ip had (an operator's) is gone"
