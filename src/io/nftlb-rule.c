@@ -8,11 +8,11 @@
 #include <linux/if_ether.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <linux/netlink.h>
 #include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
@@ -40,11 +40,9 @@
 #define NFT_BYTEORDER_INVALID 0
 #define NFT_BYTEORDER_HOST 1
 
-/* Elements per NEWSETELEM message: each is under 100 bytes, so a message
- * stays far below the 64 KiB a netlink attribute length can say. */
-#define ELEMS_PER_MSG 256
 /* Slots of a weighted table at most (weights are reduced by their gcd). */
 #define MAX_SLOTS (1u << 20)
+
 static void set_freep(struct nftnl_set **p) {
         if (*p)
                 nftnl_set_free(*p);
@@ -513,9 +511,6 @@ int nftlb_put_service(struct nftlb_batch *b, const char *table, const struct nft
         nftlb_batch_push(b, nlh, "rule of balancer %s", s->name);
         return 0;
 }
-
-
-
 
 /* The name of balancer S's chain. */
 void nftlb_service_chain(char *buf, size_t size, const struct nftlb_service *s) {

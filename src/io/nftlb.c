@@ -78,7 +78,6 @@ void nftlb_reset(struct nftlb *lb) {
         forget(lb);
 }
 
-
 int nftlb_new(struct nftlb **ret, const char *table) {
         struct nftlb *lb = calloc(1, sizeof(*lb));
         if (!lb)
@@ -117,13 +116,6 @@ struct nftlb *nftlb_free(struct nftlb *lb) {
         free(lb);
         return NULL;
 }
-
-
-
-
-
-
-
 
 static int put_table(struct nftlb_batch *b, const char *name, uint16_t family, uint16_t type) {
         _cleanup_(table_freep) struct nftnl_table *t = nftnl_table_alloc();
