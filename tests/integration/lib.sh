@@ -511,3 +511,145 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # The node that answered, from the output of 'probe wait'.
 answered_by() { echo "$1" | cut -d' ' -f2; }
+
+# Load balancing (tests/integration/lb-*.sh, bench/lb): backends b1..bN,
+# each a namespace running a real nginx that answers every request with its
+# name, and a UDP echo of its name (python3) on the same port.
+#
+# backends N nat: on their own switch (brb) behind the balancer, at
+#   10.0.2.1I / fd02::1I, routing everything through BACKEND_GW (default
+#   10.0.2.1 / fd02::1): nat needs the replies to pass the balancer.
+#   backend_router NODE [ADDRESS4 ADDRESS6] puts NODE on that switch (its
+#   lb0), with the gateway's addresses by default, and lets it forward.
+# backends N dsr: on br0, the VIP's link, at 10.0.0.2I / fd00::2I, with
+#   the VIPs on lo (arp_ignore=1, arp_announce=2: they answer for the VIP
+#   but never claim it on the link).
+# Each is 'b1'.. 'bN' for ns(); its MAC in BACKEND_MAC[bI].
+declare -A BACKEND_MAC=()
+BACKEND_PORT=80
+backends() {
+        local n=$1 mode=${2:-nat} i b
+        [ "$mode" = nat ] && backend_switch
+        for ((i = 1; i <= n; i++)); do
+                b=b$i
+                ip netns add "$(ns $b)"; NAMESPACES+=("$(ns $b)")
+                ip -n "$(ns $b)" link set lo up
+                if [ "$mode" = nat ]; then
+                        ip -n "$(ns sw)" link add "p-$b" type veth peer name eth0 netns "$(ns $b)"
+                        ip -n "$(ns sw)" link set "p-$b" master brb up
+                        ip -n "$(ns $b)" addr add "10.0.2.1$i/24" dev eth0
+                        ip -n "$(ns $b)" addr add "fd02::1$i/64" dev eth0 nodad
+                        ip -n "$(ns $b)" link set eth0 up
+                        ip -n "$(ns $b)" route add default via "${BACKEND_GW:-10.0.2.1}"
+                        ip -n "$(ns $b)" -6 route add default via "${BACKEND_GW6:-fd02::1}"
+                else
+                        ip -n "$(ns sw)" link add "p-$b" type veth peer name eth0 netns "$(ns $b)"
+                        ip -n "$(ns sw)" link set "p-$b" master br0 up
+                        ip netns exec "$(ns $b)" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
+                                net.ipv4.conf.all.arp_announce=2
+                        ip -n "$(ns $b)" addr add "10.0.0.2$i/24" dev eth0
+                        ip -n "$(ns $b)" addr add "fd00::2$i/64" dev eth0 nodad
+                        ip -n "$(ns $b)" link set eth0 up
+                        ip -n "$(ns $b)" addr add "$VIP4/32" dev lo
+                        ip -n "$(ns $b)" addr add "$VIP6/128" dev lo nodad
+                fi
+                BACKEND_MAC[$b]=$(ip -n "$(ns $b)" -j link show eth0 | jq -r '.[0].address')
+                start_backend_server "$b"
+        done
+}
+
+backend_switch() {
+        ip -n "$(ns sw)" link show brb >/dev/null 2>&1 && return
+        ip -n "$(ns sw)" link add brb type bridge
+        ip -n "$(ns sw)" link set brb up
+}
+
+backend_router() {
+        local node=$1
+        backend_switch
+        ip -n "$(ns sw)" link add "p-lb-$node" type veth peer name lb0 netns "$(ns "$node")"
+        ip -n "$(ns sw)" link set "p-lb-$node" master brb up
+        ip -n "$(ns "$node")" addr add "${2:-10.0.2.1}/24" dev lb0
+        ip -n "$(ns "$node")" addr add "${3:-fd02::1}/64" dev lb0 nodad
+        ip -n "$(ns "$node")" link set lb0 up
+        ip netns exec "$(ns "$node")" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+}
+
+# start_backend_server B: B's nginx (its conf, pid, logs and temp files
+# under $T/nginx-B, no master process, so that its PID is the server) and
+# its UDP echo; both are this shell's jobs, killed by PID at the end.
+start_backend_server() {
+        local b=$1 d=$T/nginx-$1
+        mkdir -p "$d"
+        cat > "$d/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 1024; }
+http {
+        access_log off;
+        keepalive_timeout 0;
+        client_body_temp_path $d/body;
+        proxy_temp_path $d/proxy;
+        fastcgi_temp_path $d/fastcgi;
+        uwsgi_temp_path $d/uwsgi;
+        scgi_temp_path $d/scgi;
+        server {
+                listen $BACKEND_PORT;
+                listen [::]:$BACKEND_PORT;
+                location / { return 200 "$b\n"; }
+        }
+}
+CONF
+        ip netns exec "$(ns "$b")" nginx -c "$d/nginx.conf" -e "$d/error.log" -p "$d" >"$T/nginx-$b.log" 2>&1 &
+        PID[nginx-$b]=$!
+        ip netns exec "$(ns "$b")" python3 -c '
+import socket, sys
+name = sys.argv[1].encode() + b"\n"
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", int(sys.argv[2])))
+while True:
+    data, peer = s.recvfrom(2048)
+    s.sendto(name, peer)
+' "$b" "$BACKEND_PORT" >"$T/udp-$b.log" 2>&1 &
+        PID[udp-$b]=$!
+        wait_for 5 "$b's nginx" ip netns exec "$(ns "$b")" curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$BACKEND_PORT/"
+}
+
+# http_get NODE URL COUNT [CURL ARGS...]: COUNT requests, each on its own
+# connection (the backends close after each answer), one answer a line.
+http_get() {
+        local node=$1 url=$2 count=$3 urls=() k; shift 3
+        for ((k = 0; k < count; k++)); do urls+=("$url"); done
+        ip netns exec "$(ns "$node")" curl -s --max-time 10 "$@" "${urls[@]}"
+}
+
+# http_get_to FILE NODE URL COUNT [CURL ARGS...]: http_get into FILE; the
+# test fails, saying so, when a request gets no answer.
+http_get_to() {
+        local file=$1 rc=0; shift
+        http_get "$@" > "$file" || rc=$?
+        [ $rc = 0 ] || fail "HTTP from $1 to $2: curl exit $rc after $(wc -l < "$file") answers of $3"
+}
+
+# udp_get NODE ADDR PORT COUNT: COUNT datagrams, each from a new socket (a
+# new flow), one answer a line.
+udp_get() {
+        ip netns exec "$(ns "$1")" python3 -c '
+import socket, sys
+addr, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+for _ in range(count):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.sendto(b"?", (addr, port))
+    try:
+        print(s.recv(2048).decode().strip())
+    except socket.timeout:
+        print("timeout")
+    s.close()
+' "$2" "$3" "$4"
+}
