@@ -459,6 +459,8 @@ static bool tlv_decode(const struct tlv_desc *d, const uint8_t *v, uint16_t n, s
 }
 
 void proto_key_init(struct proto_key *k, const uint8_t key[HA_KEY_LEN]) {
+        /* No node key until proto_key_set_signer gives one. */
+        *k = (struct proto_key) {};
         crypto_auth_hmacsha256_init(&k->st, key, HA_KEY_LEN);
 }
 

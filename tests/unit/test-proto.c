@@ -485,6 +485,13 @@ static void test_signature(void **state) {
         crypto_auth_hmacsha256(buf + n - HA_MAC_LEN, buf, n - HA_MAC_LEN, raw_key);
         assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_MALFORMED);
 
+        /* A key made over garbage (the stack) does not sign. */
+        struct proto_key g;
+        memset(&g, 0xff, sizeof(g));
+        proto_key_init(&g, raw_key);
+        assert_int_equal(proto_encode(&m, &g, buf, sizeof(buf)), plain);
+        proto_key_wipe(&g);
+
         /* Too small a buffer for the signature as well. */
         assert_int_equal(proto_encode(&m, &signer, buf, plain + 4 + HA_SIG_LEN - 1), -ENOBUFS);
         proto_key_set_signer(&signer, NULL);
