@@ -298,6 +298,22 @@ static void test_catalog(void **state) {
         m.catalog.entries[0] = e1, m.catalog.entry_len[0] = (uint16_t) n1;
         n = proto_encode(&m, &key, buf, sizeof(buf));
         assert_true(n > 0);
+        {
+                /* Signed too (node keys), from the longest names. */
+                struct ha_msg lm = m;
+                struct proto_key signer = key;
+                uint8_t seed[HA_KEY_LEN] = { 5 };
+                memset(lm.cluster, 'c', sizeof(lm.cluster) - 1);
+                memset(lm.node, 'n', sizeof(lm.node) - 1);
+                lm.cluster[sizeof(lm.cluster) - 1] = lm.node[sizeof(lm.node) - 1] = '\0';
+                proto_key_set_signer(&signer, seed);
+                int ln = proto_encode(&lm, &signer, buf, sizeof(buf));
+                print_message("the largest catalog packet, signed: %d bytes of %d\n", ln, HA_PACKET_MAX);
+                assert_true(ln > 0);
+                assert_int_equal(proto_decode(buf, ln, &key, &r), HA_DROP_NONE);
+                assert_int_equal(r.catalog.entry_count, 1);
+                proto_key_wipe(&signer);
+        }
         m.catalog.entry_count = 2;
         m.catalog.entries[1] = e1, m.catalog.entry_len[1] = (uint16_t) n1;
         assert_int_equal(proto_encode(&m, &key, buf, sizeof(buf)), -ENOBUFS);
@@ -416,6 +432,7 @@ static void test_largest_heartbeat(void **state) {
         crypto_sign_seed_keypair(pk, sk, seed);
         proto_key_set_signer(&signer, seed);
         int n = proto_encode(&m, &signer, buf, sizeof(buf));
+        print_message("the largest heartbeat, signed: %d bytes of %d\n", n, HA_PACKET_MAX);
         assert_true(n > 0 && n <= HA_PACKET_MAX);
         assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
         assert_msg_equal(&m, &d);
