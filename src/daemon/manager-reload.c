@@ -508,8 +508,7 @@ int manager_reload(struct manager *m, manager_reload_done_t done, void *userdata
                  * is refused, and a file changed later does not count. */
                 char err[PATH_MAX + 256];
                 forget_reload_key(m);
-                r = key_load_node(nc, config_find_node(nc, m->self->name), m->reload_seed, err,
-                                          sizeof(err));
+                r = key_load_node(nc, config_find_node(nc, m->self->name), m->reload_seed, err, sizeof(err));
                 if (r < 0)
                         add_error(&e, "%s\n", err);
                 else {

@@ -13,8 +13,8 @@
  *   0 u16 magic "HA"   2 u8 version   3 u8 type   4 u16 total length
  *   6 u16 reserved (0)  8 u64 incarnation  16 u64 sequence
  * then TLVs (u16 type, u16 length, value), with node keys the sender's
- * Ed25519 signature of every byte before it (TLV 21), then the HMAC-SHA256 of all the
- * preceding bytes. The TLV types are doc/protocol.md's; what each holds is
+ * Ed25519 signature of every byte before it (TLV 21), then the HMAC-SHA256
+ * of all the preceding bytes. The TLV types are doc/protocol.md's; what each holds is
  * the table tlvs[] below. */
 enum tlv_type {
         TLV_CLUSTER = 1,
