@@ -38,6 +38,7 @@ for n in n1 n2 w; do
         [ "$(dropped $n bad_signature)" = 0 ] || fail "$n dropped $(dropped $n bad_signature) for bad signatures"
 done
 settled "started"
+[ "$(status n1 .node_key)" = "$(cat "$T/n1.pub")" ] || fail "n1's status says it signs with $(status n1 .node_key)"
 
 log "the witness forges n1: active, term 2^63, handing over to itself, signed with the witness's key"
 out=$(PROBE_NODE_KEY=$T/w.nodekey ip netns exec "$(ns n1)" "$PROBE" forge 10.0.0.2 $PORT "$T/authkey" test n1 2)
@@ -115,6 +116,7 @@ log "step 2: n1 signs with the new key"
 sed -i "s|^node_key_file = .*|node_key_file = $T/n1.new.nodekey|" "$T/had-n1.conf"
 reload n1
 grep -q "node keys: this node signs its packets with $new" "$T/n1.log" || fail "n1 did not say it signs with the new key"
+[ "$(status n1 .node_key)" = "$new" ] || fail "n1's status says it signs with $(status n1 .node_key)"
 heard
 no_bad_signature "step 2"
 settled "step 2"
