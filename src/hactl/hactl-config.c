@@ -240,17 +240,19 @@ static int cmd_reload(int argc, char **argv) {
 
 /* keygen FILE: the cluster key; keygen --node FILE: a node's signing key
  * (doc/security.md, "Node keys"), whose public key it prints as the line
- * to put in that node's [node] section on every node. */
+ * to put in that node's [node] section on every node; keygen --public
+ * FILE: that line again, for an existing node key. */
 static int cmd_keygen(int argc, char **argv) {
         bool node = argc == 3 && strcmp(argv[1], "--node") == 0;
+        bool public = argc == 3 && strcmp(argv[1], "--public") == 0;
         const char *path = argv[argc - 1];
         uint8_t seed[HA_KEY_LEN], pk[32];
         char b64[64];
         int r;
 
-        if (argc == 3 && !node)
+        if (argc == 3 && !node && !public)
                 return -EINVAL;
-        r = key_generate(path);
+        r = public ? 0 : key_generate(path);
         if (r == -EEXIST) {
                 fprintf(stderr, "hactl: %s already exists; not overwriting a key in use\n", path);
                 return 1;
@@ -259,7 +261,7 @@ static int cmd_keygen(int argc, char **argv) {
                 fprintf(stderr, "hactl: cannot write %s: %s\n", path, strerror(-r));
                 return 1;
         }
-        if (!node) {
+        if (!node && !public) {
                 printf("wrote a new key to %s; copy it (mode 0600) to every node\n", path);
                 return 0;
         }
@@ -271,8 +273,9 @@ static int cmd_keygen(int argc, char **argv) {
         }
         key_public(seed, pk, b64, sizeof(b64));
         sodium_memzero(seed, sizeof(seed));
-        fprintf(stderr, "wrote a new node key to %s; keep it on its node only (node_key_file), and add its public "
-                "key to that node's [node] section on every node:\n", path);
+        if (node)
+                fprintf(stderr, "wrote a new node key to %s; keep it on its node only (node_key_file), and add its "
+                        "public key to that node's [node] section on every node:\n", path);
         printf("public_key = %s\n", b64);
         return 0;
 }
@@ -304,11 +307,12 @@ const struct hactl_verb hactl_verb_reload = {
 
 const struct hactl_verb hactl_verb_keygen = {
         .name = "keygen",
-        .args = "[--node] FILE",
+        .args = "[--node|--public] FILE",
         .help = "write a new cluster key (mode 0600); with --node, a node's\n"
-                "signing key, and print its public_key line",
+                "signing key, and print its public_key line; with --public,\n"
+                "print that line for an existing node key",
         .min_args = 1,
         .max_args = 2,
-        .usage_error = "Usage: hactl keygen [--node] FILE\n",
+        .usage_error = "Usage: hactl keygen [--node|--public] FILE\n",
         .run = cmd_keygen,
 };

@@ -65,6 +65,7 @@ echo "$pub1" | grep -qE '^public_key = [A-Za-z0-9+/]{43}=$' || fail "keygen --no
 [ "$(stat -c %a "$T/n1.nodekey")" = 600 ] || fail "node key is not mode 0600"
 out=$("$HACTL" keygen --node "$T/n1.nodekey" 2>&1) && fail "keygen --node overwrote a key"
 echo "$out" | grep -q "already exists" || fail "keygen --node said: $out"
+[ "$("$HACTL" keygen --public "$T/n1.nodekey")" = "$pub1" ] || fail "keygen --public: $("$HACTL" keygen --public "$T/n1.nodekey" 2>&1)"
 sed -e "s|^key_file = .*|&\nnode_key_file = $T/n1.nodekey|" -e "s|^priority = 200|&\n$pub1|" \
         -e "s|^priority = 100|&\n$pub2|" "$T/had.conf" > "$T/nk.conf"
 out=$("$HACTL" config check "$T/nk.conf" 2>&1) || fail "config check rejected node keys: $out"
