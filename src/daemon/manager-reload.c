@@ -19,17 +19,25 @@
  *  - timers, priorities, preemption and fencing apply from the next
  *    heartbeat; health checks keep their state when unchanged and start
  *    afresh when changed;
+ *  - node keys: the peers' public_key apply to the next packet heard;
+ *    node_key_file is read again (a new path, or a new file at the same
+ *    one) and checked against this node's public_key before the reload
+ *    is accepted, and signs from the next packet sent (doc/security.md,
+ *    "Rotating a node key");
  *  - balancers are matched by name and definition, and each one added,
  *    removed or changed is logged ("balancer NAME changed"): nothing acts
  *    on them yet (their data path lands next). */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <net/if.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "health.h"
+#include "key.h"
 #include "log.h"
 #include "backup-manager.h"
 #include "manager.h"
@@ -186,6 +194,12 @@ static int build_resources(struct manager *m, const struct ha_config *nc, struct
         return 0;
 }
 
+/* The signing key read by a reload that is not applied. */
+static void forget_reload_key(struct manager *m) {
+        sodium_memzero(m->reload_seed, sizeof(m->reload_seed));
+        m->reload_key_ready = m->reload_signs = false;
+}
+
 static void reload_event(struct manager *m, const char *action, const char *message) {
         struct ha_event e = event_new("reload");
         strscpy(e.action, sizeof(e.action), action);
@@ -315,6 +329,9 @@ static void apply_config(struct manager *m, struct ha_config *nc) {
         }
         if (m->backups)
                 manager_backups_reloaded(m, oc);
+        if (m->reload_key_ready)
+                manager_node_key_use(m, m->reload_signs ? m->reload_seed : NULL);
+        forget_reload_key(m);
         struct balancer_diff bd = diff_balancers(oc, nc);
         config_free(oc);
         /* The node's witness role and the quorum mode did not change. */
@@ -394,6 +411,7 @@ static int reload_decide(struct manager *m, struct ha_config *nc_, unsigned n, c
         int r;
 
         if (n > 0) {
+                forget_reload_key(m);
                 reload_event(m, "refused", errors ? errors : "");
                 log_error("reload refused, the running configuration stays:\n%s", errors ? errors : "");
                 *message = errors ? errors : strdup("refused");
@@ -448,6 +466,7 @@ void manager_reload_stop(struct manager *m) {
         /* Its agents are killed, never waited for: the caller hears now. */
         m->reload_check = agent_check_cancel(m->reload_check);
         m->reload_checking = config_free(m->reload_checking);
+        forget_reload_key(m);
         log_notice("stopping: the reload being checked is dropped; the running configuration stays");
         manager_reload_done_t done = TAKE_PTR(m->reload_done);
         if (done)
@@ -483,11 +502,24 @@ int manager_reload(struct manager *m, manager_reload_done_t done, void *userdata
         }
         if (!config_find_node(nc, m->self->name)) {
                 add_error(&e, "%s: no [node %s] section for this node any more\n", nc->path, m->self->name);
-        } else
+        } else {
                 check_restart_needed(m->config, nc, m->self->name, &e);
+                /* The node key is read now: a reload it cannot sign with
+                 * is refused, and a file changed later does not count. */
+                char err[PATH_MAX + 256];
+                forget_reload_key(m);
+                r = key_load_node(nc, config_find_node(nc, m->self->name), m->reload_seed, err, sizeof(err));
+                if (r < 0)
+                        add_error(&e, "%s\n", err);
+                else {
+                        m->reload_key_ready = true;
+                        m->reload_signs = r > 0;
+                }
+        }
         /* The fast checks (stat, no child) refuse at once; the agents'
          * meta-data is read only for a file that passed them. */
         if (e.n == 0 && config_check_executables(nc, &errors) > 0) {
+                forget_reload_key(m);
                 *message = errors;
                 reload_event(m, "refused", errors);
                 log_error("reload refused, the running configuration stays:\n%s", errors);
@@ -495,6 +527,7 @@ int manager_reload(struct manager *m, manager_reload_done_t done, void *userdata
         }
         free(errors);
         if (e.n > 0) {
+                forget_reload_key(m);
                 reload_event(m, "refused", e.buf ? e.buf : "");
                 log_error("reload refused, the running configuration stays:\n%s", e.buf ? e.buf : "");
                 *message = e.buf ? e.buf : strdup("refused");

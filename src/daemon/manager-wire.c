@@ -6,9 +6,11 @@
  * action"). */
 #include <errno.h>
 #include <inttypes.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "backup-manager.h"
+#include "key.h"
 #include "log.h"
 #include "manager.h"
 #include "role-hold.h"
@@ -17,6 +19,23 @@
 /* At most one log line per drop reason in this period: a flood must not
  * fill the journal. */
 #define DROP_LOG_USEC (10 * USEC_PER_SEC)
+
+void manager_node_key_use(struct manager *m, const uint8_t *seed) {
+        uint8_t pk[HA_PUBLIC_KEY_LEN];
+        char b64[64];
+
+        if (!seed) {
+                if (m->key.signing)
+                        log_notice("node keys: this node signs its packets no more");
+                proto_key_set_signer(&m->key, NULL);
+                return;
+        }
+        key_public(seed, pk, b64, sizeof(b64));
+        if (!m->key.signing || memcmp(pk, m->sign_public, sizeof(pk)) != 0)
+                log_notice("node keys: this node signs its packets with %s", b64);
+        memcpy(m->sign_public, pk, sizeof(pk));
+        proto_key_set_signer(&m->key, seed);
+}
 
 void manager_send_heartbeat(struct manager *m) {
         usec_t now = now_usec();
@@ -133,6 +152,12 @@ void manager_on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t
                         d = HA_DROP_WRONG_CLUSTER;
                 else if (strcmp(msg.node, pi->node->name) != 0)
                         d = strcmp(msg.node, m->self->name) == 0 ? HA_DROP_SELF : HA_DROP_UNKNOWN_NODE;
+                /* Before the replay window, which a packet moves: one
+                 * forged by another node (it has the cluster key) must
+                 * not push the window past the real sender's packets. */
+                else if (pi->node->n_public_keys > 0 &&
+                         !proto_signed_by(buf, &msg, pi->node->public_keys, pi->node->n_public_keys))
+                        d = HA_DROP_BAD_SIGNATURE;
                 else if (!replay_accept(&pi->replay, msg.incarnation, msg.seq))
                         d = HA_DROP_REPLAY;
                 else if (!proto_fresh(&msg, m->state.incarnation, state_echoing(&m->state, pi->node->name)))

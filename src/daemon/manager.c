@@ -402,6 +402,16 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
                           config->cluster.key_file, key_strerror(r, why, sizeof(why)));
                 goto fail;
         }
+        {
+                char err[PATH_MAX + 256];
+                r = key_load_node(config, m->self, raw, err, sizeof(err));
+                if (r < 0) {
+                        log_error("%s", err);
+                        goto fail;
+                }
+                manager_node_key_use(m, r > 0 ? raw : NULL);
+                sodium_memzero(raw, sizeof(raw));
+        }
         r = setup_state(m);
         if (r < 0)
                 goto fail;
@@ -587,6 +597,7 @@ struct manager *manager_free(struct manager *m) {
         child_cancel(m->notify_job);
         sd_event_unref(m->event);
         proto_key_wipe(&m->key);
+        sodium_memzero(m->reload_seed, sizeof(m->reload_seed));
         sd_event_source_disable_unref(m->reload_continue_event);
         config_free(m->reload_pending);
         config_free(m->config);

@@ -73,7 +73,12 @@ struct manager {
         unsigned n_peers;
         struct peer_info peers[HA_MAX_NODES - 1];
         char *state_dir;
-        struct proto_key key;
+        struct proto_key key;   /* the cluster key, and this node's signing key */
+        uint8_t sign_public[HA_PUBLIC_KEY_LEN]; /* of the signing key, when key.signing */
+        /* The signing key a reload under way has read (node_key_file), set
+         * when the reload applies, wiped when it is dropped. */
+        bool reload_key_ready, reload_signs;
+        uint8_t reload_seed[HA_KEY_LEN];
         struct ha_state state;
         struct election election;
         usec_t role_since;
@@ -195,6 +200,8 @@ struct election_config manager_election_config(const struct manager *m);
 /* manager-wire.c: sends this node's heartbeat on every link to every peer
  * now; takes in one received packet (the transport's callback). */
 void manager_send_heartbeat(struct manager *m);
+/* Signs with SEED from now on (NULL: no node key); logs a change. */
+void manager_node_key_use(struct manager *m, const uint8_t *seed);
 void manager_on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t len, const struct ha_addr *from);
 
 void manager_apply_election(struct manager *m, unsigned actions, const struct election_checkpoint *before);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <json-c/json.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -227,6 +228,12 @@ char *status_json(const struct manager *m) {
                 json_object_object_add(packets, "backup_dropped", b);
         }
         json_object_object_add(root, "packets", packets);
+        /* The public key this node signs with (node keys), null: none. */
+        char pub[64];
+        if (m->key.signing)
+                sodium_bin2base64(pub, sizeof(pub), m->sign_public, sizeof(m->sign_public),
+                                  sodium_base64_VARIANT_ORIGINAL);
+        json_object_object_add(root, "node_key", m->key.signing ? json_object_new_string(pub) : NULL);
 
         const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
         ret = s ? strdup(s) : NULL;

@@ -200,6 +200,14 @@ static int cmd_config_check(int argc, char **argv) {
                         key_strerror(r, why, sizeof(why)));
                 return 1;
         }
+        /* Any node's (which one this is, only had --node says). */
+        char err[4400];
+        r = key_load_node(c, NULL, key, err, sizeof(err));
+        sodium_memzero(key, sizeof(key));
+        if (r < 0) {
+                fprintf(stderr, "%s\n", err);
+                return 1;
+        }
         _cleanup_free_ char *exec_errors = NULL;
         unsigned n = config_check_executables(c, &exec_errors);
         n += check_meta_data(c, &exec_errors);
@@ -230,19 +238,45 @@ static int cmd_reload(int argc, char **argv) {
         return 0;
 }
 
+/* keygen FILE: the cluster key; keygen --node FILE: a node's signing key
+ * (doc/security.md, "Node keys"), whose public key it prints as the line
+ * to put in that node's [node] section on every node; keygen --public
+ * FILE: that line again, for an existing node key. */
 static int cmd_keygen(int argc, char **argv) {
+        bool node = argc == 3 && strcmp(argv[1], "--node") == 0;
+        bool public = argc == 3 && strcmp(argv[1], "--public") == 0;
+        const char *path = argv[argc - 1];
+        uint8_t seed[HA_KEY_LEN], pk[32];
+        char b64[64];
         int r;
 
-        r = key_generate(argv[1]);
+        if (argc == 3 && !node && !public)
+                return -EINVAL;
+        r = public ? 0 : key_generate(path);
         if (r == -EEXIST) {
-                fprintf(stderr, "hactl: %s already exists; not overwriting a key in use\n", argv[1]);
+                fprintf(stderr, "hactl: %s already exists; not overwriting a key in use\n", path);
                 return 1;
         }
         if (r < 0) {
-                fprintf(stderr, "hactl: cannot write %s: %s\n", argv[1], strerror(-r));
+                fprintf(stderr, "hactl: cannot write %s: %s\n", path, strerror(-r));
                 return 1;
         }
-        printf("wrote a new key to %s; copy it (mode 0600) to every node\n", argv[1]);
+        if (!node && !public) {
+                printf("wrote a new key to %s; copy it (mode 0600) to every node\n", path);
+                return 0;
+        }
+        r = key_load(path, seed);
+        if (r < 0) {
+                char why[128];
+                fprintf(stderr, "hactl: %s %s\n", path, key_strerror(r, why, sizeof(why)));
+                return 1;
+        }
+        key_public(seed, pk, b64, sizeof(b64));
+        sodium_memzero(seed, sizeof(seed));
+        if (node)
+                fprintf(stderr, "wrote a new node key to %s; keep it on its node only (node_key_file), and add its "
+                        "public key to that node's [node] section on every node:\n", path);
+        printf("public_key = %s\n", b64);
         return 0;
 }
 
@@ -273,10 +307,12 @@ const struct hactl_verb hactl_verb_reload = {
 
 const struct hactl_verb hactl_verb_keygen = {
         .name = "keygen",
-        .args = "FILE",
-        .help = "write a new cluster key (mode 0600)",
+        .args = "[--node|--public] FILE",
+        .help = "write a new cluster key (mode 0600); with --node, a node's\n"
+                "signing key, and print its public_key line; with --public,\n"
+                "print that line for an existing node key",
         .min_args = 1,
-        .max_args = 1,
-        .usage_error = "Usage: hactl keygen FILE\n",
+        .max_args = 2,
+        .usage_error = "Usage: hactl keygen [--node|--public] FILE\n",
         .run = cmd_keygen,
 };

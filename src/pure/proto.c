@@ -12,8 +12,9 @@
 /* Header, all integers big-endian:
  *   0 u16 magic "HA"   2 u8 version   3 u8 type   4 u16 total length
  *   6 u16 reserved (0)  8 u64 incarnation  16 u64 sequence
- * then TLVs (u16 type, u16 length, value), then the HMAC-SHA256 of all the
- * preceding bytes. The TLV types are doc/protocol.md's; what each holds is
+ * then TLVs (u16 type, u16 length, value), with node keys the sender's
+ * Ed25519 signature of every byte before it (TLV 21), then the HMAC-SHA256
+ * of all the preceding bytes. The TLV types are doc/protocol.md's; what each holds is
  * the table tlvs[] below. */
 enum tlv_type {
         TLV_CLUSTER = 1,
@@ -36,6 +37,7 @@ enum tlv_type {
         TLV_RANGE = 18,
         TLV_BACKUP_BUSY = 19,
         TLV_ECHO = 20,
+        TLV_SIGNATURE = 21,     /* last before the MAC, when present */
         /* Repeatable (32 and up): */
         TLV_ENTRY = 32,
 };
@@ -54,6 +56,7 @@ const char *drop_to_string(enum ha_drop d) {
                 [HA_DROP_SELF] = "self",
                 [HA_DROP_BAD_SOURCE] = "bad_source",
                 [HA_DROP_STALE] = "stale",
+                [HA_DROP_BAD_SIGNATURE] = "bad_signature",
         };
         return d < _HA_DROP_MAX ? names[d] : "unknown";
 }
@@ -197,7 +200,7 @@ static void busy_encode(struct writer *w, uint16_t type, const struct ha_msg *m)
 
         if (m->backup.busy_count == 0)
                 return;
-        for (unsigned i = 0; i < m->backup.busy_count && i < HA_MSG_MAX_BUSY; i++) {
+        for (unsigned i = 0; i < m->backup.busy_count && i < HA_MSG_SENT_BUSY; i++) {
                 const struct ha_busy *b = &m->backup.busy[i];
                 size_t nn = strnlen(b->name, HA_NAME_MAX - 1);
                 q[n] = b->what;
@@ -268,6 +271,16 @@ static bool entry_decode(const uint8_t *v, uint16_t n, struct ha_msg *m) {
                 return false;
         m->catalog.entries[m->catalog.entry_count] = v;
         m->catalog.entry_len[m->catalog.entry_count++] = n;
+        return true;
+}
+
+/* Written by proto_encode itself, after every other field: it signs them.
+ * The decoder notes where it is; proto_decode checks that it is last. */
+static void signature_encode(_unused_ struct writer *w, _unused_ uint16_t type, _unused_ const struct ha_msg *m) {
+}
+
+static bool signature_decode(const uint8_t *v, _unused_ uint16_t n, struct ha_msg *m) {
+        m->signature = v;
         return true;
 }
 
@@ -358,6 +371,10 @@ static const struct tlv_desc tlvs[] = {
         /* Catalog packets only: */
         CUSTOM(TLV_RANGE, "range", range, 24, 24, .only_in = IN_CATALOG, .required_in = IN_CATALOG),
         CUSTOM(TLV_ENTRY, "entry", entry, 1, UINT16_MAX, .only_in = IN_CATALOG, .repeatable = true),
+        /* Ed25519 of every byte before it, last before the MAC; both
+         * types, optional (required by the receiver, from a node whose
+         * [node] section has a public_key) */
+        CUSTOM(TLV_SIGNATURE, "signature", signature, HA_SIG_LEN, HA_SIG_LEN),
 };
 
 /* proto_decode notes the rows it has seen in a uint32_t. */
@@ -442,7 +459,18 @@ static bool tlv_decode(const struct tlv_desc *d, const uint8_t *v, uint16_t n, s
 }
 
 void proto_key_init(struct proto_key *k, const uint8_t key[HA_KEY_LEN]) {
+        /* No node key until proto_key_set_signer gives one. */
+        *k = (struct proto_key) {};
         crypto_auth_hmacsha256_init(&k->st, key, HA_KEY_LEN);
+}
+
+void proto_key_set_signer(struct proto_key *k, const uint8_t seed[HA_KEY_LEN]) {
+        uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+
+        sodium_memzero(k->sign_sk, sizeof(k->sign_sk));
+        k->signing = seed != NULL;
+        if (seed)
+                crypto_sign_seed_keypair(pk, k->sign_sk, seed);
 }
 
 void proto_key_wipe(struct proto_key *k) {
@@ -458,17 +486,20 @@ static void mac(const struct proto_key *k, const uint8_t *buf, size_t len, uint8
 }
 
 int proto_encode(const struct ha_msg *m, const struct proto_key *key, uint8_t *buf, size_t len) {
+        /* The signature's room is kept from the start. */
+        size_t sig = key->signing ? 4 + HA_SIG_LEN : 0;
         struct writer w = { .buf = buf, .len = MIN(len, (size_t) HA_PACKET_MAX), .pos = HA_HEADER_LEN };
 
-        if (w.len < HA_HEADER_LEN + HA_MAC_LEN)
+        if (w.len < HA_HEADER_LEN + sig + HA_MAC_LEN)
                 return -ENOBUFS;
+        w.len -= sig;
         for (size_t i = 0; i < ELEMENTSOF(tlvs); i++)
                 if (tlv_allowed(&tlvs[i], m->type))
                         tlv_encode(&w, &tlvs[i], m);
         if (w.overflow)
                 return -ENOBUFS;
 
-        size_t total = w.pos + HA_MAC_LEN;
+        size_t total = w.pos + sig + HA_MAC_LEN;
         unaligned_write_be16(buf, HA_PROTO_MAGIC);
         buf[2] = HA_PROTO_VERSION;
         buf[3] = m->type;
@@ -476,6 +507,12 @@ int proto_encode(const struct ha_msg *m, const struct proto_key *key, uint8_t *b
         unaligned_write_be16(buf + 6, 0);
         unaligned_write_be64(buf + 8, m->incarnation);
         unaligned_write_be64(buf + 16, m->seq);
+        if (key->signing) {
+                unaligned_write_be16(buf + w.pos, TLV_SIGNATURE);
+                unaligned_write_be16(buf + w.pos + 2, HA_SIG_LEN);
+                crypto_sign_detached(buf + w.pos + 4, NULL, buf, w.pos, key->sign_sk);
+                w.pos += sig;
+        }
         mac(key, buf, w.pos, buf + w.pos);
         return (int) total;
 }
@@ -533,8 +570,24 @@ enum ha_drop proto_decode(const uint8_t *buf, size_t len, const struct proto_key
         for (size_t i = 0; i < ELEMENTSOF(tlvs); i++)
                 if ((tlvs[i].required_in & msg_bit(m.type)) && !(seen & (1u << i)))
                         return HA_DROP_MALFORMED;
+        /* The signature covers everything before it: nothing may follow. */
+        if (m.signature) {
+                if (m.signature + HA_SIG_LEN != buf + body)
+                        return HA_DROP_MALFORMED;
+                m.signed_len = (size_t) (m.signature - 4 - buf);
+        }
         *ret = m;
         return HA_DROP_NONE;
+}
+
+bool proto_signed_by(const uint8_t *buf, const struct ha_msg *m, const uint8_t (*keys)[HA_PUBLIC_KEY_LEN],
+                     unsigned n) {
+        if (!m->signature)
+                return false;
+        for (unsigned i = 0; i < n; i++)
+                if (crypto_sign_verify_detached(m->signature, buf, m->signed_len, keys[i]) == 0)
+                        return true;
+        return false;
 }
 
 bool replay_accept(struct ha_replay *r, uint64_t inc, uint64_t seq) {

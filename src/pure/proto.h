@@ -15,6 +15,10 @@
 #define HA_PROTO_VERSION 1
 #define HA_HEADER_LEN 24
 #define HA_MAC_LEN 32           /* HMAC-SHA256 */
+/* A node's own signature (Ed25519, TLV 21), over every byte before it,
+ * when the cluster has node keys (doc/security.md). */
+#define HA_SIG_LEN crypto_sign_BYTES
+#define HA_PUBLIC_KEY_LEN crypto_sign_PUBLICKEYBYTES
 /* Heartbeats stay below any path MTU we are likely to meet, so they are
  * never fragmented (a lost fragment would lose the heartbeat). */
 #define HA_PACKET_MAX 1200
@@ -43,6 +47,10 @@ enum ha_backup_op {
 #define HA_BUSY_READING 0x01    /* a verify or restore runs */
 #define HA_BUSY_DELETING 0x02   /* retention deletes backups */
 #define HA_MSG_MAX_BUSY 3
+/* What a sender writes: one fewer than a receiver takes, so the largest
+ * heartbeat still fits HA_PACKET_MAX with a signature (version 1 senders
+ * before node keys wrote up to 3, which are still read). */
+#define HA_MSG_SENT_BUSY 2
 
 enum ha_msg_flag {
         HA_FLAG_LEAVING = 1u << 0, /* the sender is shutting down: take over now */
@@ -155,6 +163,10 @@ struct ha_msg {
         struct ha_msg_heartbeat hb;
         struct ha_msg_catalog catalog;
         struct ha_msg_backup backup;
+        /* The sender's signature (TLV 21), into the packet, over its
+         * first signed_len bytes; NULL when it has none. */
+        const uint8_t *signature;
+        size_t signed_len;
 };
 
 /* Why a packet was dropped; HA_DROP_NONE means it was accepted. */
@@ -171,6 +183,7 @@ enum ha_drop {
         HA_DROP_SELF,           /* our own packet came back */
         HA_DROP_BAD_SOURCE,     /* not from the peer's address on that link */
         HA_DROP_STALE,          /* authentic and new, but does not echo our incarnation */
+        HA_DROP_BAD_SIGNATURE,  /* the sender's signature missing or wrong (node keys) */
         _HA_DROP_MAX,
 };
 
@@ -178,11 +191,18 @@ const char *drop_to_string(enum ha_drop d);
 
 /* The cluster key, ready to sign with: HMAC-SHA256's inner and outer
  * states after the key's blocks, computed once by proto_key_init rather
- * than for every packet. Secret: proto_key_wipe it. */
+ * than for every packet; and, with node keys, this node's Ed25519 secret
+ * key, with which proto_encode signs every packet too. Secret:
+ * proto_key_wipe it. */
 struct proto_key {
         crypto_auth_hmacsha256_state st;
+        bool signing;
+        uint8_t sign_sk[crypto_sign_SECRETKEYBYTES];
 };
 void proto_key_init(struct proto_key *k, const uint8_t key[HA_KEY_LEN]);
+/* Signs from now on with the key pair of SEED (a node key file's 32
+ * bytes); SEED NULL: signs no more. */
+void proto_key_set_signer(struct proto_key *k, const uint8_t seed[HA_KEY_LEN]);
 void proto_key_wipe(struct proto_key *k);
 
 /* Encodes MSG, authenticated with KEY, into BUF. Returns the packet length
@@ -193,6 +213,11 @@ int proto_encode(const struct ha_msg *msg, const struct proto_key *key, uint8_t 
  * Nothing from the packet is looked at before its MAC is checked but the
  * length fields. */
 enum ha_drop proto_decode(const uint8_t *buf, size_t len, const struct proto_key *key, struct ha_msg *ret);
+
+/* Whether M, decoded from BUF, carries a signature that one of the N
+ * public KEYS verifies. */
+bool proto_signed_by(const uint8_t *buf, const struct ha_msg *m, const uint8_t (*keys)[HA_PUBLIC_KEY_LEN],
+                     unsigned n);
 
 /* Anti-replay state for one sender: the highest (incarnation, sequence)
  * seen and a 64-packet window below it, as IPsec does (RFC 4303 3.4.3). */

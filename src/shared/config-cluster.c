@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "config.h"
@@ -115,6 +116,7 @@ const struct config_key config_cluster_keys[] = {
         { "name", parse_cluster_name, CLUSTER(name) },
         { "port", config_parse_unsigned, CLUSTER(port), .min = 1, .max = 65535, .bounds = "a port number (1-65535)" },
         { "key_file", config_parse_absolute_path, CLUSTER(key_file), CLUSTER_LINE(key_file_line) },
+        { "node_key_file", config_parse_absolute_path, CLUSTER(node_key_file), CLUSTER_LINE(node_key_file_line) },
         { "heartbeat_interval", config_parse_usec, CLUSTER(heartbeat_interval_usec),
           CLUSTER_LINE(heartbeat_interval_line), .min = USEC_PER_MSEC, .max = 60 * USEC_PER_SEC,
           .bounds = "between 1ms and 60s" },
@@ -170,6 +172,46 @@ static int parse_links(const struct config_key *k, void *object, const char *key
         return 0;
 }
 
+/* public_key = one or two Ed25519 public keys in base64 (two during a
+ * rotation: either signs). */
+static int parse_public_keys(const struct config_key *k, void *object, const char *key, const char *value,
+                             unsigned line, char *err, size_t errlen) {
+        struct ha_node *n = object;
+        char buf[256], *save = NULL;
+
+        if (strlen(value) >= sizeof(buf)) {
+                snprintf(err, errlen, "public_key: too long (one or two base64 keys of 44 characters)");
+                return -EINVAL;
+        }
+        strscpy(buf, sizeof(buf), value);
+        n->n_public_keys = 0;
+        for (char *tok = strtok_r(buf, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+                uint8_t bin[128];
+                size_t len = 0;
+                if (n->n_public_keys == HA_MAX_PUBLIC_KEYS) {
+                        snprintf(err, errlen, "public_key: more than %d keys (the current one, and the next "
+                                 "during a rotation)", HA_MAX_PUBLIC_KEYS);
+                        return -EINVAL;
+                }
+                if (sodium_base642bin(bin, sizeof(bin), tok, strlen(tok), NULL, &len, NULL,
+                                      sodium_base64_VARIANT_ORIGINAL) != 0) {
+                        snprintf(err, errlen, "public_key: '%.60s' is not base64", tok);
+                        return -EINVAL;
+                }
+                if (len != HA_PUBLIC_KEY_BYTES) {
+                        snprintf(err, errlen, "public_key: '%.60s' is %zu bytes, an Ed25519 public key is %d "
+                                 "(hactl keygen --node prints one)", tok, len, HA_PUBLIC_KEY_BYTES);
+                        return -EINVAL;
+                }
+                memcpy(n->public_keys[n->n_public_keys++], bin, HA_PUBLIC_KEY_BYTES);
+        }
+        if (n->n_public_keys == 0) {
+                snprintf(err, errlen, "public_key: no key given");
+                return -EINVAL;
+        }
+        return 0;
+}
+
 static const char *const role_words[] = { "node", "witness", NULL }; /* into bool witness */
 
 const struct config_key config_node_keys[] = {
@@ -177,6 +219,7 @@ const struct config_key config_node_keys[] = {
         { "priority", config_parse_unsigned, NODE(priority), .min = 1, .max = 255 },
         { "role", config_parse_word, NODE(witness), NODE_LINE(role_line), .words = role_words },
         { "systemd_address", parse_bus_address, NODE(systemd_address) },
+        { "public_key", parse_public_keys, NODE(public_keys), NODE_LINE(public_key_line) },
         TRACK_ROWS(parse_node_track),
         {}
 };

@@ -38,6 +38,31 @@ static void validate_cluster(struct ha_config *c, struct config_errors *e) {
                 config_error(e, cl->garp_interval_line, "garp_interval must be at least 1ms");
 }
 
+/* Node keys (doc/security.md): every node has a public_key, or none does
+ * (a node left out would be one whose packets anyone with the cluster key
+ * could forge, unnoticed); with them, node_key_file is where this node's
+ * own secret is. The first [node] without one is what to complete. */
+static void validate_node_keys(struct ha_config *c, struct config_errors *e) {
+        const struct ha_node *with = NULL, *without = NULL;
+
+        for (unsigned i = 0; i < c->n_nodes; i++) {
+                const struct ha_node *n = &c->nodes[i];
+                if (n->n_public_keys > 0 && !with)
+                        with = n;
+                if (n->n_public_keys == 0 && !without)
+                        without = n;
+        }
+        if (!with)
+                return;
+        if (without)
+                config_error(e, without->line, "[node %s] has no public_key, but [node %s] has one (line %u): "
+                             "give every node one, or none", without->name, with->name, with->public_key_line);
+        if (c->cluster.node_key_file[0] == '\0')
+                config_error(e, c->cluster.line ? c->cluster.line : 1, "[cluster] needs node_key_file (this "
+                             "node's secret key, made by 'hactl keygen --node FILE'): [node %s] has a "
+                             "public_key (line %u)", with->name, with->public_key_line);
+}
+
 /* Two nodes that hold the VIPs, and at most one witness. Link N of a node
  * talks to link N of every other node, so the two nodes have the same
  * links; a witness may have fewer. */
@@ -279,6 +304,7 @@ static void validate_backups(struct ha_config *c, struct config_errors *e) {
 void config_validate(struct ha_config *c, struct config_errors *e) {
         validate_cluster(c, e);
         validate_nodes(c, e);
+        validate_node_keys(c, e);
         validate_resources(c, e);
         validate_backups(c, e);
         validate_vips(c, e);

@@ -64,6 +64,10 @@ struct ha_track {
         unsigned rise;          /* consecutive successes before it counts as passing */
 };
 
+/* A node's signing keys (doc/security.md, "Node keys"): Ed25519. */
+#define HA_MAX_PUBLIC_KEYS 2
+#define HA_PUBLIC_KEY_BYTES 32
+
 struct ha_node {
         char name[HA_NAME_MAX];
         unsigned line;
@@ -76,6 +80,11 @@ struct ha_node {
         unsigned n_tracks;      /* health checks of this node only */
         struct ha_track tracks[HA_MAX_TRACKS];
         char systemd_address[512]; /* "": the cluster's */
+        /* Ed25519 public keys this node's packets must be signed with
+         * (one of them); two during a rotation; 0: none required. */
+        unsigned n_public_keys;
+        uint8_t public_keys[HA_MAX_PUBLIC_KEYS][HA_PUBLIC_KEY_BYTES];
+        unsigned public_key_line;
 };
 
 enum ha_quorum {
@@ -248,6 +257,8 @@ struct ha_cluster {
         uint16_t port;
         char key_file[4096];
         unsigned key_file_line; /* for errors about the key file itself */
+        char node_key_file[4096]; /* this node's signing key; "": none */
+        unsigned node_key_file_line;
         usec_t heartbeat_interval_usec;
         unsigned heartbeat_interval_line;
         usec_t dead_time_usec;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config.h"
 #include "key.h"
 #include "macro.h"
 
@@ -82,4 +83,53 @@ int key_generate(const char *path) {
         if (r < 0)
                 unlink(path);
         return r;
+}
+
+void key_public(const uint8_t seed[HA_KEY_LEN], uint8_t pk[32], char *b64, size_t b64_len) {
+        uint8_t sk[crypto_sign_SECRETKEYBYTES];
+
+        crypto_sign_seed_keypair(pk, sk, seed);
+        sodium_memzero(sk, sizeof(sk));
+        if (b64)
+                sodium_bin2base64(b64, b64_len, pk, 32, sodium_base64_VARIANT_ORIGINAL);
+}
+
+int key_load_node(const struct ha_config *c, const struct ha_node *self, uint8_t seed[HA_KEY_LEN], char *err,
+                  size_t errlen) {
+        const struct ha_cluster *cl = &c->cluster;
+        uint8_t pk[HA_PUBLIC_KEY_BYTES];
+        char b64[64], why[128];
+
+        if (cl->node_key_file[0] == '\0')
+                return 0;
+        int r = key_load(cl->node_key_file, seed);
+        if (r < 0) {
+                snprintf(err, errlen, "%s:%u: node_key_file %s %s", c->path, cl->node_key_file_line,
+                         cl->node_key_file, key_strerror(r, why, sizeof(why)));
+                return r;
+        }
+        /* Which public keys it must be one of: SELF's, or any node's. */
+        bool any = false;
+        key_public(seed, pk, b64, sizeof(b64));
+        for (unsigned k = 0; k < c->n_nodes; k++) {
+                const struct ha_node *n = &c->nodes[k];
+                if (self && n != self)
+                        continue;
+                any = any || n->n_public_keys > 0;
+                for (unsigned i = 0; i < n->n_public_keys; i++)
+                        if (sodium_memcmp(pk, n->public_keys[i], sizeof(pk)) == 0)
+                                return 1;
+        }
+        if (!any)
+                return 1;
+        sodium_memzero(seed, HA_KEY_LEN);
+        /* The peers would drop every packet it signs. */
+        if (self)
+                snprintf(err, errlen, "%s:%u: node_key_file %s: its public key %s is not among [node %s]'s "
+                         "public_key (line %u)", c->path, cl->node_key_file_line, cl->node_key_file, b64, self->name,
+                         self->public_key_line);
+        else
+                snprintf(err, errlen, "%s:%u: node_key_file %s: its public key %s is no node's public_key",
+                         c->path, cl->node_key_file_line, cl->node_key_file, b64);
+        return -EKEYREJECTED;
 }

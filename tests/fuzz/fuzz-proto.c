@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* libFuzzer target: the packet decoder. Half of each input is MAC'ed with
  * the test key first, so the fuzzer also reaches the TLV parser behind the
- * MAC check. */
+ * MAC check. What decodes is checked for a signature (TLV 21) against a
+ * fixed node key, and signed again with it: that one must verify. */
 #include <sodium.h>
 #include <string.h>
 
@@ -11,7 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static const uint8_t raw_key[HA_KEY_LEN] = { 1, 2, 3 };
-        static struct proto_key key;
+        static struct proto_key key, signer;
+        static uint8_t pk[HA_PUBLIC_KEY_LEN];
         static bool ready;
         uint8_t buf[HA_PACKET_MAX + 64];
         struct ha_msg m;
@@ -20,7 +22,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size == 0 || size > sizeof(buf))
                 return 0;
         if (!ready) {
+                static const uint8_t seed[HA_KEY_LEN] = { 4, 5, 6 };
+                uint8_t sk[crypto_sign_SECRETKEYBYTES];
                 proto_key_init(&key, raw_key);
+                signer = key;
+                proto_key_set_signer(&signer, seed);
+                crypto_sign_seed_keypair(pk, sk, seed);
                 ready = true;
         }
         (void) proto_decode(data + 1, size - 1, &key, &m);
@@ -41,6 +48,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         int k = proto_encode(&m, &key, out, sizeof(out));
                         if (k < 0 || proto_decode(out, k, &key, &m2) != HA_DROP_NONE || m2.hb.term != m.hb.term ||
                             strcmp(m2.node, m.node) != 0)
+                                __builtin_trap();
+                        (void) proto_signed_by(buf, &m, (const uint8_t (*)[HA_PUBLIC_KEY_LEN]) pk, 1);
+                        k = proto_encode(&m, &signer, out, sizeof(out));
+                        if (k >= 0 && (proto_decode(out, k, &key, &m2) != HA_DROP_NONE ||
+                                       !proto_signed_by(out, &m2, (const uint8_t (*)[HA_PUBLIC_KEY_LEN]) pk, 1)))
                                 __builtin_trap();
                         (void) replay_accept(&r, m.incarnation, m.seq);
                 }

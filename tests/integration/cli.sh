@@ -56,6 +56,40 @@ sed "s|key_file = .*|key_file = $T/keylink|" "$T/had.conf" > "$T/keylink.conf"
 out=$("$HACTL" config check "$T/keylink.conf" 2>&1) && fail "config check accepted a key behind a symbolic link"
 echo "$out" | grep -qF "is a symbolic link" || fail "said: $out"
 
+# Node keys (doc/security.md): keygen --node writes a secret (0600, never
+# over a file) and prints its public_key line; node_key_file is checked as
+# key_file is, and against the node's public_key, by had and config check.
+pub1=$("$HACTL" keygen --node "$T/n1.nodekey" 2>/dev/null) || fail "keygen --node failed"
+pub2=$("$HACTL" keygen --node "$T/n2.nodekey" 2>/dev/null) || fail "keygen --node failed"
+echo "$pub1" | grep -qE '^public_key = [A-Za-z0-9+/]{43}=$' || fail "keygen --node printed: $pub1"
+[ "$(stat -c %a "$T/n1.nodekey")" = 600 ] || fail "node key is not mode 0600"
+out=$("$HACTL" keygen --node "$T/n1.nodekey" 2>&1) && fail "keygen --node overwrote a key"
+echo "$out" | grep -q "already exists" || fail "keygen --node said: $out"
+[ "$("$HACTL" keygen --public "$T/n1.nodekey")" = "$pub1" ] || fail "keygen --public: $("$HACTL" keygen --public "$T/n1.nodekey" 2>&1)"
+sed -e "s|^key_file = .*|&\nnode_key_file = $T/n1.nodekey|" -e "s|^priority = 200|&\n$pub1|" \
+        -e "s|^priority = 100|&\n$pub2|" "$T/had.conf" > "$T/nk.conf"
+out=$("$HACTL" config check "$T/nk.conf" 2>&1) || fail "config check rejected node keys: $out"
+chmod 644 "$T/n1.nodekey"
+out=$("$HACTL" config check "$T/nk.conf" 2>&1) && fail "config check accepted a world-readable node key"
+echo "$out" | grep -qF "$T/nk.conf:4: node_key_file $T/n1.nodekey can be read by others; chmod 600 it" ||
+        fail "said: $out"
+had_refuses --config "$T/nk.conf" --node n1 --state-dir "$T/st" || fail "had started with a world-readable node key"
+echo "$out" | grep -qF "$T/nk.conf:4: node_key_file $T/n1.nodekey can be read by others" || fail "had said: $out"
+chmod 600 "$T/n1.nodekey"
+sed "s|^node_key_file = .*|node_key_file = $T/nosuch.nodekey|" "$T/nk.conf" > "$T/nk-missing.conf"
+had_refuses --config "$T/nk-missing.conf" --node n1 --state-dir "$T/st" || fail "had started without its node key"
+echo "$out" | grep -qF "$T/nk-missing.conf:4: node_key_file $T/nosuch.nodekey : No such file or directory" ||
+        fail "had said: $out"
+# n2's key in n1's place: the peers would drop everything it signs.
+sed "s|^node_key_file = .*|node_key_file = $T/n2.nodekey|" "$T/nk.conf" > "$T/nk-other.conf"
+had_refuses --config "$T/nk-other.conf" --node n1 --state-dir "$T/st" || fail "had started with n2's node key as n1"
+echo "$out" | grep -qF "$T/nk-other.conf:4: node_key_file $T/n2.nodekey: its public key ${pub2#public_key = } is not among [node n1]'s public_key (line 8)" ||
+        fail "had said: $out"
+echo "not a key" > "$T/bad.nodekey"; chmod 600 "$T/bad.nodekey"
+sed "s|^node_key_file = .*|node_key_file = $T/bad.nodekey|" "$T/nk.conf" > "$T/nk-bad.conf"
+out=$("$HACTL" config check "$T/nk-bad.conf" 2>&1) && fail "config check accepted a bad node key"
+echo "$out" | grep -qF "$T/nk-bad.conf:4: node_key_file $T/bad.nodekey is not a key" || fail "said: $out"
+
 had_refuses --config "$T/had.conf" --node nosuch --state-dir "$T/st" || fail "had started as an unknown node"
 echo "$out" | grep -q "no \[node nosuch\] section" || fail "had said: $out"
 

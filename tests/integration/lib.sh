@@ -231,31 +231,53 @@ _isolate() {
 
 # write_config [KEY=VALUE...]: had.conf for n1 (priority 200) and n2 (100)
 # with an IPv4 VIP; extra [cluster] keys are given as arguments.
+# With NODE_KEYS=1, node keys (doc/security.md): each node's secret in
+# $T/NODE.nodekey (made once, by hactl keygen --node), its public_key in
+# every [node] section, and a config per node, $T/had-NODE.conf, whose
+# node_key_file is that node's (start_had takes it); $T/had.conf has
+# @NODE@ in its place.
 write_config() {
         [ -e "$T/authkey" ] || "$HACTL" keygen "$T/authkey" >/dev/null
+        local n
+        declare -A pub=()
+        if [ "${NODE_KEYS:-}" = 1 ]; then
+                for n in n1 n2 w; do
+                        [ -e "$T/$n.nodekey" ] || "$HACTL" keygen --node "$T/$n.nodekey" 2>/dev/null |
+                                sed 's/^public_key = //' > "$T/$n.pub"
+                        pub[$n]="public_key = $(cat "$T/$n.pub")"
+                done
+        fi
         {
                 echo "[cluster]"
                 echo "name = test"
                 echo "key_file = $T/authkey"
+                [ "${NODE_KEYS:-}" = 1 ] && echo "node_key_file = $T/@NODE@.nodekey"
                 for kv in "$@"; do echo "$kv"; done
                 echo "[node n1]"
                 echo "address = ${N1_ADDRESS:-$(link_addresses 1)}"
                 echo "priority = 200"
+                [ -n "${pub[n1]:-}" ] && echo "${pub[n1]}"
                 [ -n "${N1_EXTRA:-}" ] && echo "$N1_EXTRA"
                 echo "[node n2]"
                 echo "address = ${N2_ADDRESS:-$(link_addresses 2)}"
                 echo "priority = 100"
+                [ -n "${pub[n2]:-}" ] && echo "${pub[n2]}"
                 [ -n "${N2_EXTRA:-}" ] && echo "$N2_EXTRA"
                 if [ "${WITNESS:-}" = 1 ]; then
                         echo "[node w]"
                         echo "address = $(link_addresses 3)"
                         echo "role = witness"
+                        [ -n "${pub[w]:-}" ] && echo "${pub[w]}"
                 fi
                 echo "[vip service]"
                 echo "address = ${VIP_CIDR:-$VIP4/24}"
                 echo "interface = eth0"
                 [ -z "${RESOURCES:-}" ] || echo "$RESOURCES"
         } > "$T/had.conf"
+        if [ "${NODE_KEYS:-}" = 1 ]; then
+                for n in n1 n2 w; do sed "s/@NODE@/$n/" "$T/had.conf" > "$T/had-$n.conf"; done
+        fi
+        return 0
 }
 
 # link_addresses I: 10.0.0.I, and 10.0.L.I for every further link.
@@ -327,7 +349,8 @@ ocf_root() {
 # tests/tools/jsink, which writes what had sends it to $T/journal-NODE.log.
 start_had() {
         local node=$1; shift
-        local wrap=() setup=""
+        local wrap=() setup="" conf=$T/had.conf
+        [ "${NODE_KEYS:-}" = 1 ] && conf=$T/had-$node.conf
         [ -n "${PID[dbus-$node]:-}" ] || start_dbus "$node"
         [ "${PRIVATE_RUN:-}" = 1 ] || [ "${JOURNAL:-}" = 1 ] &&
                 setup="mount -t tmpfs -o mode=755 tmpfs /run && mkdir -m 1755 /run/resource-agents && "
@@ -343,7 +366,7 @@ start_had() {
         [ -n "${NODE_DIR:-}" ] && setup+="mount --bind '$NODE_DIR-$node' '$NODE_DIR' && "
         [ -n "$setup" ] && wrap=(unshare --mount --propagation private sh -c "${setup}exec \"\$@\"" sh)
         ip netns exec "$(ns "$node")" env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/$node.bus" "${wrap[@]}" \
-                "$HAD" --config "$T/had.conf" --node "$node" --state-dir "$T/$node.state" "$@" \
+                "$HAD" --config "$conf" --node "$node" --state-dir "$T/$node.state" "$@" \
                 >>"$T/$node.log" 2>&1 &
         PID[$node]=$!
 }

@@ -55,7 +55,10 @@
  *   probe replay-loop ADDR PORT FILE SECONDS
  *                                    send the packets of FILE to ADDR PORT
  *                                    in a loop, one every ms, for SECONDS;
- *                                    print how many */
+ *                                    print how many
+ * With PROBE_NODE_KEY=FILE in the environment, every packet probe writes
+ * with a KEYFILE is also signed with the node key in FILE (TLV 21,
+ * doc/security.md, "Node keys"): a forger holding one node's key. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/ip.h>
@@ -286,24 +289,43 @@ static int flood_mac(const char *addr, const char *port, int seconds) {
         return 0;
 }
 
+static int load_key(const char *keyfile, struct proto_key *key) {
+        uint8_t raw[HA_KEY_LEN];
+        int r = key_load(keyfile, raw);
+
+        if (r < 0) {
+                fprintf(stderr, "probe: %s: %s\n", keyfile, strerror(-r));
+                return -1;
+        }
+        proto_key_init(key, raw);
+        sodium_memzero(raw, sizeof(raw));
+        const char *node_key = getenv("PROBE_NODE_KEY");
+        if (node_key && *node_key) {
+                r = key_load(node_key, raw);
+                if (r < 0) {
+                        fprintf(stderr, "probe: %s: %s\n", node_key, strerror(-r));
+                        return -1;
+                }
+                proto_key_set_signer(key, raw);
+                sodium_memzero(raw, sizeof(raw));
+        }
+        return 0;
+}
+
 static int forge(const char *addr, const char *port, const char *keyfile, const char *cluster, const char *node,
                  int seconds) {
         struct sockaddr_storage ss;
         socklen_t len = make_addr(addr, port, &ss);
         int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        uint8_t raw[HA_KEY_LEN], buf[HA_PACKET_MAX];
+        uint8_t buf[HA_PACKET_MAX];
         struct proto_key key;
         struct ha_msg m = { .type = HA_MSG_HEARTBEAT, .incarnation = UINT64_MAX, .hb.term = UINT64_MAX / 2,
                             .hb.role = HA_ROLE_ACTIVE, .hb.priority = 255, .hb.flags = HA_FLAG_YIELD };
         unsigned long n = 0;
         double end = now_ms() + seconds * 1000.0;
-        int r = key_load(keyfile, raw);
 
-        if (r < 0) {
-                fprintf(stderr, "probe: %s: %s\n", keyfile, strerror(-r));
+        if (load_key(keyfile, &key) < 0)
                 return 1;
-        }
-        proto_key_init(&key, raw);
         strscpy(m.cluster, sizeof(m.cluster), cluster);
         strscpy(m.node, sizeof(m.node), node);
         strscpy(m.hb.leader, sizeof(m.hb.leader), node);
@@ -315,18 +337,6 @@ static int forge(const char *addr, const char *port, const char *keyfile, const 
                 usleep(10000);
         }
         printf("%lu heartbeats\n", n);
-        return 0;
-}
-
-static int load_key(const char *keyfile, struct proto_key *key) {
-        uint8_t raw[HA_KEY_LEN];
-        int r = key_load(keyfile, raw);
-
-        if (r < 0) {
-                fprintf(stderr, "probe: %s: %s\n", keyfile, strerror(-r));
-                return -1;
-        }
-        proto_key_init(key, raw);
         return 0;
 }
 

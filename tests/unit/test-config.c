@@ -168,6 +168,29 @@ static void test_balancers(void **state) {
         assert_string_equal(exec_errors, "t.conf:14: check: /nonexistent/check: No such file or directory\n");
 }
 
+/* public_key: one or two base64 keys a node; node_key_file. */
+static void test_node_keys(void **state) {
+        _cleanup_(ha_config_freep) struct ha_config *c = NULL;
+        _cleanup_free_ char *errors = NULL;
+        char path[4096];
+
+        snprintf(path, sizeof(path), "%s/tests/unit/config-good/node-keys.conf", srcdir());
+        assert_int_equal(config_load(path, &c, &errors), 0);
+        assert_null(errors);
+        assert_string_equal(c->cluster.node_key_file, "/etc/had/node.key");
+        assert_int_equal(c->cluster.node_key_file_line, 5);
+        const struct ha_node *a = config_find_node(c, "db1"), *w = config_find_node(c, "arbiter");
+        assert_int_equal(a->n_public_keys, 2);
+        assert_int_equal(a->public_key_line, 9);
+        /* "Kay6..." and "Ie0M..." */
+        assert_int_equal(a->public_keys[0][0], 0x29);
+        assert_int_equal(a->public_keys[0][1], 0xac);
+        assert_int_equal(a->public_keys[1][0], 0x21);
+        assert_int_equal(a->public_keys[1][1], 0xed);
+        assert_int_equal(config_find_node(c, "db2")->n_public_keys, 1);
+        assert_int_equal(w->n_public_keys, 1);
+}
+
 static void test_defaults(void **state) {
         _cleanup_(ha_config_freep) struct ha_config *c = NULL;
         char path[4096];
@@ -522,6 +545,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_full),
                 cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_node_keys),
                 cmocka_unit_test(test_balancers),
                 cmocka_unit_test(test_durations),
                 cmocka_unit_test(test_missing_file),

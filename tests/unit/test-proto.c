@@ -298,6 +298,22 @@ static void test_catalog(void **state) {
         m.catalog.entries[0] = e1, m.catalog.entry_len[0] = (uint16_t) n1;
         n = proto_encode(&m, &key, buf, sizeof(buf));
         assert_true(n > 0);
+        {
+                /* Signed too (node keys), from the longest names. */
+                struct ha_msg lm = m;
+                struct proto_key signer = key;
+                uint8_t seed[HA_KEY_LEN] = { 5 };
+                memset(lm.cluster, 'c', sizeof(lm.cluster) - 1);
+                memset(lm.node, 'n', sizeof(lm.node) - 1);
+                lm.cluster[sizeof(lm.cluster) - 1] = lm.node[sizeof(lm.node) - 1] = '\0';
+                proto_key_set_signer(&signer, seed);
+                int ln = proto_encode(&lm, &signer, buf, sizeof(buf));
+                print_message("the largest catalog packet, signed: %d bytes of %d\n", ln, HA_PACKET_MAX);
+                assert_true(ln > 0);
+                assert_int_equal(proto_decode(buf, ln, &key, &r), HA_DROP_NONE);
+                assert_int_equal(r.catalog.entry_count, 1);
+                proto_key_wipe(&signer);
+        }
         m.catalog.entry_count = 2;
         m.catalog.entries[1] = e1, m.catalog.entry_len[1] = (uint16_t) n1;
         assert_int_equal(proto_encode(&m, &key, buf, sizeof(buf)), -ENOBUFS);
@@ -385,11 +401,13 @@ static void test_catalog(void **state) {
         assert_int_equal(proto_decode(buf, n, &key, &r), HA_DROP_MALFORMED);
 }
 
-/* Every optional field of a heartbeat at its largest still fits a packet:
- * a heartbeat that could not be encoded would be a heartbeat lost. */
+/* Every optional field of a heartbeat at its largest still fits a packet,
+ * signed (node keys): a heartbeat that could not be encoded would be a
+ * heartbeat lost. */
 static void test_largest_heartbeat(void **state) {
         struct ha_msg m = sample(), d;
-        uint8_t buf[HA_PACKET_MAX];
+        uint8_t buf[HA_PACKET_MAX], seed[HA_KEY_LEN], pk[HA_PUBLIC_KEY_LEN], sk[crypto_sign_SECRETKEYBYTES];
+        struct proto_key signer = key;
         char name[HA_NAME_MAX], id[HA_BACKUP_ID_MAX];
 
         memset(name, 'n', sizeof(name) - 1);
@@ -405,17 +423,97 @@ static void test_largest_heartbeat(void **state) {
         m.catalog.epoch = m.catalog.seq = m.catalog.ack_epoch = m.catalog.ack = UINT64_MAX;
         m.backup.request.op = HA_BACKUP_OP_PRUNE;
         strcpy(m.backup.request.name, name), strcpy(m.backup.request.id, id), strcpy(m.backup.done_id, id);
-        m.backup.busy_count = HA_MSG_MAX_BUSY;
-        for (unsigned i = 0; i < HA_MSG_MAX_BUSY; i++) {
+        m.backup.busy_count = HA_MSG_SENT_BUSY;
+        for (unsigned i = 0; i < HA_MSG_SENT_BUSY; i++) {
                 m.backup.busy[i].what = HA_BUSY_READING | HA_BUSY_DELETING;
                 strcpy(m.backup.busy[i].name, name);
         }
-        int n = proto_encode(&m, &key, buf, sizeof(buf));
+        memset(seed, 0x33, sizeof(seed));
+        crypto_sign_seed_keypair(pk, sk, seed);
+        proto_key_set_signer(&signer, seed);
+        int n = proto_encode(&m, &signer, buf, sizeof(buf));
+        print_message("the largest heartbeat, signed: %d bytes of %d\n", n, HA_PACKET_MAX);
         assert_true(n > 0 && n <= HA_PACKET_MAX);
         assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
         assert_msg_equal(&m, &d);
-        assert_int_equal(d.backup.busy_count, HA_MSG_MAX_BUSY);
-        assert_string_equal(d.backup.busy[HA_MSG_MAX_BUSY - 1].name, name);
+        assert_int_equal(d.backup.busy_count, HA_MSG_SENT_BUSY);
+        assert_string_equal(d.backup.busy[HA_MSG_SENT_BUSY - 1].name, name);
+        assert_true(proto_signed_by(buf, &d, (const uint8_t (*)[HA_PUBLIC_KEY_LEN]) pk, 1));
+        /* A sender never writes more busy sections than fit. */
+        m.backup.busy_count = HA_MSG_MAX_BUSY;
+        strcpy(m.backup.busy[HA_MSG_MAX_BUSY - 1].name, name);
+        n = proto_encode(&m, &signer, buf, sizeof(buf));
+        assert_true(n > 0 && n <= HA_PACKET_MAX);
+        assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
+        assert_int_equal(d.backup.busy_count, HA_MSG_SENT_BUSY);
+        proto_key_wipe(&signer);
+}
+
+/* Node keys: a packet signed with a node's key verifies against its
+ * public key (either of two, during a rotation), against no other; a
+ * packet without the signature, or altered and MAC'ed again (by anyone
+ * with the cluster key), or with a field after the signature, does not. */
+static void test_signature(void **state) {
+        struct ha_msg m = sample(), d;
+        uint8_t buf[HA_PACKET_MAX], seed[HA_KEY_LEN], sk[crypto_sign_SECRETKEYBYTES];
+        uint8_t pks[3][HA_PUBLIC_KEY_LEN]; /* the signer's, another, the signer's again */
+        struct proto_key signer = key;
+
+        memset(seed, 0x44, sizeof(seed));
+        crypto_sign_seed_keypair(pks[0], sk, seed);
+        memcpy(pks[2], pks[0], sizeof(pks[0]));
+        crypto_sign_keypair(pks[1], sk);
+        proto_key_set_signer(&signer, seed);
+
+        int n = proto_encode(&m, &signer, buf, sizeof(buf));
+        int plain = proto_encode(&m, &key, (uint8_t[HA_PACKET_MAX]) {}, HA_PACKET_MAX);
+        assert_int_equal(n, plain + 4 + HA_SIG_LEN);
+        assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
+        assert_msg_equal(&m, &d);
+        assert_non_null(d.signature);
+        assert_int_equal(d.signed_len, n - HA_MAC_LEN - 4 - HA_SIG_LEN);
+        assert_true(proto_signed_by(buf, &d, pks, 1));
+        assert_false(proto_signed_by(buf, &d, &pks[1], 1));
+        /* Either of two: the new key second, as during a rotation. */
+        assert_true(proto_signed_by(buf, &d, &pks[1], 2));
+        assert_false(proto_signed_by(buf, &d, pks, 0));
+
+        /* The cluster key alone: no signature, verified by nobody. */
+        n = proto_encode(&m, &key, buf, sizeof(buf));
+        assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
+        assert_null(d.signature);
+        assert_false(proto_signed_by(buf, &d, pks, 2));
+
+        /* Changed after signing (the term), the MAC made again. */
+        n = proto_encode(&m, &signer, buf, sizeof(buf));
+        assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
+        buf[HA_HEADER_LEN + 4 + 4 + 4 + 5 + 4 + 7] ^= 1; /* a byte of the term's value */
+        crypto_auth_hmacsha256(buf + n - HA_MAC_LEN, buf, n - HA_MAC_LEN, raw_key);
+        assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_NONE);
+        assert_int_not_equal(d.hb.term, m.hb.term);
+        assert_false(proto_signed_by(buf, &d, pks, 2));
+
+        /* A field after the signature (which then does not cover it). */
+        n = proto_encode(&m, &signer, buf, sizeof(buf));
+        uint8_t extra[] = { 0x00, 0x63, 0x00, 0x00 }; /* an unknown type, empty */
+        memcpy(buf + n - HA_MAC_LEN, extra, sizeof(extra));
+        n += sizeof(extra);
+        buf[4] = (uint8_t) (n >> 8), buf[5] = (uint8_t) n;
+        crypto_auth_hmacsha256(buf + n - HA_MAC_LEN, buf, n - HA_MAC_LEN, raw_key);
+        assert_int_equal(proto_decode(buf, n, &key, &d), HA_DROP_MALFORMED);
+
+        /* A key made over garbage (the stack) does not sign. */
+        struct proto_key g;
+        memset(&g, 0xff, sizeof(g));
+        proto_key_init(&g, raw_key);
+        assert_int_equal(proto_encode(&m, &g, buf, sizeof(buf)), plain);
+        proto_key_wipe(&g);
+
+        /* Too small a buffer for the signature as well. */
+        assert_int_equal(proto_encode(&m, &signer, buf, plain + 4 + HA_SIG_LEN - 1), -ENOBUFS);
+        proto_key_set_signer(&signer, NULL);
+        assert_int_equal(proto_encode(&m, &signer, buf, sizeof(buf)), plain);
+        proto_key_wipe(&signer);
 }
 
 /* The echo is written even when 0 (the receiver not heard yet), so a
@@ -518,6 +616,7 @@ int main(void) {
                 cmocka_unit_test(test_fresh),
                 cmocka_unit_test(test_catalog),
                 cmocka_unit_test(test_largest_heartbeat),
+                cmocka_unit_test(test_signature),
         };
 
         if (sodium_init() < 0)

@@ -192,10 +192,50 @@ static void test_catalog(void **state) {
         assert_int_equal(d.rev, 2);
 }
 
+/* A heartbeat of n2, standby, signed with the node key whose bytes are
+ * 20 21 ... 3f (doc/protocol.md, "A signed heartbeat"). */
+static void test_signed(void **state) {
+        uint8_t doc[HA_PACKET_MAX], buf[HA_PACKET_MAX], seed[HA_KEY_LEN], pk[HA_PUBLIC_KEY_LEN];
+        uint8_t sk[crypto_sign_SECRETKEYBYTES];
+        struct ha_msg m = {
+                .type = HA_MSG_HEARTBEAT, .incarnation = 8, .seq = 44,
+                .cluster = "prod", .node = "n2", .echo = 7,
+                .hb = { .term = 5, .role = HA_ROLE_STANDBY, .priority = 100, .leader = "n1" },
+        }, d;
+        struct proto_key signer = key;
+
+        for (unsigned i = 0; i < HA_KEY_LEN; i++)
+                seed[i] = (uint8_t) (0x20 + i);
+        crypto_sign_seed_keypair(pk, sk, seed);
+        sodium_memzero(sk, sizeof(sk));
+        proto_key_set_signer(&signer, seed);
+        int r = proto_encode(&m, &signer, buf, sizeof(buf));
+        if (getenv("HAD_PRINT_VECTOR")) {
+                char b64[64];
+                sodium_bin2base64(b64, sizeof(b64), pk, sizeof(pk), sodium_base64_VARIANT_ORIGINAL);
+                printf("public key %s\n", b64);
+                for (int i = 0; i < r; i++)
+                        printf("%02x%s", buf[i], i % 32 == 31 ? "\n" : "");
+                printf("\n");
+        }
+        size_t n = doc_vector("signed", doc, sizeof(doc));
+        assert_int_equal(r, (int) n);
+        assert_memory_equal(buf, doc, n);
+
+        assert_int_equal(proto_decode(doc, n, &key, &d), HA_DROP_NONE);
+        assert_string_equal(d.node, "n2");
+        assert_int_equal(d.hb.role, HA_ROLE_STANDBY);
+        assert_non_null(d.signature);
+        assert_int_equal(d.signed_len, n - HA_MAC_LEN - 4 - HA_SIG_LEN);
+        assert_true(proto_signed_by(doc, &d, (const uint8_t (*)[HA_PUBLIC_KEY_LEN]) pk, 1));
+        proto_key_wipe(&signer);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_heartbeat),
                 cmocka_unit_test(test_catalog),
+                cmocka_unit_test(test_signed),
         };
         uint8_t raw[HA_KEY_LEN];
 

@@ -29,7 +29,7 @@
 #define BAD_LOG_USEC (10 * USEC_PER_SEC)
 
 /* The sections whose stored backups a verify or restore reads here, or a
- * delete removes. Past HA_MSG_MAX_BUSY sections at once, the others are
+ * delete removes. Past HA_MSG_SENT_BUSY sections at once, the others are
  * not told (doc/backups.md). */
 static void fill_busy(const struct backups *bk, struct ha_msg *msg) {
         for (const struct backup_task *t = bk->tasks; t; t = t->next) {
@@ -38,7 +38,7 @@ static void fill_busy(const struct backups *bk, struct ha_msg *msg) {
                         continue;
                 while (i < msg->backup.busy_count && strcmp(msg->backup.busy[i].name, t->name) != 0)
                         i++;
-                if (i == HA_MSG_MAX_BUSY)
+                if (i == HA_MSG_SENT_BUSY)
                         continue;
                 if (i == msg->backup.busy_count) {
                         strscpy(msg->backup.busy[i].name, sizeof(msg->backup.busy[i].name), t->name);
