@@ -2,7 +2,9 @@
 # A real PostgreSQL pair for pgsql.sh and backup-pg.sh, sourced after
 # lib.sh: pg_pair [CLUSTER-KEY...] sets up a primary on n1 and a streaming
 # replica on n2 under had's ocf:had:pgsql agent, with PG_EXTRA appended to
-# the config, and returns once n2 streams from n1 through the VIP.
+# the config, and returns once n2 streams from n1 through the VIP. With
+# WITNESS=1, a witness w too (bench/postgres); PG_SYNC is param.sync
+# (default yes).
 # Leaves BIN, PG, pg_on, psql_vip, psql_local and res for the test.
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$BIN/initdb" ] || fail "PostgreSQL is not installed (tests/setup installs it)"
@@ -13,7 +15,7 @@ psql_vip() { ip netns exec "$(ns cl)" runuser -u postgres -- "$BIN/psql" -X -q -
 psql_local() { ip netns exec "$(ns "$1")" runuser -u postgres -- "$BIN/psql" -X -q -A -t -h "$PG-$1/sock" -d postgres -c "$2"; }
 
 pg_pair() {
-        topology n1 n2 cl
+        topology n1 n2 ${WITNESS:+w} cl
         chmod 711 "$T"
         for n in n1 n2; do
                 mkdir -p "$PG-$n/sock"
@@ -49,7 +51,7 @@ promotable = yes
 param.pgdata = $PG/data
 param.socketdir = $PG/sock
 param.primary_host = $VIP4
-param.sync = yes
+param.sync = ${PG_SYNC:-yes}
 monitor_interval = 1s
 timeout.start = 60s
 timeout.promote = 60s
@@ -59,6 +61,7 @@ after = db
 ${PG_EXTRA:-}"
         write_config "heartbeat_interval = 100ms" "dead_time = 1s" "ocf_root = $(ocf_root)" "$@"
         "$HACTL" config check "$T/had.conf" >/dev/null || fail "config check"
+        [ "${WITNESS:-}" != 1 ] || NODE_DIR= start_had w
         start_pair
         wait_for 60 "db promoted on n1" eval '[ "$(res n1)" = promoted ]'
         wait_for 60 "db replica on n2" eval '[ "$(res n2)" = started ]'
