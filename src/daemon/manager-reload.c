@@ -20,8 +20,10 @@
  *    heartbeat; health checks keep their state when unchanged and start
  *    afresh when changed;
  *  - balancers are matched by name and definition, and each one added,
- *    removed or changed is logged ("balancer NAME changed"): nothing acts
- *    on them yet (their data path lands next). */
+ *    removed or changed is logged ("balancer NAME changed"); the checks
+ *    start again for the new set, keeping the state of the backends that
+ *    stay (same balancer, same key), and the new set is applied (nftlb
+ *    rewrites only what changed). */
 #include <errno.h>
 #include <inttypes.h>
 #include <net/if.h>
@@ -29,6 +31,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "balancer.h"
 #include "health.h"
 #include "log.h"
 #include "backup-manager.h"
@@ -315,6 +318,7 @@ static void apply_config(struct manager *m, struct ha_config *nc) {
         }
         if (m->backups)
                 manager_backups_reloaded(m, oc);
+        manager_balancers_reloaded(m, oc);
         struct balancer_diff bd = diff_balancers(oc, nc);
         config_free(oc);
         /* The node's witness role and the quorum mode did not change. */
