@@ -18,12 +18,16 @@
 struct manager;
 struct ha_config;
 
-/* The largest Maglev table the daemon installs: 4093 slots (a step of
- * maglev.h's ladder), so that a health change costs the loop a few ms,
- * not the 100-240 ms of 65521 slots. Up to 4 backends keep maglev.h's
- * 1,000 slots each; beyond, fewer slots per backend move a little more
- * than 1/N of the flows when one leaves (3% at 100 slots each). */
-#define BALANCER_MAGLEV_MAX_SLOTS 4093u
+/* The largest Maglev table the daemon installs: 2039 slots (a step of
+ * maglev.h's ladder), so that a change of the balancer costs the loop a
+ * few ms, not the 100-240 ms of 65521 slots. Measured in lb-daemon.sh
+ * (4 backends, a loaded 2-CPU machine), one nftlb_apply(): 1021 slots
+ * 1.5-2 ms (8 ms worst), 2039 slots 3.4-7 ms, 4093 slots 6-14 ms. Up to
+ * 2 backends keep maglev.h's 1,000 slots each; up to 20, 100 or more
+ * (when one leaves, the others lose up to 3% of the table, measured in
+ * bench/maglev); beyond, fewer slots each: the balance between equal
+ * backends is then one slot in 2039/N. */
+#define BALANCER_MAGLEV_MAX_SLOTS 2039u
 
 /* Sets up the checks and (if any balancer is configured) the nftables
  * socket. A witness has none. 0 or a negative errno (logged). */
