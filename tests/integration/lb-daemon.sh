@@ -75,6 +75,11 @@ has_table n2 && fail "the standby n2 has a had table: $(ip netns exec "$(ns n2)"
 hactl_on n1 balancer status > "$T/status.txt" || fail "hactl balancer status failed"
 grep -q "10.0.2.13:80 .* up" "$T/status.txt" || fail "hactl balancer status: $(cat "$T/status.txt")"
 reach all 200
+# The bash completion offers the balancer's name (from the daemon).
+words=$(export PATH="$HAD_BUILDDIR:$PATH" DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/n1.bus"
+        . "$HAD_SRCDIR/etc/bash-completion/hactl"; COMP_WORDS=(hactl balancer status ""); COMP_CWORD=3
+        _hactl; echo "${COMPREPLY[*]}")
+[ "$words" = "web --json" ] || fail "completion of 'hactl balancer status': '$words'"
 
 # A backend killed: down after `fall` failed checks, then no requests.
 log "killing b2's nginx (PID ${PID[nginx-b2]})"
