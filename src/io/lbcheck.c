@@ -4,6 +4,7 @@
  * it at check_timeout. Nothing here blocks. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,9 @@ struct probe {
         const struct ha_balancer *bal;
         const struct ha_backend *be;
         int fd;                 /* -1: no check running */
+        bool connected;         /* http: the request is sent, the answer awaited */
+        size_t got;             /* http: bytes of the answer read */
+        char answer[64];        /* http: its start, enough for the status line */
         usec_t started;
         sd_event_source *timer, *io;
         struct lbcheck_state st;
@@ -48,6 +52,8 @@ static void finish(struct probe *p, bool ok, const char *what) {
         if (p->fd >= 0)
                 close(p->fd);
         p->fd = -1;
+        p->connected = false;
+        p->got = 0;
         st->checks++;
         st->last_ok = ok;
         strscpy(st->last, sizeof(st->last), what);
@@ -75,14 +81,69 @@ static void finish(struct probe *p, bool ok, const char *what) {
         }
 }
 
+/* http: the status line "HTTP/1.x NNN ..." read so far; true when it
+ * decided. */
+static bool http_answer(struct probe *p, bool eof) {
+        char what[64];
+        unsigned status;
+
+        if (!memchr(p->answer, '\n', p->got) && p->got < sizeof(p->answer) - 1 && !eof)
+                return false;
+        p->answer[p->got] = '\0';
+        if (sscanf(p->answer, "HTTP/%*u.%*u %3u", &status) != 1) {
+                finish(p, false, "not an HTTP answer");
+                return true;
+        }
+        if (status == p->bal->check_status) {
+                finish(p, true, "ok");
+                return true;
+        }
+        snprintf(what, sizeof(what), "status %u", status);
+        finish(p, false, what);
+        return true;
+}
+
+/* http: connected; sends the request (it fits in the socket's buffer)
+ * and waits for the answer. */
+static void http_send(struct probe *p) {
+        char req[1200], host[INET6_ADDRSTRLEN];
+        int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: had\r\n"
+                         "Connection: close\r\n\r\n", p->bal->check_path,
+                         ha_addr_to_string(&p->be->address, host, sizeof(host)));
+        if (send(p->fd, req, (size_t) n, MSG_NOSIGNAL) != n) {
+                finish(p, false, errno ? strerror(errno) : "short send");
+                return;
+        }
+        p->connected = true;
+        sd_event_source_set_io_events(p->io, EPOLLIN);
+}
+
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         struct probe *p = userdata;
         int err = 0;
         socklen_t len = sizeof(err);
 
+        if (p->connected) {
+                ssize_t n = recv(fd, p->answer + p->got, sizeof(p->answer) - 1 - p->got, MSG_DONTWAIT);
+                if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                        return 0;
+                if (n < 0) {
+                        finish(p, false, strerror(errno));
+                        return 0;
+                }
+                p->got += (size_t) n;
+                if (!http_answer(p, n == 0) && n == 0)
+                        finish(p, false, "closed before answering");
+                return 0;
+        }
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
                 err = errno;
-        finish(p, err == 0, err == 0 ? "ok" : strerror(err));
+        if (err != 0)
+                finish(p, false, strerror(err));
+        else if (p->bal->check == HA_CHECK_HTTP)
+                http_send(p);
+        else
+                finish(p, true, "ok");
         return 0;
 }
 
@@ -111,11 +172,9 @@ static void start(struct probe *p) {
                 finish(p, false, strerror(errno));
                 return;
         }
-        if (connect(p->fd, &sa.sa, salen) == 0) {
-                finish(p, true, "ok");
-                return;
-        }
-        if (errno != EINPROGRESS) {
+        /* Connected at once or not, the socket is writable when it is:
+         * on_io takes it from there. */
+        if (connect(p->fd, &sa.sa, salen) < 0 && errno != EINPROGRESS) {
                 finish(p, false, strerror(errno));
                 return;
         }
@@ -166,10 +225,9 @@ int lbcheck_new(sd_event *event, const struct ha_config *c, const struct lbcheck
                                         ob = &old->config->balancers[j];
                                         ob_i = j;
                                 }
-                if (bal->check != HA_CHECK_TCP)
-                        log_warning("balancer %s: check = %s is not built yet; its backends are checked with a "
-                                    "TCP connection to their port", bal->name,
-                                    bal->check == HA_CHECK_HTTP ? "http" : "script");
+                if (bal->check == HA_CHECK_SCRIPT)
+                        log_warning("balancer %s: check = script is not built yet; its backends are checked "
+                                    "with a TCP connection to their port", bal->name);
                 l->first[b] = i;
                 for (unsigned k = 0; k < bal->n_backends; k++, i++) {
                         struct probe *p = &l->probes[i];

@@ -7,9 +7,11 @@
  * not a witness, active or not, so that a node that takes over installs
  * the right backends at once.
  *
- * check = tcp is what is built; http and script are checked as tcp (a
- * connection to the backend's port) for now, which is said once in the
- * log. */
+ * check = tcp: the connection is made. check = http:PATH:STATUS: then
+ * "GET PATH HTTP/1.0" is sent and the status line must say STATUS (read
+ * as soon as it is complete; the rest is not read). Both within
+ * check_timeout. check = script is not built yet: it is checked as tcp,
+ * which is said once in the log. */
 #pragma once
 
 #include <stdbool.h>

@@ -35,7 +35,20 @@ check = tcp
 check_interval = 200ms
 rise = 4
 fall = 2
-$(backend_lines "$@")"
+$(backend_lines "$@")
+[balancer health]
+vip = service
+port = 81
+check = http:/health:200
+check_interval = 200ms
+backend = 10.0.2.11:80
+backend = 10.0.2.13:80
+[balancer bad]
+vip = service
+port = 82
+check = http:/:204
+check_interval = 200ms
+backend = 10.0.2.11:80"
         write_config "heartbeat_interval = 50ms" "dead_time = 300ms"
 }
 balancer_config 1 2 3 4
@@ -75,11 +88,18 @@ has_table n2 && fail "the standby n2 has a had table: $(ip netns exec "$(ns n2)"
 hactl_on n1 balancer status > "$T/status.txt" || fail "hactl balancer status failed"
 grep -q "10.0.2.13:80 .* up" "$T/status.txt" || fail "hactl balancer status: $(cat "$T/status.txt")"
 reach all 200
-# The bash completion offers the balancer's name (from the daemon).
+
+# check = http: the status line is read: nginx answers 200 to every GET,
+# so "health" (200 wanted) has its backends up and "bad" (204) its
+# backend down, though it accepts the connection.
+hb() { hactl_on n1 balancer status "$1" --json | jq -r ".balancers[0].backends[$2] | \"\(.state) \(.last_check)\""; }
+wait_for 10 "health's backends up by http" eval '[ "$(hb health 0)" = "up ok" ] && [ "$(hb health 1)" = "up ok" ]'
+wait_for 10 "bad's backend down: status 200, not 204" eval '[ "$(hb bad 0)" = "down status 200" ]'
+# The bash completion offers the balancers' names (from the daemon).
 words=$(export PATH="$HAD_BUILDDIR:$PATH" DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/n1.bus"
         . "$HAD_SRCDIR/etc/bash-completion/hactl"; COMP_WORDS=(hactl balancer status ""); COMP_CWORD=3
         _hactl; echo "${COMPREPLY[*]}")
-[ "$words" = "web --json" ] || fail "completion of 'hactl balancer status': '$words'"
+[ "$words" = "web health bad --json" ] || fail "completion of 'hactl balancer status': '$words'"
 
 # A backend killed: down after `fall` failed checks, then no requests.
 log "killing b2's nginx (PID ${PID[nginx-b2]})"
