@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "lbcheck.h"
 #include "log.h"
 #include "macro.h"
@@ -20,7 +21,8 @@ struct probe {
         unsigned b, k;
         const struct ha_balancer *bal;
         const struct ha_backend *be;
-        int fd;                 /* -1: no check running */
+        int fd;                 /* -1: no connection open */
+        struct child_job *job;  /* script: running */
         bool connected;         /* http: the request is sent, the answer awaited */
         size_t got;             /* http: bytes of the answer read */
         char answer[64];        /* http: its start, enough for the status line */
@@ -147,6 +149,35 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         return 0;
 }
 
+static void on_script_done(void *userdata, int status, usec_t duration) {
+        struct probe *p = userdata;
+        char buf[64];
+
+        p->job = NULL;
+        finish(p, status == 0, status == 0 ? "ok" : child_status_to_string(status, buf, sizeof(buf)));
+}
+
+/* script: CHECK_PATH, alone in argv, told which backend in its
+ * environment; child.c bounds it by check_timeout (and kills its process
+ * group then); the next check is timed from its end. */
+static void run_script(struct probe *p) {
+        char addr[INET6_ADDRSTRLEN], e_addr[INET6_ADDRSTRLEN + 24], e_port[32], e_bal[HA_NAME_MAX + 16];
+        char prefix[HA_NAME_MAX + 128];
+        char *argv[] = { (char *) p->bal->check_path, NULL };
+        snprintf(e_addr, sizeof(e_addr), "HAD_BACKEND_ADDRESS=%s", ha_addr_to_string(&p->be->address, addr, sizeof(addr)));
+        snprintf(e_port, sizeof(e_port), "HAD_BACKEND_PORT=%u", p->be->port);
+        snprintf(e_bal, sizeof(e_bal), "HAD_BALANCER=%s", p->bal->name);
+        char *envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", e_addr, e_port, e_bal,
+                         NULL };
+        snprintf(prefix, sizeof(prefix), "balancer %s: check of %s", p->bal->name, p->be->key);
+        int r = child_run(p->owner->event, argv, envp, p->bal->check_timeout_usec, prefix, on_script_done, p, &p->job);
+        if (r < 0) {
+                char e[64];
+                snprintf(e, sizeof(e), "cannot run: %s", strerror(-r));
+                finish(p, false, e);
+        }
+}
+
 static void start(struct probe *p) {
         const struct ha_backend *be = p->be;
         union {
@@ -158,6 +189,10 @@ static void start(struct probe *p) {
         int r;
 
         p->started = now_usec();
+        if (p->bal->check == HA_CHECK_SCRIPT) {
+                run_script(p);
+                return;
+        }
         if (be->address.family == AF_INET) {
                 sa.in = (struct sockaddr_in) { .sin_family = AF_INET, .sin_port = htons(be->port),
                                                .sin_addr = be->address.addr.in };
@@ -225,9 +260,6 @@ int lbcheck_new(sd_event *event, const struct ha_config *c, const struct lbcheck
                                         ob = &old->config->balancers[j];
                                         ob_i = j;
                                 }
-                if (bal->check == HA_CHECK_SCRIPT)
-                        log_warning("balancer %s: check = script is not built yet; its backends are checked "
-                                    "with a TCP connection to their port", bal->name);
                 l->first[b] = i;
                 for (unsigned k = 0; k < bal->n_backends; k++, i++) {
                         struct probe *p = &l->probes[i];
@@ -258,6 +290,7 @@ struct lbcheck *lbcheck_free(struct lbcheck *l) {
                         continue;
                 sd_event_source_disable_unref(l->probes[i].timer);
                 sd_event_source_disable_unref(l->probes[i].io);
+                child_cancel(l->probes[i].job);
                 if (l->probes[i].fd >= 0)
                         close(l->probes[i].fd);
         }

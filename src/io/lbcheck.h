@@ -10,8 +10,9 @@
  * check = tcp: the connection is made. check = http:PATH:STATUS: then
  * "GET PATH HTTP/1.0" is sent and the status line must say STATUS (read
  * as soon as it is complete; the rest is not read). Both within
- * check_timeout. check = script is not built yet: it is checked as tcp,
- * which is said once in the log. */
+ * check_timeout. check = script:PATH: PATH (argv is the path alone) exits
+ * 0, within check_timeout (src/io/child.c), told the backend in its
+ * environment: HAD_BALANCER, HAD_BACKEND_ADDRESS, HAD_BACKEND_PORT. */
 #pragma once
 
 #include <stdbool.h>

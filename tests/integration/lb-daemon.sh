@@ -48,9 +48,19 @@ vip = service
 port = 82
 check = http:/:204
 check_interval = 200ms
-backend = 10.0.2.11:80"
+backend = 10.0.2.11:80
+[balancer scripted]
+vip = service
+port = 83
+check = script:$T/check-backend
+check_interval = 200ms
+backend = 10.0.2.12:80
+backend = 10.0.2.14:80"
         write_config "heartbeat_interval = 50ms" "dead_time = 300ms"
 }
+# The script check: every backend but b4 passes.
+printf '#!/bin/sh\n[ "$HAD_BALANCER" = scripted ] && [ "$HAD_BACKEND_PORT" = 80 ] && [ "$HAD_BACKEND_ADDRESS" != 10.0.2.14 ]\n' > "$T/check-backend"
+chmod 755 "$T/check-backend"
 balancer_config 1 2 3 4
 
 # lb NODE JQ: one field of 'hactl balancer status web --json' on NODE.
@@ -95,11 +105,14 @@ reach all 200
 hb() { hactl_on n1 balancer status "$1" --json | jq -r ".balancers[0].backends[$2] | \"\(.state) \(.last_check)\""; }
 wait_for 10 "health's backends up by http" eval '[ "$(hb health 0)" = "up ok" ] && [ "$(hb health 1)" = "up ok" ]'
 wait_for 10 "bad's backend down: status 200, not 204" eval '[ "$(hb bad 0)" = "down status 200" ]'
+# check = script: its exit status, told which backend.
+wait_for 10 "scripted: b2 up, b4 down (exit 1)" \
+        eval '[ "$(hb scripted 0)" = "up ok" ] && [ "$(hb scripted 1)" = "down exit 1" ]'
 # The bash completion offers the balancers' names (from the daemon).
 words=$(export PATH="$HAD_BUILDDIR:$PATH" DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/n1.bus"
         . "$HAD_SRCDIR/etc/bash-completion/hactl"; COMP_WORDS=(hactl balancer status ""); COMP_CWORD=3
         _hactl; echo "${COMPREPLY[*]}")
-[ "$words" = "web health bad --json" ] || fail "completion of 'hactl balancer status': '$words'"
+[ "$words" = "web health bad scripted --json" ] || fail "completion of 'hactl balancer status': '$words'"
 
 # A backend killed: down after `fall` failed checks, then no requests.
 log "killing b2's nginx (PID ${PID[nginx-b2]})"
