@@ -30,11 +30,15 @@ static inline void freep(void *p) {
 }
 #define _cleanup_free_ _cleanup_(freep)
 
+/* Closes *FD and leaves -1 behind, so that a second closep() of the same
+ * variable (child.c's cancel, then its job_free) cannot close a number
+ * the kernel has since given to another descriptor. */
 static inline void closep(int *fd) {
         if (*fd >= 0) {
                 int saved = errno;
                 close(*fd);
                 errno = saved;
+                *fd = -1;
         }
 }
 #define _cleanup_close_ _cleanup_(closep)

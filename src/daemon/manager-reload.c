@@ -25,8 +25,10 @@
  *    is accepted, and signs from the next packet sent (doc/security.md,
  *    "Rotating a node key");
  *  - balancers are matched by name and definition, and each one added,
- *    removed or changed is logged ("balancer NAME changed"): nothing acts
- *    on them yet (their data path lands next). */
+ *    removed or changed is logged ("balancer NAME changed"); the checks
+ *    start again for the new set, keeping the state of the backends that
+ *    stay (same balancer, same key), and the new set is applied (nftlb
+ *    rewrites only what changed). */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -36,6 +38,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "balancer.h"
 #include "health.h"
 #include "key.h"
 #include "log.h"
@@ -332,6 +335,7 @@ static void apply_config(struct manager *m, struct ha_config *nc) {
         if (m->reload_key_ready)
                 manager_node_key_use(m, m->reload_signs ? m->reload_seed : NULL);
         forget_reload_key(m);
+        manager_balancers_reloaded(m, oc);
         struct balancer_diff bd = diff_balancers(oc, nc);
         config_free(oc);
         /* The node's witness role and the quorum mode did not change. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "announce.h"
+#include "balancer.h"
 #include "log.h"
 #include "manager.h"
 #include "health.h"
@@ -69,9 +70,18 @@ static int scan(struct manager *m, int *ifindex, bool *present) {
         return vip_scan(m->nl, m->config->vips, n, ifindex, present);
 }
 
+static unsigned reconcile_vips(struct manager *m, const char *why);
+
 /* Makes the kernel match the role: the VIPs on this node exactly when it
- * is active. Returns the number of VIPs added. */
+ * is active, then the balancers that follow them (balancer.c). Returns
+ * the number of VIPs added. */
 unsigned manager_reconcile(struct manager *m, const char *why) {
+        unsigned added = reconcile_vips(m, why);
+        manager_balancers_sync(m, why);
+        return added;
+}
+
+static unsigned reconcile_vips(struct manager *m, const char *why) {
         unsigned n = m->config->n_vips, n_ops = 0, added = 0;
         bool want = m->election.role == HA_ROLE_ACTIVE && !m->stopping;
 

@@ -10,6 +10,7 @@
 
 #include "child.h"
 #include "announce.h"
+#include "balancer.h"
 #include "health.h"
 #include "role-hold.h"
 #include "key.h"
@@ -466,6 +467,8 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
                 goto fail;
         if (!m->self->witness && (r = manager_backups_setup(m)) < 0)
                 goto fail;
+        if ((r = manager_balancers_setup(m)) < 0)
+                goto fail;
 
         struct election_config ec = manager_election_config(m);
         struct election_member members[ELECTION_MAX_PEERS] = {};
@@ -507,9 +510,8 @@ int manager_run(struct manager *m) {
                          m->peers[i].node->name, ha_addr_to_string(&m->peers[i].node->links[0], a, sizeof(a)),
                          m->peers[i].node->n_links, m->peers[i].node->n_links == 1 ? "" : "s");
         if (m->config->n_balancers > 0)
-                log_notice("%u balancer%s configured and checked, not acted on: this version has no load "
-                           "balancing data path yet (doc/balancing.md)", m->config->n_balancers,
-                           m->config->n_balancers == 1 ? "" : "s");
+                log_info("%u balancer%s; their backends are checked on this node%s", m->config->n_balancers,
+                         m->config->n_balancers == 1 ? "" : "s", m->self->witness ? " (no: a witness)" : "");
         if (m->state.maintenance)
                 log_warning("maintenance mode is on (from before the restart): touching nothing until "
                             "'hactl maintenance off'");
@@ -575,6 +577,7 @@ struct manager *manager_free(struct manager *m) {
         if (!m)
                 return NULL;
         manager_backups_free(m);
+        manager_balancers_free(m);
         manager_reload_stop(m);
         restart_check_free(m->restart_check);
         role_hold_close(m->hold);

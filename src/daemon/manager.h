@@ -144,6 +144,7 @@ struct manager {
         bool res_failed;                /* a resource failed here */
         bool leaving;                   /* SIGTERM: stopping resources first */
         struct backups *backups;        /* the backup orchestrator; NULL on a witness */
+        struct balancers *balancers;    /* the balancers' checks and table (balancer.c); NULL on a witness */
 
         /* For the D-Bus side, which reads the manager and is never called
          * by it: CHANGES counts manager_changed() (bus.c publishes the

@@ -7,6 +7,7 @@
 #include "health.h"
 #include "manager.h"
 #include "backup-manager.h"
+#include "balancer.h"
 #include "status.h"
 
 static json_object *ms_since(usec_t t, usec_t now) {
@@ -214,6 +215,7 @@ char *status_json(const struct manager *m) {
         json_object_object_add(root, "resources_target", json_object_new_string(res_target_to_string(m->resources.target)));
         json_object_object_add(root, "resources", resources_json(m));
         json_object_object_add(root, "backups", manager_backups_status_json(m));
+        json_object_object_add(root, "balancers", manager_balancers_status_json(m));
 
         json_object_object_add(packets, "sent", json_object_new_int64((int64_t) m->sent));
         json_object_object_add(packets, "received", json_object_new_int64((int64_t) m->received));

@@ -37,6 +37,8 @@ extern const struct hactl_verb hactl_verb_online;
 extern const struct hactl_verb hactl_verb_maintenance;
 /* hactl-resource.c */
 extern const struct hactl_verb hactl_verb_resource;
+/* hactl-balancer.c */
+extern const struct hactl_verb hactl_verb_balancer;
 /* hactl-backup.c */
 extern const struct hactl_verb hactl_verb_backup;
 /* hactl-metrics.c */

@@ -100,6 +100,17 @@ cleanup() {
                                      "$(tr '\0' ' ' < /proc/"$c"/cmdline 2>/dev/null | cut -c1-120)"
                         done
                         ls -l /proc/"$p"/fd 2>/dev/null | sed 's/^/        /' | tail -n +2 | head -30
+                        # Busy or asleep: its CPU time over half a second,
+                        # and where it is (a loop that never sleeps starves
+                        # what waits below it).
+                        local t0 t1
+                        t0=$(awk '{print $14 + $15}' /proc/"$p"/stat 2>/dev/null)
+                        sleep 0.5
+                        t1=$(awk '{print $14 + $15}' /proc/"$p"/stat 2>/dev/null)
+                        echo "        CPU ticks in 0.5 s: $(( ${t1:-0} - ${t0:-0} ))"
+                        command -v gdb >/dev/null &&
+                                timeout 30 gdb -p "$p" -batch -ex 'bt' 2>/dev/null | grep '^#' | head -25 |
+                                sed 's/^/        /'
                         kill -KILL "$p" 2>/dev/null
                         rc=1
                 fi

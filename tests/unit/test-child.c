@@ -137,6 +137,14 @@ static void test_cancel_leaves_the_reaping_to_the_loop(void **state) {
         assert_true(pid > 0);
 
         child_cancel(j);
+        /* The cancel closed the job's output pipe: the next descriptor
+         * opened takes its number (the lowest free one). Reaping the
+         * cancelled job later must not close it again: that closed
+         * another module's socket in had, whose epoll registration then
+         * outlived its sd-event source (lb-daemon with script checks and
+         * reloads: "Code should not be reached ... process_epoll()"). */
+        int other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        assert_true(other >= 0);
         /* The cancel killed it but did not wait for it: still there (dying
          * or a zombie) until the loop reaps it. A waitpid() inside the cancel
          * would have reaped it already, and would hang the loop on a child
@@ -146,6 +154,8 @@ static void test_cancel_leaves_the_reaping_to_the_loop(void **state) {
                 (void) sd_event_run(e, 1000);
         assert_false(pid_exists(pid));
         assert_false(r.done); /* DONE is never called after a cancel */
+        assert_true(fcntl(other, F_GETFD) >= 0); /* still ours: not closed by the reaping */
+        close(other);
 
         /* A job cancelled just before the loop goes: freeing the loop frees
          * it (the sanitizer build checks for the leak). */
