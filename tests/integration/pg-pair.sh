@@ -2,7 +2,8 @@
 # A real PostgreSQL pair for pgsql.sh and backup-pg.sh, sourced after
 # lib.sh: pg_pair [CLUSTER-KEY...] sets up a primary on n1 and a streaming
 # replica on n2 under had's ocf:had:pgsql agent, with PG_EXTRA appended to
-# the config, and returns once n2 streams from n1 through the VIP.
+# the config, and returns once n2 streams from n1 through the VIP. With
+# WITNESS=1, a witness w votes too (it runs before the pair starts).
 # Leaves BIN, PG, pg_on, psql_vip, psql_local and res for the test.
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$BIN/initdb" ] || fail "PostgreSQL is not installed (tests/setup installs it)"
@@ -13,13 +14,14 @@ psql_vip() { ip netns exec "$(ns cl)" runuser -u postgres -- "$BIN/psql" -X -q -
 psql_local() { ip netns exec "$(ns "$1")" runuser -u postgres -- "$BIN/psql" -X -q -A -t -h "$PG-$1/sock" -d postgres -c "$2"; }
 
 pg_pair() {
-        topology n1 n2 cl
+        if [ "${WITNESS:-}" = 1 ]; then topology n1 n2 w cl; else topology n1 n2 cl; fi
         chmod 711 "$T"
         for n in n1 n2; do
                 mkdir -p "$PG-$n/sock"
                 chown -R postgres: "$PG-$n"
         done
         mkdir -p "$PG"
+        [ "${WITNESS:-}" = 1 ] && mkdir -p "$PG-w" # for NODE_DIR: the witness holds no data
 
         # n1: a new cluster; n2: a base backup of it.
         pg_on n1 "$BIN/initdb" -k -D "$PG-n1/data" -U postgres >/dev/null || fail "initdb"
@@ -59,6 +61,7 @@ after = db
 ${PG_EXTRA:-}"
         write_config "heartbeat_interval = 100ms" "dead_time = 1s" "ocf_root = $(ocf_root)" "$@"
         "$HACTL" config check "$T/had.conf" >/dev/null || fail "config check"
+        [ "${WITNESS:-}" = 1 ] && start_had w
         start_pair
         wait_for 60 "db promoted on n1" eval '[ "$(res n1)" = promoted ]'
         wait_for 60 "db replica on n2" eval '[ "$(res n2)" = started ]'
