@@ -3,7 +3,10 @@
 # lib.sh: pg_pair [CLUSTER-KEY...] sets up a primary on n1 and a streaming
 # replica on n2 under had's ocf:had:pgsql agent, with PG_EXTRA appended to
 # the config, and returns once n2 streams from n1 through the VIP. With
-# WITNESS=1, a witness w votes too (it runs before the pair starts).
+# WITNESS=1, a witness w votes too (it runs before the pair starts). Both
+# servers' postgresql.conf ask for synchronous replication ('*'), as the
+# PostgreSQL documentation has it; the agent (sync = yes) overrides it with
+# ALTER SYSTEM while no replica streams.
 # Leaves BIN, PG, pg_on, psql_vip, psql_local and res for the test.
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$BIN/initdb" ] || fail "PostgreSQL is not installed (tests/setup installs it)"
@@ -33,6 +36,7 @@ wal_log_hints = on
 max_wal_senders = 5
 hot_standby = on
 fsync = off
+synchronous_standby_names = '*'
 CONF
         cat >> "$PG-n1/data/pg_hba.conf" <<CONF
 host all all 10.0.0.0/24 trust

@@ -15,6 +15,9 @@
 . "$(dirname "$0")/pg-pair.sh"
 
 WITNESS=1 pg_pair
+# sync = yes: with n2 streaming, n1's commits wait for it.
+wait_for 30 "n2 a synchronous standby of n1" \
+        eval '[ "$(psql_local n1 "select sync_state from pg_stat_replication where application_name = '"'n2'"'")" = sync ]'
 psql_vip "create table w (id int primary key, at timestamptz default clock_timestamp())" || fail "create table"
 
 # The writer's output: "ack ID MS" lines, one per acknowledged commit.
