@@ -9,8 +9,12 @@
 # process killed at once): writes must resume on the promoted replica
 # although no synchronous standby is left, and the old primary, once back,
 # must rejoin as a streaming replica by itself. At the end no acknowledged
-# id may be missing. Prints the measured figures: crash -> first
-# acknowledged commit, the old primary's rejoin time.
+# id may be missing. Then a switchover back to n1 under the writer: each
+# replica streams from the primary's own address (not the VIP, which moves
+# first), so the old primary hands its last WAL over, follows the new one
+# without a rewind or a copy, and writes resume. Prints the measured
+# figures: crash -> first acknowledged commit, the old primary's rejoin
+# time, the switchover's write gap.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg-pair.sh"
 
@@ -55,6 +59,20 @@ log "MEASURE rejoin_ms=$(( $(now_ms) - back ))"
 wait_for 30 "db replica on n1" eval '[ "$(res n1)" = started ]'
 [ "$(role n1)" = standby ] || fail "n1 is $(role n1)"
 
+log "switchover to n1, under the writer"
+# Both replicas stream from the primary's own address, not the VIP.
+grep -q "host=10.0.0.2 " "$PG-n1/data/postgresql.auto.conf" || fail "n1 does not follow n2's own address: $(grep primary_conninfo "$PG-n1/data/postgresql.auto.conf")"
+sw=$(now_ms)
+out=$(hactl_on n2 switchover) || fail "switchover: $out"
+wait_for 60 "n1 active" eval '[ "$(role n1)" = active ]'
+wait_for 60 "db promoted on n1" eval '[ "$(res n1)" = promoted ]'
+wait_for 60 "100 commits after the switchover" eval '[ "$(awk -v t="$sw" '"'"'$1 == "ack" && $3 > t'"'"' "$T/writer.out" | wc -l)" -ge 100 ]'
+gap=$(awk -v t="$sw" '$1 == "ack" { if (last && $3 > t && $3 - last > g) g = $3 - last; last = $3 } END { print g + 0 }' "$T/writer.out")
+log "MEASURE switchover_write_gap_ms=$gap"
+wait_for 60 "n2 streams from n1" eval '[ "$(streaming_to n1)" = n2 ]'
+grep -q "host=10.0.0.1 " "$PG-n2/data/postgresql.auto.conf" || fail "n2 does not follow n1's own address"
+grep -q 'cannot follow' "$T/n2.log" && fail "n2 was copied again after a clean switchover"
+
 log "the writer stops; every acknowledged id must be on the primary"
 kill -TERM "${PID[writer]}"
 wait "${PID[writer]}" || true
@@ -65,8 +83,7 @@ missing=$(comm -23 "$T/acked" "$T/present" | wc -l)
 log "MEASURE acked=$(wc -l < "$T/acked") present=$(wc -l < "$T/present") missing=$missing" \
         "failed_attempts=$(grep -c '^err ' "$T/writer.log" || true)"
 [ "$missing" = 0 ] || fail "$missing acknowledged ids are missing: $(comm -23 "$T/acked" "$T/present" | head -5 | tr '\n' ' ')"
-[ "$(psql_local n1 "select count(*) from w")" = "$(psql_local n2 "select count(*) from w")" ] ||
-        wait_for 10 "n1 has every row" eval '[ "$(psql_local n1 "select count(*) from w")" = "$(psql_local n2 "select count(*) from w")" ]'
+wait_for 10 "n2 has every row" eval '[ "$(psql_local n2 "select count(*) from w")" = "$(psql_local n1 "select count(*) from w")" ]'
 
 stop_had n1
 stop_had n2
