@@ -42,6 +42,9 @@ cut_link n1
 killed=$(now_ms) # nothing n1 says can reach the client from here on
 stop_had n1 KILL
 kill -KILL "$pm" $kids 2>/dev/null || true
+# (Reaped by PID 1 in its time: a server started before would take the
+# zombie for a running postmaster. A rebooted host has none left.)
+gone() { local p; for p in "$pm" $kids; do [ ! -e "/proc/$p" ] || return 1; done; }
 # A generous hang guard, not a bound: the figure is printed below.
 wait_for 120 "a commit acknowledged after the crash" eval '[ -n "$(first_ack_after "$killed")" ]'
 first=$(first_ack_after "$killed")
@@ -52,6 +55,7 @@ wait_for 30 "100 more commits on n2" eval '[ "$(awk -v t="$killed" '"'"'$1 == "a
 log "n1 comes back (link, then had): it must rejoin as a replica by itself"
 ip -n "$(ns n1)" addr del "$VIP4/24" dev eth0 2>/dev/null || true # the crash left it; a reboot would not
 heal_link n1
+wait_for 60 "n1's old PostgreSQL processes reaped" gone
 back=$(now_ms)
 start_had n1
 wait_for 120 "n1 streams from n2" eval '[ "$(streaming_to n2)" = n1 ]'
