@@ -8,7 +8,8 @@
 # The primary's host crashes (its link cut, its had and every PostgreSQL
 # process killed at once): writes must resume on the promoted replica
 # although no synchronous standby is left, and the old primary, once back,
-# must rejoin as a streaming replica by itself. At the end no acknowledged
+# must rejoin as a streaming replica by itself, by pg_rewind (not a copy).
+# At the end no acknowledged
 # id may be missing. Then a switchover back to n1 under the writer: each
 # replica streams from the primary's own address (not the VIP, which moves
 # first), so the old primary hands its last WAL over, follows the new one
@@ -34,6 +35,14 @@ first_ack_after() { awk -v t="$1" '$1 == "ack" && $3 > t { print $3; exit }' "$T
 # streaming_to NODE: the replicas that stream from NODE's server.
 streaming_to() { psql_local "$1" "select string_agg(application_name, ',') from pg_stat_replication where state = 'streaming'" 2>/dev/null; }
 wait_for 60 "the writer's first 100 commits" eval '[ "$(acks)" -ge 100 ]'
+
+# Some 50 MB of WAL after a checkpoint, over several segments: after the
+# crash, the old primary's crash recovery must keep the segment that holds
+# the last common checkpoint, or pg_rewind cannot read from there.
+psql_local n1 "checkpoint" || fail "checkpoint"
+psql_local n1 "create table filler as select g, repeat('x', 500) as pad from generate_series(1, 100000) g" ||
+        fail "filler"
+log "n1's WAL since its last checkpoint: $(psql_local n1 "select pg_size_pretty(pg_current_wal_lsn() - redo_lsn) from pg_control_checkpoint()")"
 
 log "crash of n1: link cut, had and every PostgreSQL process killed"
 pm=$(head -n 1 "$PG-n1/data/postmaster.pid")
@@ -61,6 +70,8 @@ start_had n1
 wait_for 120 "n1 streams from n2" eval '[ "$(streaming_to n2)" = n1 ]'
 log "MEASURE rejoin_ms=$(( $(now_ms) - back ))"
 wait_for 30 "db replica on n1" eval '[ "$(res n1)" = started ]'
+grep -h "rewind\|rejoined\|copy" "$T/n1.log" | sed 's/^/    /'
+grep -q "rejoined as a replica of 10.0.0.2: rewound" "$T/n1.log" || fail "n1 did not rejoin by pg_rewind"
 [ "$(role n1)" = standby ] || fail "n1 is $(role n1)"
 
 log "switchover to n1, under the writer"
