@@ -6,7 +6,9 @@
 # with a new id, recording an id only once its COMMIT was acknowledged
 # (tests/tools/pg-writer.py).
 # The primary's host crashes (its link cut, its had and every PostgreSQL
-# process killed at once): writes must resume on the promoted replica
+# process killed at once) while the replica lags 300 ms behind (n2 drops
+# n1's stream meanwhile: with asynchronous replication the rows n1
+# acknowledged then are lost): writes must resume on the promoted replica
 # although no synchronous standby is left, and the old primary, once back,
 # must rejoin as a streaming replica by itself, by pg_rewind (not a copy).
 # At the end no acknowledged
@@ -44,11 +46,17 @@ psql_local n1 "create table filler as select g, repeat('x', 500) as pad from gen
         fail "filler"
 log "n1's WAL since its last checkpoint: $(psql_local n1 "select pg_size_pretty(pg_current_wal_lsn() - redo_lsn) from pg_control_checkpoint()")"
 
-log "crash of n1: link cut, had and every PostgreSQL process killed"
+log "crash of n1 while n2 lags 300 ms behind: link cut, had and every PostgreSQL process killed"
 pm=$(head -n 1 "$PG-n1/data/postmaster.pid")
 kids=$(pgrep -P "$pm" | tr '\n' ' ')
+# For 300 ms before the crash, n2 drops what n1's server sends it: what
+# n1 acknowledged meanwhile is on n2 only if n1 waited for n2 (sync).
+printf 'table inet pglag {\n chain input {\n  type filter hook input priority 0;\n  %s\n }\n}\n' \
+        "ip saddr 10.0.0.1 tcp sport 5432 drop" | ip netns exec "$(ns n2)" nft -f - || fail "nft"
+sleep 0.3
 cut_link n1
 killed=$(now_ms) # nothing n1 says can reach the client from here on
+ip netns exec "$(ns n2)" nft delete table inet pglag
 stop_had n1 KILL
 kill -KILL "$pm" $kids 2>/dev/null || true
 # (Reaped by PID 1 in its time: a server started before would take the

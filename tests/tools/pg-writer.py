@@ -5,7 +5,7 @@
 # and prints "ack ID MS" (MS: wall clock, ms since the epoch) only once the
 # server acknowledged the COMMIT. Failed attempts go to stderr as
 # "err ID MS what": such a row may or may not be there. An attempt that
-# takes longer than 3 s (a server that waits for a standby, a primary that
+# takes longer than 1 s (a server that waits for a standby, a primary that
 # is gone without a reset) is abandoned and the connection dropped, never
 # cancelled: a cancelled wait for a synchronous standby returns as a
 # success with a warning, and that is not an acknowledgment. Stops on
@@ -20,7 +20,7 @@ import psycopg2.extensions as ext
 
 HOST = sys.argv[1]
 next_id = int(sys.argv[2]) if len(sys.argv) > 2 else 1
-ATTEMPT_S = 3.0
+ATTEMPT_S = 1.0
 stop = False
 
 
