@@ -2,18 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # A replica that follows nothing is not healthy (issue 19). n1, the
 # primary, commits rows that n2 never receives (its link cut, the commits
-# local only), and crashes; n2 is promoted and takes writes. Then n1's
+# local only), and crashes; n2 is promoted, and with sync = strict a
+# commit there waits (2 s seen, not acknowledged) until a replica streams. Then n1's
 # server is started by hand as a replica of n2 without a rewind (as an
 # older agent did when pg_rewind said "no rewind required"): its timeline
 # forked off n2's before its recovery point, so it is in recovery but
 # streams nothing. had's monitor must see that (not only
 # pg_is_in_recovery()), report the replica failed, and the restart must
-# rewind it from n2: it then streams from n2 and holds n2's rows, not the
-# forked ones.
+# rewind it from n2: it then streams from n2, the waiting commit is
+# acknowledged, and n1 holds n2's rows, not the forked ones.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg-pair.sh"
 
-pg_pair
+PG_SYNC=strict pg_pair
 psql_vip "create table t (id int primary key)" || fail "create table"
 psql_vip "insert into t select generate_series(1, 100)" || fail "insert"
 
@@ -29,7 +30,12 @@ kill -KILL "$pm" $kids 2>/dev/null || true
 # zombie for a running postmaster. A rebooted host has none left.)
 gone() { local p; for p in "$pm" $kids; do [ ! -e "/proc/$p" ] || return 1; done; }
 wait_for 60 "db promoted on n2" eval '[ "$(res n2)" = promoted ]'
-wait_for 60 "writes on n2" psql_vip "insert into t select generate_series(101, 200)"
+wait_for 60 "n2 answers through the VIP" psql_vip "select 1"
+# sync = strict: no commit is acknowledged while n2 has no replica.
+psql_vip "insert into t select generate_series(101, 200)" > "$T/strict-insert.out" 2>&1 &
+PID[insert]=$!
+sleep 2
+alive "${PID[insert]}" || fail "sync = strict: a commit was acknowledged with no replica ($(cat "$T/strict-insert.out"))"
 
 log "n1's server started by hand as a replica of n2, without a rewind"
 ip -n "$(ns n1)" addr del "$VIP4/24" dev eth0 2>/dev/null || true
@@ -56,6 +62,8 @@ start_had n1
 wait_for 120 "n1 streams from n2" eval '[ "$(psql_local n2 "select string_agg(application_name, '"','"') from pg_stat_replication where state = '"'streaming'"'")" = n1 ]'
 grep -q "follows nothing" "$T/n1.log" || fail "n1's log does not say it followed nothing"
 wait_for 30 "db replica on n1" eval '[ "$(res n1)" = started ]'
+wait "${PID[insert]}" || fail "the insert on n2 failed: $(cat "$T/strict-insert.out")"
+unset "PID[insert]"
 wait_for 10 "n1 holds n2's rows" eval '[ "$(psql_local n1 "select count(*) from t")" = 200 ]'
 [ "$(psql_local n1 "select count(*) from t where id > 1000")" = 0 ] || fail "n1 still holds its forked rows"
 grep -h "follows nothing\|rewind\|copying" "$T/n1.log" | sed 's/^/    /'

@@ -6,7 +6,7 @@
 # WITNESS=1, a witness w votes too (it runs before the pair starts). Both
 # servers' postgresql.conf ask for synchronous replication ('*'), as the
 # PostgreSQL documentation has it; the agent (sync = yes) overrides it with
-# ALTER SYSTEM while no replica streams.
+# ALTER SYSTEM while no replica streams. PG_SYNC sets param.sync (yes).
 # Leaves BIN, PG, pg_on, psql_vip, psql_local and res for the test.
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$BIN/initdb" ] || fail "PostgreSQL is not installed (tests/setup installs it)"
@@ -55,7 +55,7 @@ promotable = yes
 param.pgdata = $PG/data
 param.socketdir = $PG/sock
 param.primary_host = $VIP4
-param.sync = yes
+param.sync = ${PG_SYNC:-yes}
 monitor_interval = 1s
 timeout.start = 60s
 timeout.promote = 60s
