@@ -17,7 +17,9 @@
 # first), so the old primary hands its last WAL over, follows the new one
 # without a rewind or a copy, and writes resume. Prints the measured
 # figures: crash -> first acknowledged commit, the old primary's rejoin
-# time, the switchover's write gap.
+# time, the switchover's write gap. Last, the replica's host crashes: the
+# primary must stop waiting for it well before wal_sender_timeout (60 s),
+# and name it again once it is back and streams.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg-pair.sh"
 
@@ -95,6 +97,29 @@ log "MEASURE switchover_write_gap_ms=$gap"
 wait_for 60 "n2 streams from n1" eval '[ "$(streaming_to n1)" = n2 ]'
 grep -q "host=10.0.0.1 " "$PG-n2/data/postgresql.auto.conf" || fail "n2 does not follow n1's own address"
 grep -q 'cannot follow' "$T/n2.log" && fail "n2 was copied again after a clean switchover"
+
+log "crash of n2's host, the replica: writes must go on without it"
+wait_for 30 "n2 a synchronous standby of n1" \
+        eval '[ "$(psql_local n1 "select sync_state from pg_stat_replication where application_name = '"'n2'"'")" = sync ]'
+pm=$(head -n 1 "$PG-n2/data/postmaster.pid")
+kids=$(pgrep -P "$pm" | tr '\n' ' ')
+cut_link n2
+rkilled=$(now_ms)
+stop_had n2 KILL
+kill -KILL "$pm" $kids 2>/dev/null || true
+# The hang guard is shorter than wal_sender_timeout (60 s): commits must
+# not wait for PostgreSQL to give up on the replica.
+wait_for 30 "50 commits after the replica's crash" eval '[ "$(awk -v t="$rkilled" '"'"'$1 == "ack" && $3 > t'"'"' "$T/writer.out" | wc -l)" -ge 50 ]'
+gap=$(awk -v t="$rkilled" '$1 == "ack" { if (last && $3 > t && $3 - last > g) g = $3 - last; last = $3 } END { print g + 0 }' "$T/writer.out")
+log "MEASURE replica_crash_write_gap_ms=$gap"
+[ "$(res n1)" = promoted ] || fail "db on n1 is $(res n1)"
+log "n2 comes back: a replica again, synchronous once it streams"
+heal_link n2
+wait_for 60 "n2's old PostgreSQL processes reaped" gone
+start_had n2
+wait_for 120 "n2 streams from n1" eval '[ "$(streaming_to n1)" = n2 ]'
+wait_for 30 "n2 a synchronous standby of n1 again" \
+        eval '[ "$(psql_local n1 "select sync_state from pg_stat_replication where application_name = '"'n2'"'")" = sync ]'
 
 log "the writer stops; every acknowledged id must be on the primary"
 kill -TERM "${PID[writer]}"
