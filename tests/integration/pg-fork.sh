@@ -32,7 +32,10 @@ gone() { local p; for p in "$pm" $kids; do [ ! -e "/proc/$p" ] || return 1; done
 wait_for 60 "db promoted on n2" eval '[ "$(res n2)" = promoted ]'
 wait_for 60 "n2 answers through the VIP" psql_vip "select 1"
 # sync = strict: no commit is acknowledged while n2 has no replica.
-psql_vip "insert into t select generate_series(101, 200)" > "$T/strict-insert.out" 2>&1 &
+# (psql itself is the job, by exec: the cleanup's SIGTERM reaches it.)
+(exec ip netns exec "$(ns cl)" setpriv --reuid=postgres --regid=postgres --init-groups \
+        "$BIN/psql" -X -q -A -t -h $VIP4 -d postgres -c "insert into t select generate_series(101, 200)") \
+        > "$T/strict-insert.out" 2>&1 &
 PID[insert]=$!
 sleep 2
 alive "${PID[insert]}" || fail "sync = strict: a commit was acknowledged with no replica ($(cat "$T/strict-insert.out"))"
@@ -59,7 +62,14 @@ pg_on n1 "$BIN/pg_ctl" start -w -D "$PG-n1/data" -l "$PG-n1/postgresql-had.log" 
 
 log "had on n1: the replica that follows nothing must be found, failed and rewound"
 start_had n1
-wait_for 120 "n1 streams from n2" eval '[ "$(psql_local n2 "select string_agg(application_name, '"','"') from pg_stat_replication where state = '"'streaming'"'")" = n1 ]'
+# (Not pg_stat_replication alone: the forked server streams the old
+# timeline's tail again every second.)
+follows_n2() {
+        local t
+        t=$(psql_local n2 "select substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)") || return 1
+        [ "$(psql_local n1 "select status || ' ' || received_tli from pg_stat_wal_receiver")" = "streaming $((0x$t))" ]
+}
+wait_for 120 "n1 streams from n2 on n2's timeline" follows_n2
 grep -q "follows nothing" "$T/n1.log" || fail "n1's log does not say it followed nothing"
 wait_for 30 "db replica on n1" eval '[ "$(res n1)" = started ]'
 wait "${PID[insert]}" || fail "the insert on n2 failed: $(cat "$T/strict-insert.out")"
