@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The ocf: class: see ocf.h. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,6 +45,28 @@ _printf_(2, 3) static void env_add(struct env *e, const char *fmt, ...) {
         e->v[e->n++] = s;
 }
 
+/* HA_PEERS="NAME=ADDRESS ...": the other nodes that hold data (not the
+ * witness), each with its first link's address, so that a replica can
+ * follow its primary at that node's own address rather than at the VIP,
+ * which moves before the primary has handed over (issue 19). */
+static void peers_env(struct env *e, const struct ha_config *c, const char *node) {
+        char peers[HA_MAX_NODES * (HA_NAME_MAX + INET6_ADDRSTRLEN + 2) + 1] = "";
+        size_t len = 0;
+
+        for (unsigned i = 0; i < c->n_nodes; i++) {
+                const struct ha_node *n = &c->nodes[i];
+                char a[INET6_ADDRSTRLEN];
+                if (n->witness || n->n_links == 0 || strcmp(n->name, node) == 0 ||
+                    !ha_addr_to_string(&n->links[0], a, sizeof(a)))
+                        continue;
+                int r = snprintf(peers + len, sizeof(peers) - len, "%s%s=%s", len ? " " : "", n->name, a);
+                if (r < 0 || (size_t) r >= sizeof(peers) - len)
+                        break;
+                len += r;
+        }
+        env_add(e, "HA_PEERS=%s", peers);
+}
+
 int ocf_run(sd_event *event, const struct ha_config *c, const struct ha_resource *r, const char *node,
             const char *action, usec_t timeout, usec_t interval, child_done_t done, void *userdata,
             struct child_job **ret) {
@@ -70,6 +93,7 @@ int ocf_run(sd_event *event, const struct ha_config *c, const struct ha_resource
                 env_add(&e, "OCF_RESKEY_CRM_meta_master_max=1");
                 env_add(&e, "OCF_RESKEY_CRM_meta_clone_max=2");
                 env_add(&e, "OCF_RESKEY_CRM_meta_clone_node_max=1");
+                peers_env(&e, c, node);
         }
         for (unsigned i = 0; i < r->n_params; i++)
                 env_add(&e, "OCF_RESKEY_%s=%s", r->params[i].key, r->params[i].value);

@@ -3,8 +3,10 @@
 # lib.sh: pg_pair [CLUSTER-KEY...] sets up a primary on n1 and a streaming
 # replica on n2 under had's ocf:had:pgsql agent, with PG_EXTRA appended to
 # the config, and returns once n2 streams from n1 through the VIP. With
-# WITNESS=1, a witness w too (bench/postgres); PG_SYNC is param.sync
-# (default yes).
+# WITNESS=1, a witness w votes too (it runs before the pair starts; bench/postgres). Both
+# servers' postgresql.conf ask for synchronous replication ('*'), as the
+# PostgreSQL documentation has it; the agent (sync = yes) overrides it with
+# ALTER SYSTEM while no replica streams. PG_SYNC sets param.sync (yes).
 # Leaves BIN, PG, pg_on, psql_vip, psql_local and res for the test.
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$BIN/initdb" ] || fail "PostgreSQL is not installed (tests/setup installs it)"
@@ -15,13 +17,14 @@ psql_vip() { ip netns exec "$(ns cl)" runuser -u postgres -- "$BIN/psql" -X -q -
 psql_local() { ip netns exec "$(ns "$1")" runuser -u postgres -- "$BIN/psql" -X -q -A -t -h "$PG-$1/sock" -d postgres -c "$2"; }
 
 pg_pair() {
-        topology n1 n2 ${WITNESS:+w} cl
+        if [ "${WITNESS:-}" = 1 ]; then topology n1 n2 w cl; else topology n1 n2 cl; fi
         chmod 711 "$T"
         for n in n1 n2; do
                 mkdir -p "$PG-$n/sock"
                 chown -R postgres: "$PG-$n"
         done
         mkdir -p "$PG"
+        [ "${WITNESS:-}" = 1 ] && mkdir -p "$PG-w" # for NODE_DIR: the witness holds no data
 
         # n1: a new cluster; n2: a base backup of it.
         pg_on n1 "$BIN/initdb" -k -D "$PG-n1/data" -U postgres >/dev/null || fail "initdb"
@@ -33,6 +36,7 @@ wal_log_hints = on
 max_wal_senders = 5
 hot_standby = on
 fsync = off
+synchronous_standby_names = '*'
 CONF
         cat >> "$PG-n1/data/pg_hba.conf" <<CONF
 host all all 10.0.0.0/24 trust
