@@ -74,6 +74,13 @@ log "a second change while the first write is blocked"
 c=$(run_backup)
 wait_for 20 "backup $c ok on n2 (in memory)" eval '[ "$(status_of n2 "$c")" = ok ]'
 grep -q "\"$b\"" "$T/n2.state/backups.json" && fail "the frozen file system took a write"
+# Every change n1 will send is in n2's memory before the thaw (the same
+# catalog, revisions included): no later merge can write c in place of
+# the write that must follow the blocked one.
+catalog() { hactl_on "$1" backup list snap --json | jq -c 'map(del(.age_s))'; }
+wait_for 10 "n2's catalog to be n1's" eval '[ "$(catalog n1)" = "$(catalog n2)" ]'
+sleep 0.5
+[ "$(catalog n1)" = "$(catalog n2)" ] || fail "n1's catalog still changes"
 
 log "thawed: both are written"
 fsfreeze -u "$T/n2.state"

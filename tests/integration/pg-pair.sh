@@ -2,9 +2,10 @@
 # A real PostgreSQL pair for pgsql.sh and backup-pg.sh, sourced after
 # lib.sh: pg_pair [CLUSTER-KEY...] sets up a primary on n1 and a streaming
 # replica on n2 under had's ocf:had:pgsql agent, with PG_EXTRA appended to
-# the config, and returns once n2 streams from n1 through the VIP. With
+# the config, and returns once n2 streams from n1. With
 # WITNESS=1, a witness w votes too (it runs before the pair starts; bench/postgres). Both
-# servers' postgresql.conf ask for synchronous replication ('*'), as the
+# servers' postgresql.conf ask for synchronous replication ('*', unless
+# PG_SYNC=no), as the
 # PostgreSQL documentation has it; the agent (sync = yes) overrides it with
 # ALTER SYSTEM while no replica streams. PG_SYNC sets param.sync (yes).
 # Leaves BIN, PG, pg_on, psql_vip, psql_local and res for the test.
@@ -36,8 +37,10 @@ wal_log_hints = on
 max_wal_senders = 5
 hot_standby = on
 fsync = off
-synchronous_standby_names = '*'
 CONF
+        # Synchronous unless PG_SYNC=no (sync = no leaves the server's own
+        # setting alone: asynchronous here).
+        [ "${PG_SYNC:-yes}" = no ] || echo "synchronous_standby_names = '*'" >> "$PG-n1/data/postgresql.conf"
         cat >> "$PG-n1/data/pg_hba.conf" <<CONF
 host all all 10.0.0.0/24 trust
 host replication all 10.0.0.0/24 trust
