@@ -33,6 +33,19 @@ done
 # refuses them if group or others may write them: whatever umask make
 # was started with.
 umask 022
+# One test at a time may hog the CPU on purpose (flood.sh: a real-time
+# daemon under a flood, in its last phase); it runs alone (run_alone),
+# every other test shares the lock. The second lock gives it precedence:
+# no test starts while it waits. Both are released when the test exits.
+exec 7>>/tmp/had-tests.intent 8>>/tmp/had-tests.lock
+flock -s 7
+flock -s 8
+flock -u 7
+run_alone() {
+        flock -u 8
+        flock -x 7
+        flock -x 8
+}
 T=$(mktemp -d /tmp/had-test.XXXXXX)
 # Names unique to this run, so that 'make -j check' runs cannot collide.
 RUN=$(printf '%s' "${T##*.}" | tr -dc 'a-zA-Z0-9')
