@@ -6,6 +6,7 @@
  * copy in backup-sync.c: they call this file, not the other way. */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -516,8 +517,12 @@ static void save_start(struct manager *m) {
                 _exit(r < 0 ? MIN(-r, 255) : 0);
         }
         if (pid < 0 || sd_event_add_child(m->event, &bk->save_child, pid, WEXITED, on_saved, m) < 0) {
-                if (pid > 0)
-                        (void) waitpid(pid, NULL, 0); /* it only writes a file */
+                if (pid > 0) {
+                        /* Rare (no memory for the source): the child is
+                         * killed, not waited for as it writes. */
+                        (void) kill(pid, SIGKILL);
+                        (void) waitpid(pid, NULL, 0);
+                }
                 else
                         log_warning_errno(errno, "cannot fork to write the backup catalog (%m): writing it here");
                 backup_store_save(m->state_dir, &bk->cat);
