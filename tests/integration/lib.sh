@@ -689,6 +689,10 @@ udp_get() {
 import socket, sys
 addr, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+# Every socket stays open to the end, so that no two share a source port:
+# a port used again within the conntrack timeout would find the earlier
+# flow in the table, and the scheduler would not be asked for it.
+held = []
 for _ in range(count):
     s = socket.socket(fam, socket.SOCK_DGRAM)
     s.settimeout(2)
@@ -697,6 +701,6 @@ for _ in range(count):
         print(s.recv(2048).decode().strip())
     except socket.timeout:
         print("timeout")
-    s.close()
+    held.append(s)
 ' "$2" "$3" "$4"
 }
