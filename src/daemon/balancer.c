@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "balancer-drain.h"
 #include "balancer.h"
 #include "lbcheck.h"
 #include "log.h"
@@ -60,6 +61,8 @@ static void on_check_change(void *userdata, unsigned b, unsigned k) {
         manager_event(m, &ev);
         bs->dirty = true;
         manager_balancers_sync(m, st->up ? "backend up" : "backend down");
+        /* min_backends: the node's health may have changed. */
+        manager_on_health(m);
         manager_changed(m);
 }
 
@@ -131,7 +134,7 @@ static int describe(struct manager *m, unsigned b, struct nftlb_service *s, stru
         memcpy(&s->vip, &vip->address.addr, sizeof(s->vip));
         for (unsigned k = 0; k < bal->n_backends; k++) {
                 const struct ha_backend *hb = &bal->backends[k];
-                if (!backend_up(bs, b, k))
+                if (!backend_up(bs, b, k) || manager_backend_drained(m, bal->name, hb->key))
                         continue;
                 be[n] = (struct nftlb_backend) { .family = hb->address.family, .port = hb->port,
                                                  .weight = hb->weight };
@@ -249,6 +252,41 @@ void manager_balancers_reloaded(struct manager *m, const struct ha_config *oc) {
         if (new_checks(m, old) < 0)
                 log_error("reload: the balancers' checks could not start");
         lbcheck_free(old);
+        manager_drains_reloaded(m);
+}
+
+void manager_balancers_resync(struct manager *m, const char *why) {
+        if (!m->balancers)
+                return;
+        m->balancers->dirty = true;
+        manager_balancers_sync(m, why);
+        manager_changed(m);
+}
+
+bool manager_balancers_short(const struct manager *m, char *why, size_t len) {
+        const struct balancers *bs = m->balancers;
+        const struct ha_config *c = m->config;
+
+        for (unsigned b = 0; bs && bs->checks && b < c->n_balancers; b++) {
+                const struct ha_balancer *bal = &c->balancers[b];
+                unsigned up = 0, unknown = 0;
+                for (unsigned k = 0; k < bal->n_backends; k++) {
+                        const struct lbcheck_state *st = lbcheck_state(bs->checks, b, k);
+                        /* Drained or not: a drain is the operator's
+                         * choice, not this node failing to reach it. A
+                         * backend not checked yet is not held against
+                         * the node (its first result comes within one
+                         * check_timeout). */
+                        up += st->known && st->up;
+                        unknown += !st->known;
+                }
+                if (up + unknown < bal->min_backends) {
+                        snprintf(why, len, "balancer %s has %u backend%s up, fewer than min_backends = %u", bal->name,
+                                 up, up == 1 ? "" : "s", bal->min_backends);
+                        return true;
+                }
+        }
+        return false;
 }
 
 json_object *manager_balancers_status_json(const struct manager *m) {
@@ -278,7 +316,11 @@ json_object *manager_balancers_status_json(const struct manager *m) {
                         json_object_object_add(e, "port", json_object_new_int(hb->port));
                         json_object_object_add(e, "weight", json_object_new_int((int) hb->weight));
                         json_object_object_add(e, "key", json_object_new_string(hb->key));
-                        json_object_object_add(e, "state", json_object_new_string(!st->known ? "unknown" : st->up ? "up" : "down"));
+                        const char *health = !st->known ? "unknown" : st->up ? "up" : "down";
+                        bool drained = manager_backend_drained(m, bal->name, hb->key);
+                        json_object_object_add(e, "state", json_object_new_string(drained ? "draining" : health));
+                        json_object_object_add(e, "health", json_object_new_string(health));
+                        json_object_object_add(e, "drained", json_object_new_boolean(drained));
                         json_object_object_add(e, "last_check", st->checks ? json_object_new_string(st->last) : NULL);
                         json_object_object_add(e, "last_check_ok", json_object_new_boolean(st->last_ok));
                         json_object_object_add(e, "streak", json_object_new_int((int) st->streak));
