@@ -30,6 +30,7 @@ void manager_on_health(void *userdata) {
         else if (!lb_short && m->lb_short)
                 log_notice("health: every balancer has min_backends backends up again");
         m->lb_short = lb_short;
+        strscpy(m->lb_short_why, sizeof(m->lb_short_why), why);
         if (ok != m->election.healthy || prio != m->election.priority)
                 log_notice("health: %s, effective priority %" PRIu32, ok ? "healthy" : "unhealthy", prio);
         manager_elect(m, election_set_health(&m->election, now_usec(), ok, health_all_failed(m->health), prio));
