@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "balancer-drain.h"
+#include "balancer-stats.h"
 #include "balancer.h"
 #include "lbcheck.h"
 #include "log.h"
@@ -118,7 +119,8 @@ static int describe(struct manager *m, unsigned b, struct nftlb_service *s, stru
         struct balancers *bs = m->balancers;
         const struct ha_balancer *bal = &m->config->balancers[b];
         const struct ha_vip *vip = &m->config->vips[bal->vip];
-        struct nftlb_backend *be = calloc(bal->n_backends + 1, sizeof(*be));
+        /* The backends that take connections, then (counted) all of them. */
+        struct nftlb_backend *be = calloc(2 * bal->n_backends + 1, sizeof(*be));
         _cleanup_free_ struct maglev_backend *mb = calloc(bal->n_backends + 1, sizeof(*mb));
         unsigned n = 0;
 
@@ -134,6 +136,9 @@ static int describe(struct manager *m, unsigned b, struct nftlb_service *s, stru
         memcpy(&s->vip, &vip->address.addr, sizeof(s->vip));
         for (unsigned k = 0; k < bal->n_backends; k++) {
                 const struct ha_backend *hb = &bal->backends[k];
+                struct nftlb_backend *c = &be[bal->n_backends + k];
+                *c = (struct nftlb_backend) { .family = hb->address.family, .port = hb->port, .weight = hb->weight };
+                memcpy(&c->addr, &hb->address.addr, sizeof(c->addr));
                 if (!backend_up(bs, b, k) || manager_backend_drained(m, bal->name, hb->key))
                         continue;
                 be[n] = (struct nftlb_backend) { .family = hb->address.family, .port = hb->port,
@@ -144,6 +149,8 @@ static int describe(struct manager *m, unsigned b, struct nftlb_service *s, stru
         }
         s->backends = be;
         s->n_backends = n;
+        s->counted = be + bal->n_backends;
+        s->n_counted = bal->n_backends;
         if (bal->scheduler == HA_SCHED_MAGLEV && n > 0) {
                 uint32_t size = MIN(maglev_size_for(n), BALANCER_MAGLEV_MAX_SLOTS);
                 uint32_t *t = calloc(size, sizeof(*t));
@@ -253,6 +260,7 @@ void manager_balancers_reloaded(struct manager *m, const struct ha_config *oc) {
                 log_error("reload: the balancers' checks could not start");
         lbcheck_free(old);
         manager_drains_reloaded(m);
+        (void) manager_lbstats_setup(m);
 }
 
 void manager_balancers_resync(struct manager *m, const char *why) {
@@ -321,6 +329,11 @@ json_object *manager_balancers_status_json(const struct manager *m) {
                         json_object_object_add(e, "state", json_object_new_string(drained ? "draining" : health));
                         json_object_object_add(e, "health", json_object_new_string(health));
                         json_object_object_add(e, "drained", json_object_new_boolean(drained));
+                        struct lbstats_backend ls;
+                        bool counted = manager_lbstats_get(m, bal->name, hb->key, &ls);
+                        json_object_object_add(e, "connections", counted ? json_object_new_int64((int64_t) ls.connections) : NULL);
+                        json_object_object_add(e, "packets", counted ? json_object_new_int64((int64_t) ls.packets) : NULL);
+                        json_object_object_add(e, "bytes", counted ? json_object_new_int64((int64_t) ls.bytes) : NULL);
                         json_object_object_add(e, "last_check", st->checks ? json_object_new_string(st->last) : NULL);
                         json_object_object_add(e, "last_check_ok", json_object_new_boolean(st->last_ok));
                         json_object_object_add(e, "streak", json_object_new_int((int) st->streak));

@@ -21,8 +21,12 @@ static void print_balancer(json_object *b) {
                json_object_get_boolean(hactl_get(b, "installed")) ? "installed here" : "not installed here");
         for (size_t i = 0; i < n; i++) {
                 json_object *e = json_object_array_get_idx(backends, i);
-                printf("  %-24s weight %-4s %-7s last check: %s\n", hactl_str(e, "key"), hactl_str(e, "weight"),
-                       hactl_str(e, "state"), hactl_str(e, "last_check"));
+                char counters[96] = "";
+                if (hactl_get(e, "connections"))
+                        snprintf(counters, sizeof(counters), "; %s connections, %s bytes", hactl_str(e, "connections"),
+                                 hactl_str(e, "bytes"));
+                printf("  %-24s weight %-4s %-8s last check: %s%s\n", hactl_str(e, "key"), hactl_str(e, "weight"),
+                       hactl_str(e, "state"), hactl_str(e, "last_check"), counters);
         }
 }
 

@@ -71,6 +71,9 @@ write_config "heartbeat_interval = 50ms" "dead_time = 300ms"
 lb() { hactl_on "$1" balancer status web --json 2>/dev/null | jq -r "$2"; }
 state() { lb "$1" ".balancers[0].backends[] | select(.key == \"$2\") | .state"; }
 up() { lb "$1" '[.balancers[0].backends[] | select(.health == "up")] | length'; }
+# counter NODE KEY FIELD: connections, packets or bytes of backend KEY
+# from NODE's nft counters (read by the daemon once a second).
+counter() { lb "$1" ".balancers[0].backends[] | select(.key == \"$2\") | .$3"; }
 # reach FILE N B...: N requests through the VIP, all answered, by every
 # one of B... and no other.
 reach() {
@@ -89,7 +92,33 @@ start_pair
 wait_for 10 "n1 sees four backends up" eval '[ "$(up n1)" = 4 ]'
 wait_for 10 "n2 sees four backends up" eval '[ "$(up n2)" = 4 ]'
 wait_for 10 "web installed on n1" eval '[ "$(lb n1 .balancers[0].installed)" = true ]'
+wait_for 5 "n1's counters read" eval '[ "$(counter n1 10.0.2.11:8080 connections)" = 0 ]'
+[ "$(counter n2 10.0.2.11:8080 connections)" = null ] || fail "the standby n2 shows counters: $(counter n2 10.0.2.11:8080 connections)"
 reach all 40 b1 b2 b3 b4
+# Round robin: 10 connections each, in the per-backend nft counters.
+wait_for 5 "n1's counters: 10 connections each" eval \
+        '[ "$(lb n1 "[.balancers[0].backends[].connections] | map(tostring) | join(\" \")")" = "10 10 10 10" ]'
+(( $(counter n1 10.0.2.11:8080 packets) >= 40 )) || fail "packets of b1: $(counter n1 10.0.2.11:8080 packets)"
+(( $(counter n1 10.0.2.11:8080 bytes) > 2000 )) || fail "bytes of b1: $(counter n1 10.0.2.11:8080 bytes)"
+ip netns exec "$(ns n1)" nft list table inet had > "$T/had.nft"
+grep -q 'counter "web/10.0.2.13:8080/conns"\|counter web/10.0.2.13:8080/conns' "$T/had.nft" ||
+        fail "no named counter for b3: $(cat "$T/had.nft")"
+sed 's/^/    /' "$T/had.nft"
+hactl_on n1 metrics > "$T/metrics.txt"
+grep -qx 'had_balancer_backend_connections_total{balancer="web",backend="10.0.2.12:8080"} 10' "$T/metrics.txt" ||
+        fail "metrics: $(grep had_balancer "$T/metrics.txt")"
+grep -qx 'had_balancer_backend_state{balancer="web",backend="10.0.2.12:8080",state="up"} 1' "$T/metrics.txt" ||
+        fail "metrics: $(grep had_balancer "$T/metrics.txt")"
+# The bash completion of the new verbs (names from the daemon).
+complete_on() {
+        (export PATH="$HAD_BUILDDIR:$PATH" DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/n1.bus"
+         . "$HAD_SRCDIR/etc/bash-completion/hactl"; COMP_WORDS=(hactl "$@"); COMP_CWORD=$(($# ))
+         _hactl; echo "${COMPREPLY[*]}")
+}
+[ "$(complete_on backend "")" = "drain enable" ] || fail "completion of 'hactl backend': '$(complete_on backend "")'"
+[ "$(complete_on backend drain "")" = "web" ] || fail "completion of 'hactl backend drain': '$(complete_on backend drain "")'"
+[ "$(complete_on backend drain web 10.0.2.1)" = "10.0.2.11:8080 10.0.2.12:8080 10.0.2.13:8080 10.0.2.14:8080" ] ||
+        fail "completion of 'hactl backend drain web 10.0.2.1': '$(complete_on backend drain web 10.0.2.1)'"
 
 # Errors: a backend or a balancer that is not configured.
 hactl_on n1 backend drain web 10.0.2.19:8080 > "$T/err.out" 2>&1 && fail "drained a backend web does not have"
@@ -110,6 +139,11 @@ key=$x:8080
 others=$(for i in 1 2 3 4; do [ "b$i" = "$xb" ] || echo "b$i"; done)
 log "the download runs through $xb ($key)"
 
+# The download counted (readings are up to a second old): 41 connections.
+wait_for 5 "n1's counters: the download's connection" eval \
+        '[ "$(lb n1 "[.balancers[0].backends[].connections] | add")" = 41 ]'
+conns_x=$(counter n1 "$key" connections)
+[ "$conns_x" = 11 ] || fail "the download's connection is not $key's: $(lb n1 .balancers[0].backends)"
 hactl_on n1 backend drain web "$key" --json > "$T/drain.json" || fail "drain failed: $(cat "$T/drain.json")"
 [ "$(jq -r .state "$T/drain.json")" = draining ] || fail "drain --json: $(cat "$T/drain.json")"
 [ "$(jq -r .drained "$T/drain.json")" = true ] || fail "drain --json: $(cat "$T/drain.json")"
@@ -119,6 +153,11 @@ hactl_on n1 balancer status > "$T/status.txt"
 grep -q "$key .* draining" "$T/status.txt" || fail "hactl balancer status: $(cat "$T/status.txt")"
 # shellcheck disable=SC2086
 reach drained 60 $others
+# The counters agree: 20 more for each of the others, none for X.
+o1=$(echo "$others" | head -1); o1=10.0.2.1${o1#b}:8080
+wait_for 5 "n1's counters: 20 more connections to $o1" eval '(( $(counter n1 "$o1" connections) >= 30 ))'
+[ "$(counter n1 "$key" connections)" = "$conns_x" ] ||
+        fail "the drained $key got connections: $conns_x, then $(counter n1 "$key" connections)"
 alive "${PID[download]}" || fail "the download ended before the check: the test did not see a live flow drained"
 # Again: not an error.
 hactl_on n1 backend drain web "$key" > /dev/null || fail "a second drain failed"
@@ -129,6 +168,8 @@ unset "PID[download]"
 [ $rc = 0 ] || fail "the download through the drained $xb failed (curl exit $rc)"
 [ "$(stat -c %s "$T/big.out")" = 1048576 ] || fail "the download got $(stat -c %s "$T/big.out") bytes of 1048576"
 log "the download through the drained $xb finished whole"
+wait_for 5 "n1's counters: the download's bytes to the drained $key" eval '(( $(counter n1 "$key" bytes) > 1048576 ))'
+
 grep -q '"balancer web: backend '"$key"' drained by the operator' <(hactl_on n1 events --json) ||
         fail "no event for the drain"
 
