@@ -34,7 +34,7 @@
 #define NFT_TYPE_BITS 6
 /* nft's "priority filter". */
 #define PRIO_FILTER 0
-#define COUNTERS_CHAIN "counters"
+#define COUNTERS_CHAIN "backend_counters"
 
 static void obj_freep(struct nftnl_obj **p) {
         if (*p)

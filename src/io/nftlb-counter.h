@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Per-backend counters of had's nat balancers (doc/nftables.md): in the
  * inet table, a named counter per backend for its connections and one for
- * its traffic, and a base chain `counters` at the forward hook whose rules
+ * its traffic, and a base chain `backend_counters` at the forward hook whose rules
  * find a packet's balancer and backend from its flow (`meta l4proto . ct
  * original daddr . ct original proto-dst . ct reply saddr . ct reply
  * proto-src`: the VIP's service and, after the DNAT, the backend, the same
@@ -33,7 +33,7 @@ void nftlb_counter_name(char *buf, size_t size, const char *name, const struct n
                         enum nftlb_counter_kind kind);
 
 /* Into B: the counter objects of every counted backend of the nat
- * services of ALL, the chain `counters` and its rules. Nothing when none
+ * services of ALL, the chain `backend_counters` and its rules. Nothing when none
  * is counted. Internal to nftlb.c. */
 int nftlb_put_counters(struct nftlb_batch *b, const char *table, const struct nftlb_service *all, size_t n);
 
