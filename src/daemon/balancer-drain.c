@@ -156,11 +156,12 @@ static int load(struct manager *m, struct lbdrains *ds) {
         if (!f)
                 return errno == ENOENT ? 0 : log_error_errno(errno, "cannot read %s: %m", path);
         while (fgets(line, sizeof(line), f)) {
-                char name[HA_NAME_MAX], key[INET6_ADDRSTRLEN + 8], extra;
+                char name[128], key[128], extra;
                 n++;
                 if (line[0] == '#' || line[0] == '\n')
                         continue;
-                if (sscanf(line, "%63s %55s %c", name, key, &extra) != 2 || strlen(name) >= sizeof(name) ||
+                if (sscanf(line, "%127s %127s %c", name, key, &extra) != 2 ||
+                    strlen(name) >= sizeof(ds->d[0].balancer) || strlen(key) >= sizeof(ds->d[0].key) ||
                     ds->n == ELEMENTSOF(ds->d)) {
                         log_warning("%s:%u: not a drained backend; ignored", path, n);
                         continue;
