@@ -183,10 +183,20 @@ reach reloaded 30 $others
 hactl_on n2 backend drain web "$key" > /dev/null || fail "drain on n2"
 wait_for 5 "the drain in n2's state dir" grep -qx "web $key" "$T/n2.state/lb-drains"
 stop_had n2
+# Lines that are not drains, and the drain of a backend no longer
+# configured: ignored, forgotten, the rest read.
+printf 'not a drain line
+web 10.0.2.19:8080
+' >> "$T/n2.state/lb-drains"
 start_had n2
 wait_for 10 "n2 standby again" eval '[ "$(role n2)" = standby ]'
 [ "$(state n2 "$key")" = draining ] || fail "after n2's restart $key on n2: $(state n2 "$key")"
 grep -q "backend $key is drained (since before this start" "$T/n2.log" || fail "n2 did not log the kept drain"
+grep -q "lb-drains:[0-9]*: not a drained backend; ignored" "$T/n2.log" || fail "n2 did not say it ignored a line"
+grep -q "backend 10.0.2.19:8080 is no longer configured; its drain is forgotten" "$T/n2.log" ||
+        fail "n2 did not forget the drain of a backend not configured"
+wait_for 5 "n2's lb-drains rewritten without it" eval '! grep -q "10.0.2.19\|not a drain" "$T/n2.state/lb-drains"'
+grep -qx "web $key" "$T/n2.state/lb-drains" || fail "n2's lb-drains lost $key: $(cat "$T/n2.state/lb-drains")"
 wait_for 10 "n2 sees four backends up" eval '[ "$(up n2)" = 4 ]'
 hactl_on n1 switchover > /dev/null || fail "switchover"
 wait_for 10 "n2 active" eval '[ "$(role n2)" = active ]'
