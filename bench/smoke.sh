@@ -34,3 +34,8 @@ out=$("$HAD_SRCDIR/bench/resources" -n 1 2>&1) || { echo "$out"; exit 1; }
 echo "$out" | tail -n 9
 expect "$out" '^runner overhead +-?[0-9.]+ ms'
 expect "$out" '^cut -> client connects \(failover\) +[0-9.]+'
+if command -v nginx >/dev/null; then
+        out=$("$HAD_SRCDIR/bench/lb-down" -n 2 2>&1) || { echo "$out"; exit 1; }
+        echo "$out" | tail -n 2
+        expect "$out" "^backend killed -> no new connection \(check 100 ms, fall 2\) +$num +$num"
+fi

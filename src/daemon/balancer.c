@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "balancer-drain.h"
+#include "balancer-stats.h"
 #include "balancer.h"
 #include "lbcheck.h"
 #include "log.h"
@@ -60,6 +62,8 @@ static void on_check_change(void *userdata, unsigned b, unsigned k) {
         manager_event(m, &ev);
         bs->dirty = true;
         manager_balancers_sync(m, st->up ? "backend up" : "backend down");
+        /* min_backends: the node's health may have changed. */
+        manager_on_health(m);
         manager_changed(m);
 }
 
@@ -115,7 +119,8 @@ static int describe(struct manager *m, unsigned b, struct nftlb_service *s, stru
         struct balancers *bs = m->balancers;
         const struct ha_balancer *bal = &m->config->balancers[b];
         const struct ha_vip *vip = &m->config->vips[bal->vip];
-        struct nftlb_backend *be = calloc(bal->n_backends + 1, sizeof(*be));
+        /* The backends that take connections, then (counted) all of them. */
+        struct nftlb_backend *be = calloc(2 * bal->n_backends + 1, sizeof(*be));
         _cleanup_free_ struct maglev_backend *mb = calloc(bal->n_backends + 1, sizeof(*mb));
         unsigned n = 0;
 
@@ -131,7 +136,10 @@ static int describe(struct manager *m, unsigned b, struct nftlb_service *s, stru
         memcpy(&s->vip, &vip->address.addr, sizeof(s->vip));
         for (unsigned k = 0; k < bal->n_backends; k++) {
                 const struct ha_backend *hb = &bal->backends[k];
-                if (!backend_up(bs, b, k))
+                struct nftlb_backend *c = &be[bal->n_backends + k];
+                *c = (struct nftlb_backend) { .family = hb->address.family, .port = hb->port, .weight = hb->weight };
+                memcpy(&c->addr, &hb->address.addr, sizeof(c->addr));
+                if (!backend_up(bs, b, k) || manager_backend_drained(m, bal->name, hb->key))
                         continue;
                 be[n] = (struct nftlb_backend) { .family = hb->address.family, .port = hb->port,
                                                  .weight = hb->weight };
@@ -141,6 +149,8 @@ static int describe(struct manager *m, unsigned b, struct nftlb_service *s, stru
         }
         s->backends = be;
         s->n_backends = n;
+        s->counted = be + bal->n_backends;
+        s->n_counted = bal->n_backends;
         if (bal->scheduler == HA_SCHED_MAGLEV && n > 0) {
                 uint32_t size = MIN(maglev_size_for(n), BALANCER_MAGLEV_MAX_SLOTS);
                 uint32_t *t = calloc(size, sizeof(*t));
@@ -249,6 +259,42 @@ void manager_balancers_reloaded(struct manager *m, const struct ha_config *oc) {
         if (new_checks(m, old) < 0)
                 log_error("reload: the balancers' checks could not start");
         lbcheck_free(old);
+        manager_drains_reloaded(m);
+        (void) manager_lbstats_setup(m);
+}
+
+void manager_balancers_resync(struct manager *m, const char *why) {
+        if (!m->balancers)
+                return;
+        m->balancers->dirty = true;
+        manager_balancers_sync(m, why);
+        manager_changed(m);
+}
+
+bool manager_balancers_short(const struct manager *m, char *why, size_t len) {
+        const struct balancers *bs = m->balancers;
+        const struct ha_config *c = m->config;
+
+        for (unsigned b = 0; bs && bs->checks && b < c->n_balancers; b++) {
+                const struct ha_balancer *bal = &c->balancers[b];
+                unsigned up = 0, unknown = 0;
+                for (unsigned k = 0; k < bal->n_backends; k++) {
+                        const struct lbcheck_state *st = lbcheck_state(bs->checks, b, k);
+                        /* Drained or not: a drain is the operator's
+                         * choice, not this node failing to reach it. A
+                         * backend not checked yet is not held against
+                         * the node (its first result comes within one
+                         * check_timeout). */
+                        up += st->known && st->up;
+                        unknown += !st->known;
+                }
+                if (up + unknown < bal->min_backends) {
+                        snprintf(why, len, "balancer %s has %u backend%s up, fewer than min_backends = %u", bal->name,
+                                 up, up == 1 ? "" : "s", bal->min_backends);
+                        return true;
+                }
+        }
+        return false;
 }
 
 json_object *manager_balancers_status_json(const struct manager *m) {
@@ -278,7 +324,16 @@ json_object *manager_balancers_status_json(const struct manager *m) {
                         json_object_object_add(e, "port", json_object_new_int(hb->port));
                         json_object_object_add(e, "weight", json_object_new_int((int) hb->weight));
                         json_object_object_add(e, "key", json_object_new_string(hb->key));
-                        json_object_object_add(e, "state", json_object_new_string(!st->known ? "unknown" : st->up ? "up" : "down"));
+                        const char *health = !st->known ? "unknown" : st->up ? "up" : "down";
+                        bool drained = manager_backend_drained(m, bal->name, hb->key);
+                        json_object_object_add(e, "state", json_object_new_string(drained ? "draining" : health));
+                        json_object_object_add(e, "health", json_object_new_string(health));
+                        json_object_object_add(e, "drained", json_object_new_boolean(drained));
+                        struct lbstats_backend ls;
+                        bool counted = manager_lbstats_get(m, bal->name, hb->key, &ls);
+                        json_object_object_add(e, "connections", counted ? json_object_new_int64((int64_t) ls.connections) : NULL);
+                        json_object_object_add(e, "packets", counted ? json_object_new_int64((int64_t) ls.packets) : NULL);
+                        json_object_object_add(e, "bytes", counted ? json_object_new_int64((int64_t) ls.bytes) : NULL);
                         json_object_object_add(e, "last_check", st->checks ? json_object_new_string(st->last) : NULL);
                         json_object_object_add(e, "last_check_ok", json_object_new_boolean(st->last_ok));
                         json_object_object_add(e, "streak", json_object_new_int((int) st->streak));

@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct manager;
 struct ha_config;
@@ -43,6 +44,15 @@ void manager_balancers_sync(struct manager *m, const char *why);
  * new checks (keeping the state of the backends that stay), and the new
  * set re-applied. */
 void manager_balancers_reloaded(struct manager *m, const struct ha_config *oc);
+
+/* The table applied again (a backend drained or enabled), and the
+ * change published. */
+void manager_balancers_resync(struct manager *m, const char *why);
+
+/* Whether a balancer has fewer backends up than its min_backends (those
+ * not checked yet count as up), with which in WHY: that counts against
+ * the node's health (manager_on_health). */
+bool manager_balancers_short(const struct manager *m, char *why, size_t len);
 
 /* The "balancers" array of the status JSON. */
 json_object *manager_balancers_status_json(const struct manager *m);

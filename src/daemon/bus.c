@@ -4,6 +4,7 @@
 #include <string.h>
 #include <systemd/sd-bus.h>
 
+#include "balancer-drain.h"
 #include "bus.h"
 #include "log.h"
 #include "manager.h"
@@ -119,6 +120,27 @@ static int method_resource_cleanup(sd_bus_message *msg, void *userdata, sd_bus_e
         return method_resource(msg, userdata, error, true);
 }
 
+/* hactl backend drain|enable BALANCER BACKEND. */
+static int method_drain(sd_bus_message *msg, void *userdata, sd_bus_error *error, bool on) {
+        struct manager *m = userdata;
+        const char *balancer, *backend, *err = NULL;
+        int r = sd_bus_message_read(msg, "ss", &balancer, &backend);
+        if (r < 0)
+                return r;
+        r = manager_backend_drain(m, balancer, backend, on, &err);
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, "org.had1.Error.NoSuchBackend", "%s %s: %s", balancer, backend, err);
+        return reply_result(msg, r, err, error);
+}
+
+static int method_drain_backend(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_drain(msg, userdata, error, true);
+}
+
+static int method_enable_backend(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_drain(msg, userdata, error, false);
+}
+
 static int method_get_events(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         struct manager *m = userdata;
         uint64_t since;
@@ -181,6 +203,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("RestartResource", "s", "", method_resource_restart, 0),
         SD_BUS_METHOD("CleanupResource", "s", "", method_resource_cleanup, 0),
         SD_BUS_METHOD("Reload", "", "s", method_reload, 0),
+        SD_BUS_METHOD("DrainBackend", "ss", "", method_drain_backend, 0),
+        SD_BUS_METHOD("EnableBackend", "ss", "", method_enable_backend, 0),
         SD_BUS_VTABLE_END,
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "child.h"
+#include "balancer.h"
 #include "health.h"
 #include "log.h"
 #include "manager.h"
@@ -18,9 +19,18 @@
 
 void manager_on_health(void *userdata) {
         struct manager *m = userdata;
-        bool ok = health_ok(m->health) && !m->res_failed;
+        char why[160] = "";
+        bool lb_short = manager_balancers_short(m, why, sizeof(why));
+        bool ok = health_ok(m->health) && !m->res_failed && !lb_short;
         uint32_t prio = health_priority(m->health, m->self->priority);
 
+        if (lb_short && !m->lb_short)
+                log_warning("health: %s: this node counts as unhealthy (a node that reaches its backends may take "
+                            "over)", why);
+        else if (!lb_short && m->lb_short)
+                log_notice("health: every balancer has min_backends backends up again");
+        m->lb_short = lb_short;
+        strscpy(m->lb_short_why, sizeof(m->lb_short_why), why);
         if (ok != m->election.healthy || prio != m->election.priority)
                 log_notice("health: %s, effective priority %" PRIu32, ok ? "healthy" : "unhealthy", prio);
         manager_elect(m, election_set_health(&m->election, now_usec(), ok, health_all_failed(m->health), prio));

@@ -10,6 +10,8 @@
 
 #include "child.h"
 #include "announce.h"
+#include "balancer-drain.h"
+#include "balancer-stats.h"
 #include "balancer.h"
 #include "health.h"
 #include "role-hold.h"
@@ -467,7 +469,8 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
                 goto fail;
         if (!m->self->witness && (r = manager_backups_setup(m)) < 0)
                 goto fail;
-        if ((r = manager_balancers_setup(m)) < 0)
+        if ((r = manager_drains_setup(m)) < 0 || (r = manager_balancers_setup(m)) < 0 ||
+            (r = manager_lbstats_setup(m)) < 0)
                 goto fail;
 
         struct election_config ec = manager_election_config(m);
@@ -578,6 +581,8 @@ struct manager *manager_free(struct manager *m) {
                 return NULL;
         manager_backups_free(m);
         manager_balancers_free(m);
+        manager_drains_free(m);
+        manager_lbstats_free(m);
         manager_reload_stop(m);
         restart_check_free(m->restart_check);
         role_hold_close(m->hold);

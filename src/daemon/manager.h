@@ -145,6 +145,10 @@ struct manager {
         bool leaving;                   /* SIGTERM: stopping resources first */
         struct backups *backups;        /* the backup orchestrator; NULL on a witness */
         struct balancers *balancers;    /* the balancers' checks and table (balancer.c); NULL on a witness */
+        struct lbstats *lbstats;        /* the backends' counters (balancer-stats.c); NULL without balancers */
+        struct lbdrains *drains;        /* the operator's drained backends (balancer-drain.c); NULL on a witness */
+        bool lb_short;                  /* a balancer has fewer backends up than its min_backends */
+        char lb_short_why[160];         /* which, when lb_short */
 
         /* For the D-Bus side, which reads the manager and is never called
          * by it: CHANGES counts manager_changed() (bus.c publishes the

@@ -109,6 +109,9 @@ static json_object *health_json(const struct manager *m, usec_t now) {
                 json_object_array_add(checks, co);
         }
         json_object_object_add(o, "checks", checks);
+        /* min_backends (src/daemon/balancer.c): NULL when every balancer
+         * has enough backends up. */
+        json_object_object_add(o, "balancers", m->lb_short ? json_object_new_string(m->lb_short_why) : NULL);
         return o;
 }
 

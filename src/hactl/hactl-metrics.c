@@ -211,6 +211,54 @@ static void backup_metrics(json_object *s) {
         }
 }
 
+/* Each balancer's backends: up or not, installed here, and the counters
+ * of the table on the node that holds it (absent elsewhere). */
+static void balancer_metrics(json_object *s) {
+        json_object *a = hactl_get(s, "balancers");
+        static const struct {
+                const char *name, *type, *key, *help;
+        } counters[] = {
+                { "had_balancer_backend_connections_total", "counter", "connections",
+                  "Connections sent to the backend through this node since the table was installed here." },
+                { "had_balancer_backend_packets_total", "counter", "packets",
+                  "Packets of the backend's connections through this node, both ways." },
+                { "had_balancer_backend_bytes_total", "counter", "bytes",
+                  "Bytes of the backend's connections through this node, both ways." },
+        };
+
+        family("had_balancer_installed", "gauge", "1 while the balancer's table is installed on this node.");
+        for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+                json_object *b = json_object_array_get_idx(a, i);
+                sample("had_balancer_installed", is_true(b, "installed"), "balancer", hactl_str(b, "name"), NULL);
+        }
+        family("had_balancer_backends_up", "gauge", "Backends of the balancer up by their checks on this node.");
+        for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+                json_object *b = json_object_array_get_idx(a, i);
+                sample("had_balancer_backends_up", number_of(b, "up"), "balancer", hactl_str(b, "name"), NULL);
+        }
+        family("had_balancer_backend_state", "gauge", "1 for the backend's state on this node (up, down, draining, unknown).");
+        for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+                json_object *b = json_object_array_get_idx(a, i), *bes = hactl_get(b, "backends");
+                for (size_t k = 0; bes && k < json_object_array_length(bes); k++) {
+                        json_object *e = json_object_array_get_idx(bes, k);
+                        sample("had_balancer_backend_state", 1, "balancer", hactl_str(b, "name"), "backend",
+                               hactl_str(e, "key"), "state", hactl_str(e, "state"), NULL);
+                }
+        }
+        for (size_t c = 0; c < ELEMENTSOF(counters); c++) {
+                family(counters[c].name, counters[c].type, counters[c].help);
+                for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+                        json_object *b = json_object_array_get_idx(a, i), *bes = hactl_get(b, "backends");
+                        for (size_t k = 0; bes && k < json_object_array_length(bes); k++) {
+                                json_object *e = json_object_array_get_idx(bes, k);
+                                if (hactl_get(e, counters[c].key))
+                                        sample(counters[c].name, number_of(e, counters[c].key), "balancer",
+                                               hactl_str(b, "name"), "backend", hactl_str(e, "key"), NULL);
+                        }
+                }
+        }
+}
+
 static int cmd_metrics(int argc, char **argv) {
         json_object *s = NULL;
 
@@ -224,6 +272,7 @@ static int cmd_metrics(int argc, char **argv) {
         packet_metrics(s);
         vip_resource_metrics(s);
         backup_metrics(s);
+        balancer_metrics(s);
         json_object_put(s);
         return fflush(stdout) == 0 ? 0 : 1;
 }

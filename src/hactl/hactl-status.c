@@ -107,6 +107,8 @@ static void print_status(json_object *s) {
                                        bad && strcmp(hactl_str(c, "last_error"), "-") ? " - " : "",
                                        bad && strcmp(hactl_str(c, "last_error"), "-") ? hactl_str(c, "last_error") : "");
                         }
+                if (hactl_get(h, "balancers"))
+                        printf("         %s (min_backends)\n", hactl_str(h, "balancers"));
         }
         if (json_object_object_get_ex(s, "maintenance", &v) && json_object_get_boolean(v))
                 printf("MAINTENANCE MODE: had changes nothing (hactl maintenance off)\n");

@@ -39,6 +39,7 @@ extern const struct hactl_verb hactl_verb_maintenance;
 extern const struct hactl_verb hactl_verb_resource;
 /* hactl-balancer.c */
 extern const struct hactl_verb hactl_verb_balancer;
+extern const struct hactl_verb hactl_verb_backend;
 /* hactl-backup.c */
 extern const struct hactl_verb hactl_verb_backup;
 /* hactl-metrics.c */

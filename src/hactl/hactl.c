@@ -14,7 +14,8 @@
 /* In the order --help shows them. */
 static const struct hactl_verb *const verbs[] = {
         &hactl_verb_status, &hactl_verb_switchover, &hactl_verb_standby, &hactl_verb_online,
-        &hactl_verb_maintenance, &hactl_verb_resource, &hactl_verb_balancer, &hactl_verb_backup, &hactl_verb_metrics,
+        &hactl_verb_maintenance, &hactl_verb_resource, &hactl_verb_balancer, &hactl_verb_backend,
+        &hactl_verb_backup, &hactl_verb_metrics,
         &hactl_verb_reload, &hactl_verb_events, &hactl_verb_config, &hactl_verb_keygen,
 };
 

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "macro.h"
 #include "nftlb-batch.h"
+#include "nftlb-counter.h"
 #include "nftlb-rule.h"
 #include "nftlb.h"
 
@@ -222,6 +223,8 @@ static int build_whole(struct nftlb *lb, struct nftlb_batch *b, const struct nft
                 r = nftlb_put_dispatch(b, lb->table, "prerouting", all, n, NFTLB_NAT, NULL, AF_INET);
         if (r >= 0 && any_nat)
                 r = nftlb_put_dispatch(b, lb->table, "prerouting", all, n, NFTLB_NAT, NULL, AF_INET6);
+        if (r >= 0 && any_nat)
+                r = nftlb_put_counters(b, lb->table, all, n);
 
         if (r >= 0)
                 r = replace_table(b, lb->table, NFPROTO_NETDEV, any_dsr);
@@ -254,6 +257,18 @@ static char *service_key(const struct nftlb_service *s) {
         if (asprintf(&key, "%d %s %s %u %u %s", (int) s->mode, s->mode == NFTLB_DSR ? s->ifname : "-", vip,
                      s->l4proto, s->port, s->name) < 0)
                 return NULL;
+        /* The counted backends: their counter objects and map are made
+         * with the whole table. */
+        for (size_t k = 0; k < s->n_counted; k++) {
+                char name[300], *longer = NULL;
+                nftlb_counter_name(name, sizeof(name), "", &s->counted[k], NFTLB_COUNT_CONNS);
+                if (asprintf(&longer, "%s %s", key, name) < 0) {
+                        free(key);
+                        return NULL;
+                }
+                free(key);
+                key = longer;
+        }
         return key;
 }
 

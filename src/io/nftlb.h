@@ -102,6 +102,12 @@ struct nftlb_service {
          * the balancer's own stack. */
         const struct nftlb_backend *backends;
         size_t n_backends;
+        /* nat: the backends that get counters (nftlb-counter.h), up or
+         * not: every configured one, so that a backend's counters live on
+         * while it is down or drained. A change of this list replaces the
+         * tables whole (the counters start again from 0). */
+        const struct nftlb_backend *counted;
+        size_t n_counted;
         const uint32_t *lookup;         /* NFTLB_LOOKUP: backend index per slot */
         size_t n_lookup;
         uint32_t seed;                  /* the hash schedulers' jhash seed */

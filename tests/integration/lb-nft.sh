@@ -167,10 +167,11 @@ for b in b1 b2 b3; do
 done
 log "without b4: $(sort "$T/rr3.out" | uniq -c | tr '\n' ' ')"
 
-# 7. UDP and IPv6, with TCP on IPv4 beside them in one table.
-{ echo "service web $VIP4 80 tcp nat round-robin"; backend_lines 1 2 3 4
-  echo "service dns $VIP4 80 udp nat round-robin"; backend_lines 1 2 3 4
-  echo "service web6 $VIP6 80 tcp nat round-robin"
+# 7. UDP and IPv6, with TCP on IPv4 beside them in one table, with the
+# daemon's per-backend counters (`count`; one backend serves the three).
+{ echo "service web $VIP4 80 tcp nat round-robin count"; backend_lines 1 2 3 4
+  echo "service dns $VIP4 80 udp nat round-robin count"; backend_lines 1 2 3 4
+  echo "service web6 $VIP6 80 tcp nat round-robin count"
   for i in 1 2 3 4; do echo "backend fd02::1$i 80"; done; } > "$T/mixed.lb"
 apply mixed
 udp_get cl "$VIP4" 80 40 > "$T/udp.out"
@@ -182,6 +183,19 @@ for b in b1 b2 b3 b4; do
         [ "$(count "$T/v6.out" $b)" -eq 10 ] || fail "ipv6: $(sort "$T/v6.out" | uniq -c | tr '\n' ' '), not 10 each"
 done
 log "udp and ipv6: 10 each of 40"
+# ctr NAME FIELD: a counter object of had's table.
+ctr() { n1 nft -j list counters table inet had | jq -r ".nftables[] | select(.counter.name == \"$1\") | .counter.$2"; }
+for i in 1 2 3 4; do
+        [ "$(ctr "dns/10.0.2.1$i:80/conns" packets)" = "$(count "$T/udp.out" b$i)" ] ||
+                fail "udp: b$i answered $(count "$T/udp.out" b$i), its counter says $(ctr "dns/10.0.2.1$i:80/conns" packets)"
+        [ "$(ctr "dns/10.0.2.1$i:80/traffic" packets)" = "$((2 * $(count "$T/udp.out" b$i)))" ] ||
+                fail "udp: b$i's traffic counter: $(ctr "dns/10.0.2.1$i:80/traffic" packets) packets"
+        [ "$(ctr "web6/[fd02::1$i]:80/conns" packets)" = 10 ] ||
+                fail "ipv6: b$i's counter says $(ctr "web6/[fd02::1$i]:80/conns" packets)"
+        [ "$(ctr "web/10.0.2.1$i:80/conns" packets)" = 0 ] ||
+                fail "tcp/4 had no request, but b$i's counter says $(ctr "web/10.0.2.1$i:80/conns" packets)"
+done
+log "the per-backend counters agree: udp and ipv6 connections each where they went, none on tcp/4"
 
 # 8. One nftlb kept across changes, as the daemon keeps it: a change to
 # one balancer replaces only its chain (one transaction still), so the

@@ -26,7 +26,7 @@ grep -q "role" "$T/events.out" || fail "no events for nobody: $(cat "$T/events.o
 as_nobody metrics | grep -q '^had_role{role="active"} 1' || fail "nobody cannot read the metrics"
 
 for cmd in "switchover" "switchover --to n2" "standby n1" "online n1" "maintenance on" "reload" \
-           "resource restart web"; do
+           "resource restart web" "backend drain web 10.0.2.11:80" "backend enable web 10.0.2.11:80"; do
         # shellcheck disable=SC2086
         if out=$(as_nobody $cmd 2>&1); then
                 fail "hactl $cmd was allowed for nobody: $out"

@@ -77,7 +77,8 @@ out=$(as_nobody n1 "$HACTL" status --json) || fail "nobody cannot read the statu
 log "every change through hactl, as nobody: refused"
 for cmd in "switchover" "switchover --to n2" "standby n1" "standby n2" "online n1" "maintenance on" \
            "maintenance off" "reload" "resource restart web" "resource cleanup web" "backup run held" \
-           "backup prune held" "backup verify $id" "backup restore held --id $id --target $T/restored"; do
+           "backup prune held" "backup verify $id" "backup restore held --id $id --target $T/restored" \
+           "backend drain web 10.0.2.11:80" "backend enable web 10.0.2.11:80"; do
         # shellcheck disable=SC2086
         if out=$(as_nobody n1 "$HACTL" $cmd 2>&1); then
                 fail "hactl $cmd was allowed for nobody: $out"
@@ -108,6 +109,8 @@ Manager SetMaintenance boolean:false
 Manager RestartResource string:web
 Manager CleanupResource string:web
 Manager Reload
+Manager DrainBackend string:web string:10.0.2.11:80
+Manager EnableBackend string:web string:10.0.2.11:80
 Backup Run string:held
 Backup Prune string:held
 Backup Verify string:$id

@@ -13,7 +13,8 @@
  * turn: each run changes what differs between them (the daemon's case).
  *
  * FILE: one item a line, '#' starts a comment.
- *   service NAME ADDR PORT [tcp|udp] [nat|dsr] [SCHEDULER] [seed=N] [dev=IFNAME]
+ *   service NAME ADDR PORT [tcp|udp] [nat|dsr] [SCHEDULER] [seed=N] [dev=IFNAME] [count]
+ *       count: every backend gets the daemon's counters (nftlb-counter.h)
  *       SCHEDULER: round-robin weighted random source-hash lookup
  *   backend ADDR PORT [weight=N] [mac=aa:bb:cc:dd:ee:ff] [label=TEXT]
  *   lookup I I I ...    the service's slot table (may repeat: appended)
@@ -107,6 +108,8 @@ static void parse_line(char *p, unsigned line) {
                                 v->s.seed = (uint32_t) number(word + 5, line);
                         else if (strncmp(word, "dev=", 4) == 0)
                                 v->s.ifname = strdup(word + 4);
+                        else if (strcmp(word, "count") == 0)
+                                v->s.n_counted = 1;     /* all its backends, below */
                         else
                                 die(line, "unknown service option");
                 }
@@ -184,6 +187,10 @@ static int load(const char *file, struct desc *ret) {
                 s[i] = svcs[i].s;
                 s[i].backends = svcs[i].be;
                 s[i].n_backends = svcs[i].n_be;
+                if (s[i].n_counted) {
+                        s[i].counted = svcs[i].be;
+                        s[i].n_counted = svcs[i].n_be;
+                }
                 s[i].lookup = svcs[i].lookup;
                 s[i].n_lookup = svcs[i].n_lookup;
                 svcs[i] = (struct svc) {};      /* now the desc's */
