@@ -23,14 +23,20 @@
 #   (promotable) commits the synced connections to n2's kernel on
 #   promotion, and both VIPs come after it (vip: resources, after = ct).
 # Figures: the connections that survived, and the longest stall one saw
-# (MEASURE lines; bench/lb-crash takes their median).
+# (MEASURE lines; bench/lb-crash takes their median). For the bench:
+# LB_SYNC=no (nat without conntrackd), LB_VIP_ORDER=no (with conntrackd,
+# but the VIPs not vip: resources after it: added at the role change,
+# before the commit), LB_SCHED (the scheduler: maglev for dsr, round-robin
+# for nat by default), CONNS (16).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LB_MODE=${LB_MODE:?}
+LB_SYNC=${LB_SYNC:-yes}
+[ "$LB_MODE" = nat ] || LB_SYNC=no
 CONNS=${CONNS:-16}
 LBCONN=$HAD_SRCDIR/tests/tools/lbconn.py
 command -v nft >/dev/null || fail "nft is not installed (run tests/setup)"
-if [ "$LB_MODE" = nat ]; then
+if [ "$LB_SYNC" = yes ]; then
         command -v conntrackd >/dev/null || fail "conntrackd is not installed (run tests/setup)"
 fi
 
@@ -60,7 +66,7 @@ mode = $LB_MODE
 check = tcp
 check_interval = 100ms
 $(for i in 1 2 3 4; do echo "backend = $BACKEND_NET$i:9000"; done)"
-if [ "$LB_MODE" = nat ]; then
+if [ "$LB_SYNC" = yes ]; then
         # conntrackd per node: its own UNIX socket, lock file and log; it
         # syncs over eth0 to the other node; the nodes' own addresses are
         # ignored (heartbeats, checks), the VIPs are not (the balanced
@@ -117,33 +123,35 @@ agent = ocf:had:conntrackd
 promotable = yes
 param.config = $T/conntrackd-@NODE@.conf
 param.state = $T/conntrackd-@NODE@.state
-[resource service]
-agent = vip:service
-after = ct
-[resource gw]
-agent = vip:gw
-after = ct
+$([ "${LB_VIP_ORDER:-yes}" = no ] || printf '[resource service]\nagent = vip:service\nafter = ct\n[resource gw]\nagent = vip:gw\nafter = ct\n')
 $BALANCER
-scheduler = round-robin"
+scheduler = ${LB_SCHED:-round-robin}"
         NODE_KEYS=1 write_config "heartbeat_interval = 50ms" "dead_time = 300ms" "ocf_root = $(ocf_root)"
+elif [ "$LB_MODE" = nat ]; then
+        RESOURCES="[vip gw]
+address = 10.0.2.1/24
+interface = lb0
+$BALANCER
+scheduler = ${LB_SCHED:-round-robin}"
+        write_config "heartbeat_interval = 50ms" "dead_time = 300ms"
 else
         RESOURCES="$BALANCER
-scheduler = maglev"
+scheduler = ${LB_SCHED:-maglev}"
         write_config "heartbeat_interval = 50ms" "dead_time = 300ms"
 fi
 
 lb() { hactl_on "$1" balancer status echo --json 2>/dev/null | jq -r "$2"; }
 up() { lb "$1" '[.balancers[0].backends[] | select(.state == "up")] | length'; }
-[ "$LB_MODE" = nat ] && export NODE_KEYS=1
+[ "$LB_SYNC" = yes ] && export NODE_KEYS=1
 start_pair
 wait_for 10 "n1 sees four backends up" eval '[ "$(up n1)" = 4 ]'
 wait_for 10 "n2 (standby) sees four backends up" eval '[ "$(up n2)" = 4 ]'
 wait_for 10 "echo installed on n1" eval '[ "$(lb n1 .balancers[0].installed)" = true ]'
-if [ "$LB_MODE" = nat ]; then
+if [ "$LB_SYNC" = yes ]; then
         res() { status "$1" ".resources[] | select(.name == \"$2\") | .state"; }
         wait_for 10 "ct promoted on n1" eval '[ "$(res n1 ct)" = promoted ]'
         wait_for 10 "ct started on n2" eval '[ "$(res n2 ct)" = started ]'
-else
+elif [ "$LB_MODE" = dsr ]; then
         # n1's table holds every backend's MAC: its frames go straight to them.
         macs() { ip netns exec "$(ns n1)" nft list table netdev had > "$T/dsr.list" 2>&1
                  grep -o "comment \"echo 10.0.0.2[1-4]:9000\" : ..:..:..:..:..:.." "$T/dsr.list" | sort -u | wc -l; }
@@ -156,7 +164,7 @@ field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" "$T/conns.status" 2>/dev/null; }
 wait_for 10 "$CONNS connections echoing" eval '[ "$(field alive)" = "$CONNS" ] && [ "$(field oldest_echo_ms)" != 0 ]'
 sleep 0.5
 [ "$(field broken)" = 0 ] || fail "connections broken before the crash: $(cat "$T/conns.status")"
-if [ "$LB_MODE" = nat ]; then
+if [ "$LB_SYNC" = yes ]; then
         # n2's conntrackd holds n1's connections in its external cache.
         wait_for 10 "n1's connections synced to n2" eval '[ "$(ip netns exec "$(ns n2)" conntrackd \
                 -C "$T/conntrackd-n2.conf" -e 2>/dev/null | grep -c "dport=9000")" -ge "$CONNS" ]'
@@ -180,8 +188,8 @@ unset "PID[client]"
 cat "$T/conns.out" | sed 's/^/    /'
 survived=$(grep -c "state=alive" "$T/conns.out" || true)
 stall=$(grep "state=alive" "$T/conns.out" | sed 's/.*max_stall_ms=\([0-9]*\).*/\1/' | sort -n | tail -1)
-log "MEASURE lb_crash_${LB_MODE}_survived=$survived/$CONNS"
-log "MEASURE lb_crash_${LB_MODE}_max_stall_ms=${stall:-none}"
+log "MEASURE lb_crash_survived=$survived/$CONNS"
+log "MEASURE lb_crash_max_stall_ms=${stall:-none}"
 grep -h "balancers:\|resource ct\|takes over\|active" "$T/n2.log" | tail -8 | sed 's/^/    /'
 [ "$survived" = "$CONNS" ] || fail "$((CONNS - survived)) of $CONNS connections broke in the failover"
 log "OK"
