@@ -156,6 +156,12 @@ elif [ "$LB_MODE" = dsr ]; then
         macs() { ip netns exec "$(ns n1)" nft list table netdev had > "$T/dsr.list" 2>&1
                  grep -o "comment \"echo 10.0.0.2[1-4]:9000\" : ..:..:..:..:..:.." "$T/dsr.list" | sort -u | wc -l; }
         wait_for 10 "four backends' MACs in n1's table" eval '[ "$(macs)" = 4 ]'
+        # slots NODE: the table's map as NODE installed it (slot, backend,
+        # MAC), counters left out: the same on both nodes, or flows move.
+        slots() { ip netns exec "$(ns "$1")" nft list table netdev had > "$T/slots-$1.list"
+                  tr -s ' \t\n' ' ' < "$T/slots-$1.list" | grep -o '[0-9]* comment "echo [^"]*" : [0-9a-f:]*' || true; }
+        slots n1 > "$T/slots-n1"
+        [ "$(wc -l < "$T/slots-n1")" -gt 4 ] || fail "n1's dsr map: $(cat "$T/slots-n1.list")"
 fi
 
 ip netns exec "$(ns cl)" python3 "$LBCONN" client "$VIP4" 9000 "$CONNS" 5 "$T/conns.status" > "$T/conns.out" 2>&1 &
@@ -177,6 +183,11 @@ crashed=$(now_ms)
 stop_had n1 KILL
 wait_for 10 "n2 active" eval '[ "$(role n2)" = active ]'
 wait_for 10 "echo installed on n2" eval '[ "$(lb n2 .balancers[0].installed)" = true ]'
+if [ "$LB_MODE" = dsr ]; then
+        slots n2 > "$T/slots-n2"
+        cmp -s "$T/slots-n1" "$T/slots-n2" || fail "n2's dsr map is not n1's: $(diff "$T/slots-n1" "$T/slots-n2" | head -5)"
+        log "n2 installed n1's map: $(wc -l < "$T/slots-n2") slots, the same backends and MACs"
+fi
 # Every connection either broke or echoed again after the crash (a hang
 # guard, not a bound: TCP's retransmissions bring them back).
 wait_for 30 "every connection echoed since the crash, or broke" eval \
