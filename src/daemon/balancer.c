@@ -26,6 +26,7 @@ struct balancers {
         int last_error;
         usec_t last_apply_usec;         /* how long the last nftlb_apply() or nftlb_remove() took */
         struct neigh *neigh;            /* the dsr backends' MACs; NULL without a dsr balancer */
+        uint64_t dsr_digest;            /* dsr_digest() when last looked */
 };
 
 static const char *const sched_words[] = {
@@ -62,8 +63,34 @@ static void dsr_probe(struct manager *m) {
         }
 }
 
+/* What the neighbour table says of the dsr backends (FNV-1a over their
+ * MACs, a zero MAC when unknown): the table is applied again only when
+ * this changes, not for every client the node learns. */
+static uint64_t dsr_digest(const struct manager *m) {
+        const struct balancers *bs = m->balancers;
+        uint64_t h = 14695981039346656037u;
+
+        for (unsigned b = 0; b < m->config->n_balancers; b++) {
+                const struct ha_balancer *bal = &m->config->balancers[b];
+                if (bal->mode != HA_LB_DSR)
+                        continue;
+                int ifindex = (int) if_nametoindex(m->config->vips[bal->vip].interface);
+                for (unsigned k = 0; k < bal->n_backends; k++) {
+                        uint8_t mac[6] = {};
+                        (void) neigh_lookup(bs->neigh, ifindex, &bal->backends[k].address, mac);
+                        for (unsigned i = 0; i < sizeof(mac); i++)
+                                h = (h ^ mac[i]) * 1099511628211u;
+                }
+        }
+        return h;
+}
+
 static void on_neigh_change(void *userdata) {
         struct manager *m = userdata;
+        uint64_t d = dsr_digest(m);
+        if (d == m->balancers->dsr_digest)
+                return;
+        m->balancers->dsr_digest = d;
         m->balancers->dirty = true;
         manager_balancers_sync(m, "neighbour change");
 }
