@@ -92,6 +92,7 @@ static void on_neigh_change(void *userdata) {
                 return;
         m->balancers->dsr_digest = d;
         m->balancers->dirty = true;
+        dsr_probe(m);   /* a MAC forgotten: resolved again, on the standby too */
         manager_balancers_sync(m, "neighbour change");
 }
 

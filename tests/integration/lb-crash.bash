@@ -169,6 +169,14 @@ elif [ "$LB_MODE" = dsr ]; then
         # MAC), counters left out: the same on both nodes, or flows move.
         slots() { ip netns exec "$(ns "$1")" nft list table netdev had > "$T/slots-$1.list"
                   tr -s ' \t\n' ' ' < "$T/slots-$1.list" | grep -o '[0-9]* comment "echo [^"]*" : [0-9a-f:]*' || true; }
+        # b1 replaced by a machine with another MAC: once the nodes'
+        # kernels forget the old one (as their reconfirmation would, here
+        # deleted by hand), had probes it again and n1's table takes the
+        # new MAC; n2 learns it too (compared below).
+        ip -n "$(ns b1)" link set eth0 address 02:00:00:00:00:b1
+        for n in n1 n2; do ip -n "$(ns $n)" neigh del 10.0.0.21 dev eth0 2>/dev/null || true; done
+        wait_for 10 "b1's new MAC in n1's table" eval \
+                '[ "$(macs)" = 4 ] && grep -q "comment \"echo 10.0.0.21:9000\" : 02:00:00:00:00:b1" "$T/dsr.list"'
         slots n1 > "$T/slots-n1"
         [ "$(wc -l < "$T/slots-n1")" -gt 4 ] || fail "n1's dsr map: $(cat "$T/slots-n1.list")"
 fi
