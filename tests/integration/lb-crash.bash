@@ -34,6 +34,9 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LB_MODE=${LB_MODE:?}
+# LB_FAMILY=6: dsr over IPv6 (the VIP fd00::100, backends fd00::2I: the
+# MACs from neighbour discovery).
+LB_FAMILY=${LB_FAMILY:-4}
 LB_SYNC=${LB_SYNC:-yes}
 [ "$LB_MODE" = nat ] || LB_SYNC=no
 CONNS=${CONNS:-16}
@@ -52,6 +55,14 @@ if [ "$LB_MODE" = nat ]; then
 else
         backends 4 dsr
         BACKEND_NET=10.0.0.2
+fi
+# be I: backend I's address as a backend = line and had's key write it.
+be() { [ "$LB_FAMILY" = 6 ] && echo "[fd00::2$1]:9000" || echo "$BACKEND_NET$1:9000"; }
+B1_ADDR=10.0.0.21 VIP=$VIP4
+if [ "$LB_FAMILY" = 6 ]; then
+        [ "$LB_MODE" = dsr ] || fail "LB_FAMILY=6 is for dsr"
+        B1_ADDR=fd00::21 VIP=$VIP6
+        export VIP_CIDR=$VIP6/64
 fi
 for i in 1 2 3 4; do
         ip netns exec "$(ns b$i)" python3 "$LBCONN" serve "b$i" 9000 > "$T/echo-b$i.log" 2>&1 &
@@ -74,7 +85,7 @@ port = 9000
 mode = $LB_MODE
 check = $CHECK
 check_interval = 100ms
-$(for i in 1 2 3 4; do echo "backend = $BACKEND_NET$i:9000"; done)"
+$(for i in 1 2 3 4; do echo "backend = $(be $i)"; done)"
 if [ "$LB_SYNC" = yes ]; then
         # conntrackd per node: its own UNIX socket, lock file and log; it
         # syncs over eth0 to the other node; the nodes' own addresses are
@@ -152,7 +163,11 @@ fi
 lb() { hactl_on "$1" balancer status echo --json 2>/dev/null | jq -r "$2"; }
 up() { lb "$1" '[.balancers[0].backends[] | select(.state == "up")] | length'; }
 [ "$LB_SYNC" = yes ] && export NODE_KEYS=1
-start_pair
+start_had n1
+start_had n2
+wait_for 10 "n1 active" eval '[ "$(role n1)" = active ]'
+wait_for 10 "n2 standby" eval '[ "$(role n2)" = standby ]'
+wait_for 5 "VIP on n1" vip_on n1 "$VIP"
 wait_for 10 "n1 sees four backends up" eval '[ "$(up n1)" = 4 ]'
 wait_for 10 "n2 (standby) sees four backends up" eval '[ "$(up n2)" = 4 ]'
 wait_for 10 "echo installed on n1" eval '[ "$(lb n1 .balancers[0].installed)" = true ]'
@@ -163,7 +178,8 @@ if [ "$LB_SYNC" = yes ]; then
 elif [ "$LB_MODE" = dsr ]; then
         # n1's table holds every backend's MAC: its frames go straight to them.
         macs() { ip netns exec "$(ns n1)" nft list table netdev had > "$T/dsr.list" 2>&1
-                 grep -o "comment \"echo 10.0.0.2[1-4]:9000\" : ..:..:..:..:..:.." "$T/dsr.list" | sort -u | wc -l; }
+                 grep -oF -e "comment \"echo $(be 1)\" : " -e "comment \"echo $(be 2)\" : " \
+                        -e "comment \"echo $(be 3)\" : " -e "comment \"echo $(be 4)\" : " "$T/dsr.list" | sort -u | wc -l; }
         wait_for 10 "four backends' MACs in n1's table" eval '[ "$(macs)" = 4 ]'
         # slots NODE: the table's map as NODE installed it (slot, backend,
         # MAC), counters left out: the same on both nodes, or flows move.
@@ -174,14 +190,14 @@ elif [ "$LB_MODE" = dsr ]; then
         # deleted by hand), had probes it again and n1's table takes the
         # new MAC; n2 learns it too (compared below).
         ip -n "$(ns b1)" link set eth0 address 02:00:00:00:00:b1
-        for n in n1 n2; do ip -n "$(ns $n)" neigh del 10.0.0.21 dev eth0 2>/dev/null || true; done
+        for n in n1 n2; do ip -n "$(ns $n)" neigh del "$B1_ADDR" dev eth0 2>/dev/null || true; done
         wait_for 10 "b1's new MAC in n1's table" eval \
-                '[ "$(macs)" = 4 ] && grep -q "comment \"echo 10.0.0.21:9000\" : 02:00:00:00:00:b1" "$T/dsr.list"'
+                '[ "$(macs)" = 4 ] && grep -qF "comment \"echo $(be 1)\" : 02:00:00:00:00:b1" "$T/dsr.list"'
         slots n1 > "$T/slots-n1"
         [ "$(wc -l < "$T/slots-n1")" -gt 4 ] || fail "n1's dsr map: $(cat "$T/slots-n1.list")"
 fi
 
-ip netns exec "$(ns cl)" python3 "$LBCONN" client "$VIP4" 9000 "$CONNS" 5 "$T/conns.status" > "$T/conns.out" 2>&1 &
+ip netns exec "$(ns cl)" python3 "$LBCONN" client "$VIP" 9000 "$CONNS" 5 "$T/conns.status" > "$T/conns.out" 2>&1 &
 PID[client]=$!
 field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" "$T/conns.status" 2>/dev/null; }
 wait_for 10 "$CONNS connections echoing" eval '[ "$(field alive)" = "$CONNS" ] && [ "$(field oldest_echo_ms)" != 0 ]'
