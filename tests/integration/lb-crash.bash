@@ -132,6 +132,11 @@ CONF
                 ip netns exec "$(ns n$n)" conntrackd -C "$T/conntrackd-n$n.conf" > "$T/conntrackd-n$n.out" 2>&1 &
                 PID[conntrackd-n$n]=$!
         done
+        # At the end, the hads stop before their conntrackd: a had stopping
+        # demotes its resource, and a conntrackd gone by then would be
+        # restarted by a monitor's recovery and outlive the test.
+        stop_hads() { local n; for n in n1 n2; do [ -z "${PID[$n]:-}" ] || stop_had "$n"; done; }
+        CLEANUP_HOOKS+=(stop_hads)
         for n in 1 2; do
                 wait_for 5 "conntrackd on n$n" ip netns exec "$(ns n$n)" conntrackd -C "$T/conntrackd-n$n.conf" -s
         done
