@@ -30,7 +30,8 @@
 # LB_SYNC=no (nat without conntrackd), LB_VIP_ORDER=no (with conntrackd,
 # but the VIPs not vip: resources after it: added at the role change,
 # before the commit), LB_SCHED (the scheduler: maglev for dsr, round-robin
-# for nat by default), CONNS (16).
+# for nat by default), LB_EVENT=switchover (a planned switchover instead
+# of the crash), CONNS (16).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LB_MODE=${LB_MODE:?}
@@ -214,11 +215,19 @@ if [ "$LB_SYNC" = yes ]; then
                 -C "$T/conntrackd-n2.conf" -e 2>/dev/null | grep -c "dport=9000")" -ge "$CONNS" ]'
 fi
 
-log "crash of n1: its links down, its had killed"
-cut_link n1
-[ "$LB_MODE" = nat ] && ip -n "$(ns sw)" link set p-lb-n1 down
-crashed=$(now_ms)
-stop_had n1 KILL
+if [ "${LB_EVENT:-crash}" = switchover ]; then
+        # (bench/lb-crash) A planned switchover instead: n1 stops its
+        # resources (the VIPs, then ct demoted), n2 promotes ct, adds them.
+        log "switchover from n1 to n2"
+        crashed=$(now_ms)
+        hactl_on n1 switchover > "$T/switchover.out" 2>&1 || fail "switchover: $(cat "$T/switchover.out")"
+else
+        log "crash of n1: its links down, its had killed"
+        cut_link n1
+        [ "$LB_MODE" = nat ] && ip -n "$(ns sw)" link set p-lb-n1 down
+        crashed=$(now_ms)
+        stop_had n1 KILL
+fi
 wait_for 10 "n2 active" eval '[ "$(role n2)" = active ]'
 wait_for 10 "echo installed on n2" eval '[ "$(lb n2 .balancers[0].installed)" = true ]'
 if [ "$LB_MODE" = dsr ]; then
