@@ -4,6 +4,7 @@
  * where the table is. */
 #include <errno.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "maglev.h"
 #include "manager.h"
+#include "neigh.h"
 #include "nftlb.h"
 
 struct balancers {
@@ -25,7 +27,8 @@ struct balancers {
         unsigned n_installed;
         int last_error;
         usec_t last_apply_usec;         /* how long the last nftlb_apply() or nftlb_remove() took */
-        bool dsr_logged;
+        struct neigh *neigh;            /* the dsr backends' MACs; NULL without a dsr balancer */
+        uint64_t dsr_digest;            /* dsr_digest() when last looked */
 };
 
 static const char *const sched_words[] = {
@@ -42,6 +45,70 @@ static const enum nftlb_scheduler nft_sched[] = {
 static bool backend_up(const struct balancers *bs, unsigned b, unsigned k) {
         const struct lbcheck_state *st = lbcheck_state(bs->checks, b, k);
         return st->known && st->up;
+}
+
+/* The dsr backends that are up but whose MAC this node does not know are
+ * probed, on every node (the standby too: the node that takes over must
+ * install the same table at once). */
+static void dsr_probe(struct manager *m) {
+        struct balancers *bs = m->balancers;
+        uint8_t mac[6];
+
+        for (unsigned b = 0; bs->neigh && b < m->config->n_balancers; b++) {
+                const struct ha_balancer *bal = &m->config->balancers[b];
+                if (bal->mode != HA_LB_DSR)
+                        continue;
+                int ifindex = (int) if_nametoindex(m->config->vips[bal->vip].interface);
+                for (unsigned k = 0; ifindex > 0 && k < bal->n_backends; k++)
+                        if (backend_up(bs, b, k) && !neigh_lookup(bs->neigh, ifindex, &bal->backends[k].address, mac))
+                                neigh_probe(bs->neigh, &bal->backends[k].address);
+        }
+}
+
+/* What the neighbour table says of the dsr backends (FNV-1a over their
+ * MACs, a zero MAC when unknown): the table is applied again only when
+ * this changes, not for every client the node learns. */
+static uint64_t dsr_digest(const struct manager *m) {
+        const struct balancers *bs = m->balancers;
+        uint64_t h = 14695981039346656037u;
+
+        for (unsigned b = 0; b < m->config->n_balancers; b++) {
+                const struct ha_balancer *bal = &m->config->balancers[b];
+                if (bal->mode != HA_LB_DSR)
+                        continue;
+                int ifindex = (int) if_nametoindex(m->config->vips[bal->vip].interface);
+                for (unsigned k = 0; k < bal->n_backends; k++) {
+                        uint8_t mac[6] = {};
+                        (void) neigh_lookup(bs->neigh, ifindex, &bal->backends[k].address, mac);
+                        for (unsigned i = 0; i < sizeof(mac); i++)
+                                h = (h ^ mac[i]) * 1099511628211u;
+                }
+        }
+        return h;
+}
+
+static void on_neigh_change(void *userdata) {
+        struct manager *m = userdata;
+        uint64_t d = dsr_digest(m);
+        if (d == m->balancers->dsr_digest)
+                return;
+        m->balancers->dsr_digest = d;
+        m->balancers->dirty = true;
+        dsr_probe(m);   /* a MAC forgotten: resolved again, on the standby too */
+        manager_balancers_sync(m, "neighbour change");
+}
+
+/* A neighbour table for the dsr balancers (once one is configured). */
+static void dsr_setup(struct manager *m) {
+        struct balancers *bs = m->balancers;
+        bool dsr = false;
+        for (unsigned b = 0; b < m->config->n_balancers; b++)
+                dsr = dsr || m->config->balancers[b].mode == HA_LB_DSR;
+        if (!dsr || bs->neigh)
+                return;
+        int r = neigh_new(m->event, on_neigh_change, m, &bs->neigh);
+        if (r < 0)
+                log_error_errno(r, "balancers: cannot read the neighbour table; dsr backends get no MAC: %m");
 }
 
 static void on_check_change(void *userdata, unsigned b, unsigned k) {
@@ -61,6 +128,8 @@ static void on_check_change(void *userdata, unsigned b, unsigned k) {
                  bal->backends[k].key, state, st->last, st->checks);
         manager_event(m, &ev);
         bs->dirty = true;
+        if (st->up)
+                dsr_probe(m);
         manager_balancers_sync(m, st->up ? "backend up" : "backend down");
         /* min_backends: the node's health may have changed. */
         manager_on_health(m);
@@ -98,6 +167,7 @@ int manager_balancers_setup(struct manager *m) {
         r = nftlb_new(&bs->nft, NULL);
         if (r < 0)
                 return log_error_errno(r, "balancers: cannot open the nftables socket: %m");
+        dsr_setup(m);
         return new_checks(m, NULL);
 }
 
@@ -106,6 +176,7 @@ void manager_balancers_free(struct manager *m) {
         if (!bs)
                 return;
         lbcheck_free(bs->checks);
+        neigh_free(bs->neigh);
         nftlb_free(bs->nft);
         free(bs->installed);
         free(bs);
@@ -123,6 +194,7 @@ static int describe(struct manager *m, unsigned b, struct nftlb_service *s, stru
         struct nftlb_backend *be = calloc(2 * bal->n_backends + 1, sizeof(*be));
         _cleanup_free_ struct maglev_backend *mb = calloc(bal->n_backends + 1, sizeof(*mb));
         unsigned n = 0;
+        int ifindex = bal->mode == HA_LB_DSR ? (int) if_nametoindex(vip->interface) : 0;
 
         *backends = be;
         *lookup = NULL;
@@ -131,7 +203,8 @@ static int describe(struct manager *m, unsigned b, struct nftlb_service *s, stru
         *s = (struct nftlb_service) {
                 .name = bal->name, .family = vip->address.family, .port = bal->port,
                 .l4proto = bal->protocol == HA_LB_TCP ? IPPROTO_TCP : IPPROTO_UDP,
-                .mode = NFTLB_NAT, .sched = nft_sched[bal->scheduler], .seed = bal->seed,
+                .mode = bal->mode == HA_LB_DSR ? NFTLB_DSR : NFTLB_NAT, .sched = nft_sched[bal->scheduler],
+                .seed = bal->seed, .ifname = vip->interface,
         };
         memcpy(&s->vip, &vip->address.addr, sizeof(s->vip));
         for (unsigned k = 0; k < bal->n_backends; k++) {
@@ -143,6 +216,16 @@ static int describe(struct manager *m, unsigned b, struct nftlb_service *s, stru
                         continue;
                 be[n] = (struct nftlb_backend) { .family = hb->address.family, .port = hb->port,
                                                  .weight = hb->weight };
+                /* dsr: a backend whose MAC is not known yet (probed)
+                 * waits; the neighbour event brings it in. */
+                if (bal->mode == HA_LB_DSR) {
+                        be[n].has_mac = ifindex > 0 && neigh_lookup(bs->neigh, ifindex, &hb->address, be[n].mac);
+                        if (!be[n].has_mac) {
+                                if (bs->neigh)
+                                        neigh_probe(bs->neigh, &hb->address);
+                                continue;
+                        }
+                }
                 memcpy(&be[n].addr, &hb->address.addr, sizeof(be[n].addr));
                 mb[n] = (struct maglev_backend) { .key = hb->key, .weight = hb->weight };
                 n++;
@@ -183,13 +266,6 @@ void manager_balancers_sync(struct manager *m, const char *why) {
         }
         for (unsigned b = 0; b < n; b++) {
                 const struct ha_balancer *bal = &c->balancers[b];
-                if (bal->mode == HA_LB_DSR) {
-                        if (!bs->dsr_logged)
-                                log_warning("balancer %s: mode = dsr is not built in the daemon yet; not "
-                                            "installed", bal->name);
-                        bs->dsr_logged = true;
-                        continue;
-                }
                 want[b] = m->election.role == HA_ROLE_ACTIVE && !m->stopping && m->vips[bal->vip].held;
                 n_want += want[b];
                 same = same && want[b] == bs->installed[b];
@@ -256,6 +332,8 @@ void manager_balancers_reloaded(struct manager *m, const struct ha_config *oc) {
         bs->checks = NULL;
         if (m->config->n_balancers > 0 && !bs->nft && nftlb_new(&bs->nft, NULL) < 0)
                 log_error("reload: cannot open the nftables socket; the balancers are not installed");
+        if (m->config->n_balancers > 0)
+                dsr_setup(m);
         if (new_checks(m, old) < 0)
                 log_error("reload: the balancers' checks could not start");
         lbcheck_free(old);

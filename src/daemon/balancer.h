@@ -5,6 +5,9 @@
  * balancer is installed exactly when this node holds its VIP (so it
  * follows the VIP: the active node, not in maintenance, not stopping),
  * with the backends that are up; everywhere else had's table is removed.
+ * A dsr backend also needs its MAC: read from the node's neighbour table
+ * (src/io/neigh.c) and probed when unknown, on every node, so that the
+ * node that takes over installs the same table at once.
  *
  * nftlb_apply() is synchronous (one netlink transaction, its ACKs read at
  * once): its cost is the size of the change, and for Maglev the size of

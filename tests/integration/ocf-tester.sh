@@ -55,6 +55,37 @@ CONF
                         -o "logfile=$pg/server.log" -o "bindir=$bin")
                 CLEANUP_HOOKS+=("pg_stop_left $bin $pg/data")
                 ;;
+        had/conntrackd)
+                # conntrackd of its own in the namespace (its socket, lock
+                # file and log in $T), syncing to itself over lo; started
+                # here (the agent finds it running), stopped by PID.
+                command -v conntrackd >/dev/null || fail "conntrackd is not installed (run tests/setup)"
+                cat > "$T/conntrackd.conf" <<CONF
+Sync {
+        Mode FTFW {
+        }
+        UDP {
+                IPv4_address 127.0.0.1
+                IPv4_Destination_Address 127.0.0.1
+                Port 3780
+                Interface lo
+        }
+}
+General {
+        LogFile $T/conntrackd.log
+        Syslog off
+        LockFile $T/conntrackd.lock
+        UNIX {
+                Path $T/conntrackd.ctl
+        }
+}
+CONF
+                ip netns exec "$(ns ocf)" conntrackd -C "$T/conntrackd.conf" > "$T/conntrackd.out" 2>&1 &
+                PID[conntrackd]=$!
+                wait_for 5 "conntrackd" ip netns exec "$(ns ocf)" conntrackd -C "$T/conntrackd.conf" -s
+                chmod 644 "$T/conntrackd.conf"
+                PARAMS=(-o "config=$T/conntrackd.conf" -o "state=$T/conntrackd.state")
+                ;;
         *)
                 fail "agents/ocf/$1: no parameters known for it in $(basename "$0"): add them"
                 ;;
