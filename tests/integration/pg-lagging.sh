@@ -85,7 +85,9 @@ wait_for 120 "a commit acknowledged after n1's return" eval '[ -n "$(first_ack_a
 log "MEASURE return_to_first_commit_ms=$(( $(first_ack_after "$back") - back ))"
 [ "$(role n1)" = active ] || fail "n1 is $(role n1)"
 [ "$(res n1)" = promoted ] || fail "db on n1 is $(res n1)"
-grep -q "rewind\|cannot rewind" "$T/n1.log" && fail "n1 was rewound (or copied) from the stale replica"
+grep -h "no primary answers\|rewind\|copying\|refusing" "$T/n1.log" | sed 's/^/    /'
+grep -q "no primary answers at 10.0.0.2: starting as it is" "$T/n1.log" || fail "n1 did not start as it is"
+grep -q "rewind\|copying" "$T/n1.log" && fail "n1 was rewound (or copied) from the stale replica"
 wait_for 30 "100 commits on n1" eval '[ "$(acks_after "$back")" -ge 100 ]'
 
 log "cleanup on n2: it follows n1 again"
