@@ -71,7 +71,10 @@ grep -q "last heard from this replica .* s ago, replica_timeout (5 s) or more" "
 grep -q "touch $PG/.had-db-promote-anyway; hactl resource cleanup db" "$T/n2.log" ||
         fail "the refusal does not say how to override"
 wait_for 30 "db failed on n2" eval '[ "$(res n2)" = failed ]'
-hactl_on n2 resource status db | sed 's/^/    /'
+hactl_on n2 resource status db > "$T/n2-status" || fail "hactl resource status"
+sed 's/^/    /' "$T/n2-status"
+grep -q "^last error promote: .*: pgsql: not promoted: the primary had not heard from it for [0-9]* s (replica_timeout 5 s)" \
+        "$T/n2-status" || fail "hactl resource status does not say why"
 wait_for 30 "n2 unhealthy" eval '[ "$(status n2 .health.healthy)" = false ]'
 [ -z "$(first_ack_after "$killed")" ] || fail "a commit was acknowledged with n1 down"
 
