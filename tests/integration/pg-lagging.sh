@@ -15,12 +15,24 @@
 # rewound from the stale replica; writes resume; after a cleanup n2
 # follows it again. At the end no acknowledged id may be missing. Prints
 # the time from n1's had starting to the first acknowledged commit.
+# With LAG_ASYNC=1 (pg-lagging-async.sh): sync = no and max_lag = 64 kB;
+# only n2's replication connection is cut, so its monitor still reaches
+# n1 and records how far behind it falls; the refusal names the lag.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg-pair.sh"
 
-WITNESS=1 pg_pair
-wait_for 30 "n2 a synchronous standby of n1" \
-        eval '[ "$(psql_local n1 "select sync_state from pg_stat_replication where application_name = '"'n2'"'")" = sync ]'
+async=${LAG_ASYNC:-0}
+if [ "$async" = 1 ]; then
+        WITNESS=1 PG_SYNC=no PG_DB_EXTRA="param.max_lag = 65536" pg_pair
+else
+        WITNESS=1 pg_pair
+fi
+sync_standby() {
+        [ "$async" = 1 ] && return 0
+        wait_for 30 "n2 a synchronous standby of n1" \
+                eval '[ "$(psql_local n1 "select sync_state from pg_stat_replication where application_name = '"'n2'"'")" = sync ]'
+}
+sync_standby
 psql_vip "create table w (id int primary key, at timestamptz default clock_timestamp())" || fail "create table"
 ip netns exec "$(ns cl)" /usr/bin/python3 "$HAD_SRCDIR/tests/tools/pg-writer.py" "$VIP4" \
         >"$T/writer.out" 2>"$T/writer.log" &
@@ -31,15 +43,36 @@ first_ack_after() { awk -v t="$1" '$1 == "ack" && $3 > t { print $3; exit }' "$T
 streaming_to() { psql_local "$1" "select string_agg(application_name, ',') from pg_stat_replication where state = 'streaming'" 2>/dev/null; }
 wait_for 60 "the writer's first 100 commits" eval '[ "$(acks)" -ge 100 ]'
 record=$PG-n2/.had-db-replica
-wait_for 30 "n2's record: a synchronous standby" grep -q '^sync_state=sync$' "$record"
+field() { sed -n "s/^$1=//p" "$record"; }
+if [ "$async" = 1 ]; then
+        wait_for 30 "n2's record: an asynchronous replica" grep -q '^sync_state=async$' "$record"
+else
+        wait_for 30 "n2's record: a synchronous standby" grep -q '^sync_state=sync$' "$record"
+fi
 sed 's/^/    /' "$record"
 
-log "PostgreSQL traffic between n1 and n2 cut (heartbeats flow): n1 must stop waiting for n2"
+if [ "$async" = 1 ]; then
+        # Only the replication connection: n2's monitor still reaches n1.
+        port=$(psql_local n1 "select client_port from pg_stat_replication where application_name = 'n2'")
+        [ -n "$port" ] || fail "no replication connection from n2"
+        in="ip saddr 10.0.0.1 tcp sport 5432 tcp dport $port drop"
+        out="ip daddr 10.0.0.1 tcp dport 5432 tcp sport $port drop"
+        log "n2's replication connection (port $port) cut: n2 falls behind, and its monitor sees it"
+else
+        in="ip saddr 10.0.0.1 tcp sport 5432 drop"
+        out="ip daddr 10.0.0.1 tcp dport 5432 drop"
+        log "PostgreSQL traffic between n1 and n2 cut (heartbeats flow): n1 must stop waiting for n2"
+fi
 printf 'table inet pgcut {\n chain input {\n  type filter hook input priority 0;\n  %s\n }\n chain output {\n  type filter hook output priority 0;\n  %s\n }\n}\n' \
-        "ip saddr 10.0.0.1 tcp sport 5432 drop" "ip daddr 10.0.0.1 tcp dport 5432 drop" |
-        ip netns exec "$(ns n2)" nft -f - || fail "nft"
+        "$in" "$out" | ip netns exec "$(ns n2)" nft -f - || fail "nft"
 cut=$(now_ms)
-wait_for 60 "n1 stops waiting for n2" grep -q "no replica streams" "$T/n1.log"
+if [ "$async" = 1 ]; then
+        lag() { psql_local n2 "select pg_wal_lsn_diff('$(field primary_lsn)', '$(field replica_lsn)')::bigint"; }
+        wait_for 60 "n2's record: more than 64 kB behind" eval '[ "$(lag)" -gt 65536 ]'
+        sed 's/^/    /' "$record"
+else
+        wait_for 60 "n1 stops waiting for n2" grep -q "no replica streams" "$T/n1.log"
+fi
 wait_for 60 "100 commits n2 never got" eval '[ "$(acks_after "$cut")" -ge 100 ]'
 [ "$(role n2)" = standby ] || fail "n2 is $(role n2): the cut must not move the role"
 
@@ -66,15 +99,20 @@ if [ "$(res n2)" = promoted ]; then
         fail "n2 was promoted: it lacks $(missing_on n2) acknowledged ids"
 fi
 grep -h "refusing to promote" "$T/n2.log" | sed 's/^/    /'
-grep -q "last heard from this replica .* s ago, replica_timeout (5 s) or more" "$T/n2.log" ||
-        fail "the refusal does not say why"
+if [ "$async" = 1 ]; then
+        why="holds [0-9]* bytes of WAL less than the primary at 10.0.0.1 had when it last reached it (.*), more than max_lag (65536 bytes)"
+        short="[0-9]* bytes behind the primary (max_lag 65536)"
+else
+        why="last heard from this replica .* s ago, replica_timeout (5 s) or more"
+        short="the primary had not heard from it for [0-9]* s (replica_timeout 5 s)"
+fi
+grep -q "$why" "$T/n2.log" || fail "the refusal does not say why"
 grep -q "touch $PG/.had-db-promote-anyway; hactl resource cleanup db" "$T/n2.log" ||
         fail "the refusal does not say how to override"
 wait_for 30 "db failed on n2" eval '[ "$(res n2)" = failed ]'
 hactl_on n2 resource status db > "$T/n2-status" || fail "hactl resource status"
 sed 's/^/    /' "$T/n2-status"
-grep -q "^last error promote: .*: pgsql: not promoted: the primary had not heard from it for [0-9]* s (replica_timeout 5 s)" \
-        "$T/n2-status" || fail "hactl resource status does not say why"
+grep -q "^last error promote: .*: pgsql: not promoted: $short" "$T/n2-status" || fail "hactl resource status does not say why"
 wait_for 30 "n2 unhealthy" eval '[ "$(status n2 .health.healthy)" = false ]'
 [ -z "$(first_ack_after "$killed")" ] || fail "a commit was acknowledged with n1 down"
 
@@ -97,8 +135,7 @@ log "cleanup on n2: it follows n1 again"
 hactl_on n2 resource cleanup db || fail "cleanup"
 wait_for 120 "n2 streams from n1" eval '[ "$(streaming_to n1)" = n2 ]'
 wait_for 30 "db replica on n2" eval '[ "$(res n2)" = started ]'
-wait_for 30 "n2 a synchronous standby of n1 again" \
-        eval '[ "$(psql_local n1 "select sync_state from pg_stat_replication where application_name = '"'n2'"'")" = sync ]'
+sync_standby
 
 log "the writer stops; every acknowledged id must be on the primary"
 kill -TERM "${PID[writer]}"
