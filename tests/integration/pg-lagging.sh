@@ -15,6 +15,9 @@
 # rewound from the stale replica; writes resume; after a cleanup n2
 # follows it again. At the end no acknowledged id may be missing. Prints
 # the time from n1's had starting to the first acknowledged commit.
+# Last, a planned handover (n1's had stopped) while n2's record is older
+# than replica_timeout (n2's monitor cannot reach n1): n2 holds n1's
+# shutdown checkpoint, so nothing is missing, and it must be promoted.
 # With LAG_ASYNC=1 (pg-lagging-async.sh): sync = no and max_lag = 64 kB;
 # only n2's replication connection is cut, so its monitor still reaches
 # n1 and records how far behind it falls; the refusal names the lag.
@@ -132,6 +135,7 @@ grep -q "rewind\|copying" "$T/n1.log" && fail "n1 was rewound (or copied) from t
 wait_for 30 "100 commits on n1" eval '[ "$(acks_after "$back")" -ge 100 ]'
 
 log "cleanup on n2: it follows n1 again"
+cleaned=$(now_ms)
 hactl_on n2 resource cleanup db || fail "cleanup"
 wait_for 120 "n2 streams from n1" eval '[ "$(streaming_to n1)" = n2 ]'
 wait_for 30 "db replica on n2" eval '[ "$(res n2)" = started ]'
@@ -147,7 +151,24 @@ log "MEASURE acked=$(wc -l < "$T/acked") present=$(wc -l < "$T/present-n1") miss
 [ "$missing" = 0 ] || fail "$missing acknowledged ids are missing"
 wait_for 10 "n2 has every row" eval '[ "$(psql_local n2 "select count(*) from w")" = "$(psql_local n1 "select count(*) from w")" ]'
 
+log "planned handover with n2's record frozen: n1 stops cleanly, n2 must be promoted"
+wait_for 30 "n2's record written since it follows n1" eval '[ "$(sed -n "s/^at=//p" "$record")" -gt "$cleaned" ]'
+wait_for 30 "n2's record: n1's synchronous standby, or asynchronous replica" \
+        grep -q "^sync_state=$([ "$async" = 1 ] && echo async || echo sync)\$" "$record"
+# New connections from n2 to n1's server dropped (the stream goes on):
+# n2's monitor no longer reaches n1, and its record grows old.
+printf 'table inet pgnew {\n chain output {\n  type filter hook output priority 0;\n  %s\n }\n}\n' \
+        "ip daddr 10.0.0.1 tcp dport 5432 ct state new drop" | ip netns exec "$(ns n2)" nft -f - || fail "nft"
+sleep 3 # (a monitor under way when the rule came ends)
+frozen=$(sed -n 's/^at=//p' "$record")
+sleep 6 # (what is tested: a record older than replica_timeout, 5 s)
+[ "$(sed -n 's/^at=//p' "$record")" = "$frozen" ] || fail "n2's record was written again"
 stop_had n1
+wait_for 60 "db promoted on n2" eval '[ "$(res n2)" = promoted ]'
+grep -h "promoting\|refusing" "$T/n2.log" | tail -n 1 | sed 's/^/    /'
+[ "$async" = 1 ] || grep -q "shutdown checkpoint .*: promoting" "$T/n2.log" ||
+        fail "n2 was not promoted for the old primary's shutdown checkpoint"
+ip netns exec "$(ns n2)" nft delete table inet pgnew
 stop_had n2
 stop_had w
 echo "PASS: a lagging replica is not promoted"
