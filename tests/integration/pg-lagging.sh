@@ -18,6 +18,8 @@
 # Last, a planned handover (n1's had stopped) while n2's record is older
 # than replica_timeout (n2's monitor cannot reach n1): n2 holds n1's
 # shutdown checkpoint, so nothing is missing, and it must be promoted.
+# With LAG_OVERRIDE=1 too (pg-lagging-override.sh), the operator's override
+# promotes n2 instead, once, and the test ends there.
 # With LAG_ASYNC=1 (pg-lagging-async.sh): sync = no and max_lag = 64 kB;
 # only n2's replication connection is cut, so its monitor still reaches
 # n1 and records how far behind it falls; the refusal names the lag.
@@ -118,6 +120,28 @@ sed 's/^/    /' "$T/n2-status"
 grep -q "^last error promote: .*: pgsql: not promoted: $short" "$T/n2-status" || fail "hactl resource status does not say why"
 wait_for 30 "n2 unhealthy" eval '[ "$(status n2 .health.healthy)" = false ]'
 [ -z "$(first_ack_after "$killed")" ] || fail "a commit was acknowledged with n1 down"
+
+if [ "${LAG_OVERRIDE:-0}" = 1 ]; then
+        log "the operator's override: n2 promoted all the same, once"
+        touch "$PG-n2/.had-db-promote-anyway"
+        over=$(now_ms)
+        hactl_on n2 resource cleanup db || fail "cleanup"
+        wait_for 60 "db promoted on n2" eval '[ "$(res n2)" = promoted ]'
+        grep -h "promoting all the same" "$T/n2.log" | sed 's/^/    /'
+        grep -q "promoting all the same, as the operator asked ($PG/.had-db-promote-anyway, now removed)" "$T/n2.log" ||
+                fail "n2's log does not say the override was used"
+        [ ! -e "$PG-n2/.had-db-promote-anyway" ] || fail "the override was not removed: it would hold for the next promotion too"
+        wait_for 60 "a commit acknowledged on n2" eval '[ -n "$(first_ack_after "$over")" ]'
+        log "MEASURE override_to_first_commit_ms=$(( $(first_ack_after "$over") - over ))"
+        kill -TERM "${PID[writer]}"
+        wait "${PID[writer]}" || true
+        unset "PID[writer]"
+        log "MEASURE lost_by_the_override=$(missing_on n2) (acknowledged by n1 alone, as the refusal said)"
+        stop_had n2
+        stop_had w
+        echo "PASS: the operator's override promotes a lagging replica, once"
+        exit 0
+fi
 
 log "n1 comes back: it must become the primary again, as it is"
 ip -n "$(ns n1)" addr del "$VIP4/24" dev eth0 2>/dev/null || true
