@@ -88,8 +88,16 @@ static void on_step_result(struct manager *m, int rc, usec_t duration) {
         enum res_op op = g->op;
         bool was_failed = r->failed;
         enum res_state before = r->state;
+        unsigned fails = r->fail_count;
 
         res_group_done(g, now_usec(), rc, duration);
+        /* A failure counted: the agent's last line says why, for hactl
+         * resource status (an OCF code alone rarely does). */
+        if (r->fail_count != fails && m->res_line[0] && r->cfg->cls == HA_AGENT_OCF) {
+                size_t n = strlen(r->last_error);
+                snprintf(r->last_error + n, sizeof(r->last_error) - n, ": %s", m->res_line);
+        }
+        m->res_line[0] = '\0';
         int expect = before == RES_PROMOTED ? OCF_RUNNING_PROMOTED : OCF_SUCCESS;
         if (rc == OCF_CANCELLED)
                 ;
@@ -123,6 +131,11 @@ static void on_step_result(struct manager *m, int rc, usec_t duration) {
                           "active until 'hactl resource cleanup %s'", r->cfg->name, r->last_error, r->fail_count,
                           r->fail_count == 1 ? "" : "s", r->cfg->name);
         resources_changed(m);
+}
+
+static void on_agent_line(void *userdata, const char *line) {
+        struct manager *m = userdata;
+        strscpy(m->res_line, sizeof(m->res_line), line);
 }
 
 static void on_agent_done(void *userdata, int status, usec_t duration) {
@@ -169,8 +182,11 @@ static void run_step(struct manager *m, const struct res_step *s) {
         case HA_AGENT_OCF: {
                 const char *action = s->op == RES_OP_PROBE ? "monitor" : res_op_to_string(s->op);
                 usec_t interval = s->op == RES_OP_MONITOR ? c->monitor_interval_usec : 0;
+                m->res_line[0] = '\0';
                 r = ocf_run(m->event, m->config, c, m->self->name, action, s->timeout, interval, on_agent_done, m,
                             &m->res_job);
+                if (r >= 0)
+                        child_on_line(m->res_job, on_agent_line);
                 break;
         }
         default:

@@ -139,6 +139,7 @@ struct manager {
         struct res_group resources;
         struct systemd_units *units;
         struct child_job *res_job;      /* the OCF action running */
+        char res_line[160];             /* ... its last line of output: why it failed */
         struct unit_op *res_unit_op;    /* the systemd action running */
         sd_event_source *res_kick, *res_timer;
         bool res_failed;                /* a resource failed here */

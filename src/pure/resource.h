@@ -90,7 +90,7 @@ struct resource {
         unsigned n_failures;    /* within failure_window, oldest first */
         usec_t *failures;       /* max_restarts + 1 entries */
         unsigned fail_count;    /* in all, since the last cleanup */
-        char last_error[160];
+        char last_error[320];   /* "promote: generic error (1)", and the agent's last line */
         struct res_action_stats stats[RES_OP_MONITOR + 1];
 };
 

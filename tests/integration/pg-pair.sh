@@ -2,7 +2,7 @@
 # A real PostgreSQL pair for pgsql.sh and backup-pg.sh, sourced after
 # lib.sh: pg_pair [CLUSTER-KEY...] sets up a primary on n1 and a streaming
 # replica on n2 under had's ocf:had:pgsql agent, with PG_EXTRA appended to
-# the config, and returns once n2 streams from n1. With
+# the config (PG_DB_EXTRA to db's section), and returns once n2 streams from n1. With
 # WITNESS=1, a witness w votes too (it runs before the pair starts; bench/postgres). Both
 # servers' postgresql.conf ask for synchronous replication ('*', unless
 # PG_SYNC=no), as the
@@ -62,6 +62,7 @@ param.sync = ${PG_SYNC:-yes}
 monitor_interval = 1s
 timeout.start = 60s
 timeout.promote = 60s
+${PG_DB_EXTRA:-}
 [resource ip]
 agent = vip:service
 after = db
