@@ -42,6 +42,9 @@ heal_link n1
 wait_for 60 "n1's old PostgreSQL processes reaped" gone
 start_had n1
 wait_for 120 "n1 streams from n2" eval '[ "$(psql_local n2 "select string_agg(application_name, '"','"') from pg_stat_replication where state = '"'streaming'"'")" = n1 ]'
+# (The agent says how once its start is over: the server may stream a
+# moment before.)
+wait_for 60 "n1's agent says how it rejoined" grep -q "rejoined as a replica" "$T/n1.log"
 grep -h "rewind\|rejoined\|copy\|no longer has\|does not start" "$T/n1.log" | sed 's/^/    /'
 grep -q "pgsql: rewind 3/3" "$T/n1.log" || fail "n1 was not rewound first"
 grep -q "no longer has the WAL this server needs" "$T/n1.log" || fail "the agent did not see the WAL gone"
