@@ -97,6 +97,9 @@ log "MEASURE switchover_write_gap_ms=$gap"
 wait_for 60 "n2 streams from n1" eval '[ "$(streaming_to n1)" = n2 ]'
 grep -q "host=10.0.0.1 " "$PG-n2/data/postgresql.auto.conf" || fail "n2 does not follow n1's own address"
 grep -q 'cannot follow' "$T/n2.log" && fail "n2 was copied again after a clean switchover"
+# Its fast shutdown handed its last WAL (the shutdown checkpoint) to n1:
+# n2 follows n1's new timeline from where it stopped, no fork to rewind.
+grep "forked off" "$PG-n2/postgresql-had.log" && fail "n2's server is ahead of n1's timeline after the switchover"
 
 log "crash of n2's host, the replica: writes must go on without it"
 wait_for 30 "n2 a synchronous standby of n1" \
