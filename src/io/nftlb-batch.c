@@ -9,6 +9,7 @@
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
+#include <libnftnl/set.h>
 
 #include "log.h"
 #include "macro.h"
@@ -165,4 +166,20 @@ int nftlb_batch_send(struct mnl_socket *sock, uint32_t portid, struct nftlb_batc
         if (a.n_errors > 1)
                 log_error("nftables: %zu more requests of the batch refused; nothing was changed", a.n_errors - 1);
         return a.error;
+}
+
+struct nftnl_set *nftlb_anon_set(const char *table, uint32_t family, uint32_t id) {
+        struct nftnl_set *set = nftnl_set_alloc();
+        if (!set)
+                return NULL;
+        nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
+        nftnl_set_set_str(set, NFTNL_SET_NAME, "__map%d");
+        nftnl_set_set_u32(set, NFTNL_SET_FAMILY, family);
+        nftnl_set_set_u32(set, NFTNL_SET_ID, id);
+        return set;
+}
+
+void nftlb_set_freep(struct nftnl_set **p) {
+        if (*p)
+                nftnl_set_free(*p);
 }

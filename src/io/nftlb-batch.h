@@ -12,6 +12,7 @@
 
 struct mnl_socket;
 struct nlmsghdr;
+struct nftnl_set;
 
 struct nftlb_batch {
         uint8_t *buf;
@@ -36,3 +37,9 @@ int nftlb_batch_end(struct nftlb_batch *b);
  * kernel then changed nothing). */
 int nftlb_batch_send(struct mnl_socket *sock, uint32_t portid, struct nftlb_batch *b);
 void nftlb_batch_done(struct nftlb_batch *b);
+
+/* An anonymous set of a batch ("__map%d", with the batch's set ID) in
+ * TABLE of FAMILY: the head that its NEWSET and every NEWSETELEM message
+ * start with. NULL when out of memory. */
+struct nftnl_set *nftlb_anon_set(const char *table, uint32_t family, uint32_t id);
+void nftlb_set_freep(struct nftnl_set **p);

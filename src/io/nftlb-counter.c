@@ -40,10 +40,6 @@ static void obj_freep(struct nftnl_obj **p) {
         if (*p)
                 nftnl_obj_free(*p);
 }
-static void set_freep(struct nftnl_set **p) {
-        if (*p)
-                nftnl_set_free(*p);
-}
 static void rule_freep(struct nftnl_rule **p) {
         if (*p)
                 nftnl_rule_free(*p);
@@ -107,14 +103,10 @@ static int put_map(struct nftlb_batch *b, const char *table, const struct nftlb_
         if (count == 0)
                 return 0;
         {
-                _cleanup_(set_freep) struct nftnl_set *set = nftnl_set_alloc();
+                _cleanup_(nftlb_set_freep) struct nftnl_set *set = nftlb_anon_set(table, NFPROTO_INET, id);
                 nlh = nftlb_batch_msg(b, NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_CREATE);
                 if (!set || !nlh)
                         return -ENOMEM;
-                nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
-                nftnl_set_set_str(set, NFTNL_SET_NAME, "__map%d");
-                nftnl_set_set_u32(set, NFTNL_SET_FAMILY, NFPROTO_INET);
-                nftnl_set_set_u32(set, NFTNL_SET_ID, id);
                 nftnl_set_set_u32(set, NFTNL_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_OBJECT);
                 nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE,
                                   (((((NFT_TYPE_INET_PROTOCOL << NFT_TYPE_BITS) | a) << NFT_TYPE_BITS |
@@ -138,14 +130,10 @@ static int put_map(struct nftlb_batch *b, const char *table, const struct nftlb_
                         svcs[m++] = &all[i];
                 }
         for (size_t first = 0; first < count; first += 256) {
-                _cleanup_(set_freep) struct nftnl_set *set = nftnl_set_alloc();
+                _cleanup_(nftlb_set_freep) struct nftnl_set *set = nftlb_anon_set(table, NFPROTO_INET, id);
                 nlh = nftlb_batch_msg(b, NFT_MSG_NEWSETELEM, NFPROTO_INET, NLM_F_CREATE);
                 if (!set || !nlh)
                         return -ENOMEM;
-                nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
-                nftnl_set_set_str(set, NFTNL_SET_NAME, "__map%d");
-                nftnl_set_set_u32(set, NFTNL_SET_FAMILY, NFPROTO_INET);
-                nftnl_set_set_u32(set, NFTNL_SET_ID, id);
                 for (size_t j = first; j < MIN(count, first + 256); j++) {
                         struct nftnl_set_elem *e = nftnl_set_elem_alloc();
                         uint8_t key[48] = {};

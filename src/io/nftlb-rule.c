@@ -43,10 +43,6 @@
 /* Slots of a weighted table at most (weights are reduced by their gcd). */
 #define MAX_SLOTS (1u << 20)
 
-static void set_freep(struct nftnl_set **p) {
-        if (*p)
-                nftnl_set_free(*p);
-}
 static void rule_freep(struct nftnl_rule **p) {
         if (*p)
                 nftnl_rule_free(*p);
@@ -306,17 +302,13 @@ static int put_map(struct nftlb_batch *b, const char *table, uint16_t family, co
         struct nlmsghdr *nlh;
 
         {
-                _cleanup_(set_freep) struct nftnl_set *set = nftnl_set_alloc();
+                _cleanup_(nftlb_set_freep) struct nftnl_set *set = nftlb_anon_set(table, family, set_id);
                 struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
                 nlh = nftlb_batch_msg(b, NFT_MSG_NEWSET, family, NLM_F_CREATE);
                 if (!set || !u || !nlh) {
                         nftnl_udata_buf_free(u);
                         return -ENOMEM;
                 }
-                nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
-                nftnl_set_set_str(set, NFTNL_SET_NAME, "__map%d");
-                nftnl_set_set_u32(set, NFTNL_SET_FAMILY, family);
-                nftnl_set_set_u32(set, NFTNL_SET_ID, set_id);
                 nftnl_set_set_u32(set, NFTNL_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_MAP);
                 nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE, NFT_TYPE_INTEGER);
                 nftnl_set_set_u32(set, NFTNL_SET_KEY_LEN, sizeof(uint32_t));
@@ -332,14 +324,10 @@ static int put_map(struct nftlb_batch *b, const char *table, uint16_t family, co
         }
 
         for (uint32_t first = 0; first < n_slots; first += ELEMS_PER_MSG) {
-                _cleanup_(set_freep) struct nftnl_set *set = nftnl_set_alloc();
+                _cleanup_(nftlb_set_freep) struct nftnl_set *set = nftlb_anon_set(table, family, set_id);
                 nlh = nftlb_batch_msg(b, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE);
                 if (!set || !nlh)
                         return -ENOMEM;
-                nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
-                nftnl_set_set_str(set, NFTNL_SET_NAME, "__map%d");
-                nftnl_set_set_u32(set, NFTNL_SET_FAMILY, family);
-                nftnl_set_set_u32(set, NFTNL_SET_ID, set_id);
                 uint32_t last = MIN(n_slots, first + ELEMS_PER_MSG);
                 for (uint32_t k = first; k < last; k++) {
                         const struct nftlb_backend *be = &s->backends[slots[k]];
@@ -540,17 +528,13 @@ int nftlb_put_dispatch(struct nftlb_batch *b, const char *table, const char *cha
 
         uint32_t set_id = ++b->set_id;
         {
-                _cleanup_(set_freep) struct nftnl_set *set = nftnl_set_alloc();
+                _cleanup_(nftlb_set_freep) struct nftnl_set *set = nftlb_anon_set(table, family, set_id);
                 struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
                 nlh = nftlb_batch_msg(b, NFT_MSG_NEWSET, family, NLM_F_CREATE);
                 if (!set || !u || !nlh) {
                         nftnl_udata_buf_free(u);
                         return -ENOMEM;
                 }
-                nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
-                nftnl_set_set_str(set, NFTNL_SET_NAME, "__map%d");
-                nftnl_set_set_u32(set, NFTNL_SET_FAMILY, family);
-                nftnl_set_set_u32(set, NFTNL_SET_ID, set_id);
                 nftnl_set_set_u32(set, NFTNL_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_MAP);
                 nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE,
                                   (((af == AF_INET6 ? NFT_TYPE_IP6ADDR : NFT_TYPE_IPADDR) << NFT_TYPE_BITS |
@@ -567,14 +551,10 @@ int nftlb_put_dispatch(struct nftlb_batch *b, const char *table, const char *cha
                 nftlb_batch_push(b, nlh, "dispatch map of chain %s", chain);
         }
         for (size_t first = 0; first < n; first += ELEMS_PER_MSG) {
-                _cleanup_(set_freep) struct nftnl_set *set = nftnl_set_alloc();
+                _cleanup_(nftlb_set_freep) struct nftnl_set *set = nftlb_anon_set(table, family, set_id);
                 size_t added = 0;
                 if (!set)
                         return -ENOMEM;
-                nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
-                nftnl_set_set_str(set, NFTNL_SET_NAME, "__map%d");
-                nftnl_set_set_u32(set, NFTNL_SET_FAMILY, family);
-                nftnl_set_set_u32(set, NFTNL_SET_ID, set_id);
                 for (size_t i = first; i < MIN(n, first + ELEMS_PER_MSG); i++) {
                         const struct nftlb_service *s = &all[i];
                         if (!dispatched_by(s, mode, ifname, af))
