@@ -7,7 +7,9 @@
 # n2 takes over; hactl resource status and the status JSON say when the
 # failure expires; it expires ("failure expired after 3s; retrying", in the
 # log and the events), n1 is healthy again with a clean count, and can take
-# the active role back. dummy failed there stays failed until a cleanup.
+# the active role back. dummy failed there stays failed (no
+# failure_timeout), until a reload gives it one: then it expires too, and
+# nothing is restarted. (The cleanup path: resources.sh, pg-lagging-async.sh.)
 . "$(dirname "$0")/lib.sh"
 
 [ -x /usr/lib/ocf/resource.d/heartbeat/Dummy ] || fail "resource-agents is not installed (tests/setup installs it)"
@@ -65,7 +67,7 @@ log "n1 takes the active role back: flaky starts there"
 hactl_on n1 switchover >/dev/null || fail "switchover to n1"
 wait_for 10 "flaky started on n1" eval '[ "$(role n1)" = active ] && [ "$(res n1 flaky state)" = started ]'
 
-log "without failure_timeout (dummy): failed until a cleanup"
+log "without failure_timeout (dummy): it stays failed"
 echo "exit 5" > "$T/flaky/n1.dummy.monitor"
 wait_for 10 "dummy failed on n1" eval '[ "$(res n1 dummy state)" = failed ]'
 rm "$T/flaky/n1.dummy.monitor"
@@ -76,10 +78,21 @@ sleep 4 # (flaky's failure_timeout and more: nothing expires)
 [ "$(res n1 dummy state)" = failed ] || fail "dummy's failure was forgotten: $(res n1 dummy state)"
 [ "$(status n1 .health.healthy)" = false ] || fail "n1 healthy with dummy failed"
 grep -q "resource dummy: failure expired" "$T/n1.log" && fail "dummy's failure expired"
-log "the cleanup path"
-hactl_on n1 resource cleanup dummy >/dev/null || fail "cleanup"
+log "failure_timeout added by a reload: applies to the failure already counted, nothing restarted"
+RESOURCES="$RESOURCES
+failure_timeout = 2s"
+write_config "heartbeat_interval = 50ms" "dead_time = 300ms" "ocf_root = $(ocf_root)"
+starts=$(grep -c "^start " "$T/flaky/n2.flaky.log")
+for n in n2 n1; do
+        out=$(hactl_on $n reload 2>&1) || fail "reload on $n: $out"
+        [ "$out" = reloaded ] || fail "reload on $n said: $out (failure_timeout must not make the resource a new one)"
+done
+wait_for 5 "dummy's failure expired on n1" grep -q "resource dummy: failure expired after [0-9]*s; retrying" "$T/n1.log"
 wait_for 5 "dummy stopped on n1" eval '[ "$(res n1 dummy state)" = stopped ]'
 wait_for 5 "n1 healthy" eval '[ "$(status n1 .health.healthy)" = true ]'
+[ "$(res n1 dummy failure_timeout_ms)" = 2000 ] || fail "dummy's failure_timeout_ms: $(res n1 dummy failure_timeout_ms)"
+[ "$(res n2 flaky state)" = started ] && [ "$(grep -c "^start " "$T/flaky/n2.flaky.log")" = "$starts" ] ||
+        fail "the reload restarted flaky on n2"
 stop_had n1
 stop_had n2
 echo "PASS: a failure expires after failure_timeout"
