@@ -126,10 +126,19 @@ static void on_step_result(struct manager *m, int rc, usec_t duration) {
                          ocf_rc_to_string(rc), r->failed && !was_failed ? "; failed on this node" : "");
                 manager_event(m, &e);
         }
-        if (r->failed && !was_failed)
-                log_error("resource %s: failed on this node (%s; %u failure%s): this node can no longer be "
-                          "active until 'hactl resource cleanup %s'", r->cfg->name, r->last_error, r->fail_count,
-                          r->fail_count == 1 ? "" : "s", r->cfg->name);
+        if (r->failed && !was_failed) {
+                usec_t expiry = res_group_expiry(g, (unsigned) (r - g->r));
+                if (expiry == USEC_INFINITY)
+                        log_error("resource %s: failed on this node (%s; %u failure%s): this node can no longer be "
+                                  "active until 'hactl resource cleanup %s'", r->cfg->name, r->last_error,
+                                  r->fail_count, r->fail_count == 1 ? "" : "s", r->cfg->name);
+                else
+                        log_error("resource %s: failed on this node (%s; %u failure%s): this node can no longer be "
+                                  "active until 'hactl resource cleanup %s', or until the failure expires in %"
+                                  PRIu64 "s (failure_timeout)", r->cfg->name, r->last_error, r->fail_count,
+                                  r->fail_count == 1 ? "" : "s", r->cfg->name,
+                                  (uint64_t) (r->cfg->failure_timeout_usec / USEC_PER_SEC));
+        }
         resources_changed(m);
 }
 
@@ -200,6 +209,29 @@ static void run_step(struct manager *m, const struct res_step *s) {
 
 static void finish_leave(struct manager *m);
 
+/* Failures past their failure_timeout are forgotten (the resource is
+ * probed again and brought where the role wants it); returns true when
+ * one was. */
+static bool expire_failures(struct manager *m, usec_t now) {
+        usec_t last;
+        bool any = false;
+        int i;
+
+        while ((i = res_group_expire(&m->resources, now, &last)) >= 0) {
+                const struct resource *r = &m->resources.r[i];
+                uint64_t after_s = (uint64_t) ((now - last + USEC_PER_SEC / 2) / USEC_PER_SEC);
+                log_notice("resource %s: failure expired after %" PRIu64 "s; retrying", r->cfg->name, after_s);
+                struct ha_event e = event_new("resource");
+                strscpy(e.resource, sizeof(e.resource), r->cfg->name);
+                strscpy(e.action, sizeof(e.action), "failure-expired");
+                snprintf(e.message, sizeof(e.message), "resource %s: failure expired after %" PRIu64 "s; retrying",
+                         r->cfg->name, after_s);
+                manager_event(m, &e);
+                any = true;
+        }
+        return any;
+}
+
 /* The resource loop's one step: the next action, leaving when all is
  * down, or the timer for the next one due. */
 static int on_resources_kick(sd_event_source *src, void *userdata) {
@@ -208,6 +240,10 @@ static int on_resources_kick(sd_event_source *src, void *userdata) {
         usec_t now = now_usec();
 
         sd_event_source_set_enabled(src, SD_EVENT_OFF);
+        if (expire_failures(m, now)) {
+                resources_changed(m); /* health, the election; kicks again */
+                return 0;
+        }
         if (res_group_next(&m->resources, now, &s)) {
                 run_step(m, &s);
                 return 0;

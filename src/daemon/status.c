@@ -115,7 +115,7 @@ static json_object *health_json(const struct manager *m, usec_t now) {
         return o;
 }
 
-static json_object *resources_json(const struct manager *m) {
+static json_object *resources_json(const struct manager *m, usec_t now) {
         const struct res_group *g = &m->resources;
         json_object *arr = json_object_new_array();
 
@@ -133,6 +133,13 @@ static json_object *resources_json(const struct manager *m) {
                 json_object_object_add(o, "fail_count", json_object_new_int((int) r->fail_count));
                 json_object_object_add(o, "failures_in_window", json_object_new_int((int) r->n_failures));
                 json_object_object_add(o, "max_restarts", json_object_new_int((int) r->cfg->max_restarts));
+                /* failure_timeout: 0, a failure stays until a cleanup;
+                 * failure_expires_in_ms: null unless failed and it will. */
+                usec_t expiry = res_group_expiry(g, i);
+                json_object_object_add(o, "failure_timeout_ms",
+                                       json_object_new_int64((int64_t) (r->cfg->failure_timeout_usec / USEC_PER_MSEC)));
+                json_object_object_add(o, "failure_expires_in_ms", expiry == USEC_INFINITY ? NULL :
+                                       json_object_new_int64(expiry > now ? (int64_t) ((expiry - now) / USEC_PER_MSEC) : 0));
                 json_object_object_add(o, "last_error", r->last_error[0] ? json_object_new_string(r->last_error) : NULL);
                 for (int op = RES_OP_PROBE; op <= RES_OP_MONITOR; op++)
                         if (r->stats[op].last_duration > 0)
@@ -216,7 +223,7 @@ char *status_json(const struct manager *m) {
         }
         json_object_object_add(root, "vips", vips);
         json_object_object_add(root, "resources_target", json_object_new_string(res_target_to_string(m->resources.target)));
-        json_object_object_add(root, "resources", resources_json(m));
+        json_object_object_add(root, "resources", resources_json(m, now_usec()));
         json_object_object_add(root, "backups", manager_backups_status_json(m));
         json_object_object_add(root, "balancers", manager_balancers_status_json(m));
 

@@ -50,6 +50,17 @@ static int cmd_resource_status(int argc, char **argv) {
         printf("failures   %s in the window (at most %d restarts), %s since the last cleanup\n",
                hactl_str(r, "failures_in_window"), json_object_get_int(hactl_get(r, "max_restarts")),
                hactl_str(r, "fail_count"));
+        /* failure_timeout: when a failure is forgotten by itself. */
+        json_object *expires = hactl_get(r, "failure_expires_in_ms");
+        int64_t timeout_ms = json_object_get_int64(hactl_get(r, "failure_timeout_ms"));
+        if (expires)
+                printf("expires    in %.1f s (failure_timeout %.0f s): then retried here\n",
+                       (double) json_object_get_int64(expires) / 1000, (double) timeout_ms / 1000);
+        else if (timeout_ms > 0 && strcmp(hactl_str(r, "state"), "failed") == 0)
+                printf("expires    never: its stop failed, it may still run here (hactl resource cleanup)\n");
+        else if (timeout_ms > 0)
+                printf("expiry     a failure is retried %.0f s after the last one (failure_timeout)\n",
+                       (double) timeout_ms / 1000);
         printf("last error %s\n", hactl_str(r, "last_error"));
         json_object *d = hactl_get(r, "last_duration_ms");
         if (d) {

@@ -191,13 +191,39 @@ bool res_group_retired(const struct res_group *g) {
         return true;
 }
 
+usec_t res_group_expiry(const struct res_group *g, unsigned index) {
+        const struct resource *r = &g->r[index];
+        if (!r->failed || r->cfg->failure_timeout_usec == 0 ||
+            (r->stop_tried && (r->state == RES_STARTED || r->state == RES_PROMOTED)))
+                return USEC_INFINITY;
+        return usec_add(r->last_failure, r->cfg->failure_timeout_usec);
+}
+
+int res_group_expire(struct res_group *g, usec_t now, usec_t *last_failure) {
+        for (unsigned i = 0; i < g->n; i++) {
+                if (g->running == (int) i || res_group_expiry(g, i) > now)
+                        continue;
+                char error[sizeof(g->r[i].last_error)];
+                memcpy(error, g->r[i].last_error, sizeof(error));
+                *last_failure = g->r[i].last_failure;
+                res_group_cleanup(g, i);
+                memcpy(g->r[i].last_error, error, sizeof(error));
+                return (int) i;
+        }
+        return -1;
+}
+
 usec_t res_group_next_wakeup(const struct res_group *g) {
         usec_t t = USEC_INFINITY;
-        if (g->running >= 0 || g->target == RES_TARGET_NONE)
+        if (g->running >= 0)
                 return t;
-        for (unsigned i = 0; i < g->n; i++)
-                if (monitor_due(&g->r[i]))
+        /* Failures expire whatever the target: a failed resource makes
+         * the node unhealthy, and its probe runs in any case. */
+        for (unsigned i = 0; i < g->n; i++) {
+                t = MIN(t, res_group_expiry(g, i));
+                if (g->target != RES_TARGET_NONE && monitor_due(&g->r[i]))
                         t = MIN(t, g->r[i].next_monitor);
+        }
         return t;
 }
 
@@ -213,6 +239,7 @@ static void failure(struct resource *r, usec_t now, enum res_op op, int rc) {
 
         set_error(r, op, rc);
         r->fail_count++;
+        r->last_failure = now;
         for (unsigned i = 0; i < r->n_failures; i++)
                 if (usec_add(r->failures[i], window) > now)
                         r->failures[keep++] = r->failures[i];
@@ -275,6 +302,7 @@ void res_group_done(struct res_group *g, usec_t now, int rc, usec_t duration) {
                         /* It may still run: never hand over on top of it. */
                         set_error(r, op, rc);
                         r->fail_count++;
+                        r->last_failure = now;
                         r->failed = true;
                         r->recover = false;
                         r->stop_tried = true;
@@ -361,6 +389,7 @@ int res_group_cleanup(struct res_group *g, unsigned index) {
         r->failed = r->recover = r->stop_tried = false;
         r->n_failures = 0;
         r->fail_count = 0;
+        r->last_failure = 0;
         r->last_error[0] = '\0';
         r->state = RES_UNKNOWN;
         return 0;

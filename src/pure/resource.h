@@ -14,7 +14,10 @@
  * Failures: a failed action or monitor counts against the resource; up to
  * max_restarts failures within failure_window it is recovered in place
  * (stopped, then brought back); one more and it is "failed" on this node:
- * left alone (stopped if it can be) until an operator's cleanup. A hard
+ * left alone (stopped if it can be) until an operator's cleanup, or until
+ * its failure_timeout (if not 0) has passed since its last failure: then
+ * it is forgotten as by a cleanup (its last error kept) and probed again,
+ * unless its stop failed (it may still run here: only a cleanup). A hard
  * error (OCF 2, 3, 4, 5, 6: bad arguments, unimplemented, no permission,
  * not installed, not configured) fails it at once: restarting cannot help.
  * A failed resource makes the node unfit for the active role. */
@@ -90,6 +93,7 @@ struct resource {
         unsigned n_failures;    /* within failure_window, oldest first */
         usec_t *failures;       /* max_restarts + 1 entries */
         unsigned fail_count;    /* in all, since the last cleanup */
+        usec_t last_failure;    /* when the last one was counted; 0: none */
         char last_error[320];   /* "promote: generic error (1)", and the agent's last line */
         struct res_action_stats stats[RES_OP_MONITOR + 1];
 };
@@ -123,9 +127,21 @@ bool res_group_next(struct res_group *g, usec_t now, struct res_step *step);
 /* The result of the action started from res_group_next. */
 void res_group_done(struct res_group *g, usec_t now, int rc, usec_t duration);
 
-/* When res_group_next may have something again without any input
- * (the next monitor), or USEC_INFINITY. */
+/* When res_group_next (or res_group_expire) may have something again
+ * without any input (the next monitor, a failure expiring), or
+ * USEC_INFINITY. */
 usec_t res_group_next_wakeup(const struct res_group *g);
+
+/* When the failure of resource I expires (failure_timeout after its last
+ * failure), or USEC_INFINITY: not failed, no failure_timeout, or its stop
+ * failed (it may still run: only a cleanup forgets that). */
+usec_t res_group_expiry(const struct res_group *g, unsigned index);
+
+/* Forgets one failure that has expired by NOW, as a cleanup would (the
+ * last error is kept, for the record): returns its index and, in
+ * LAST_FAILURE, when its last failure was; or -1 when none has. Call it
+ * until -1, then res_group_next. */
+int res_group_expire(struct res_group *g, usec_t now, usec_t *last_failure);
 
 /* Every resource is where the target wants it, nothing running. */
 bool res_group_settled(const struct res_group *g);

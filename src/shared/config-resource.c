@@ -118,6 +118,20 @@ static int parse_monitor_interval(const struct config_key *k, void *object, cons
         return 0;
 }
 
+/* 0: a failure stays until a cleanup; else from 1s to 30 days. */
+static int parse_failure_timeout(const struct config_key *k, void *object, const char *key, const char *value,
+                                 unsigned line, char *err, size_t errlen) {
+        usec_t *u = (usec_t *) ((char *) object + k->offset);
+
+        if (config_duration_key(key, value, 0, 30 * 24 * 3600 * USEC_PER_SEC, u, err, errlen) < 0)
+                return -EINVAL;
+        if (*u != 0 && *u < USEC_PER_SEC) {
+                snprintf(err, errlen, "failure_timeout: at least 1s (or 0: until 'hactl resource cleanup')");
+                return -EINVAL;
+        }
+        return 0;
+}
+
 /* timeout.ACTION: a row per action; this one catches the rest. */
 static int parse_no_such_action(const struct config_key *k, void *object, const char *key, const char *value,
                                 unsigned line, char *err, size_t errlen) {
@@ -143,6 +157,7 @@ const struct config_key config_resource_keys[] = {
         { "max_restarts", config_parse_unsigned, RESOURCE(max_restarts), .max = 1000 },
         { "failure_window", config_parse_usec, RESOURCE(failure_window_usec), .min = USEC_PER_SEC,
           .max = 30 * 24 * 3600 * USEC_PER_SEC },
+        { "failure_timeout", parse_failure_timeout, RESOURCE(failure_timeout_usec) },
         TIMEOUT_ROW("start", HA_ACTION_START),
         TIMEOUT_ROW("stop", HA_ACTION_STOP),
         TIMEOUT_ROW("monitor", HA_ACTION_MONITOR),

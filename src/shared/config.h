@@ -144,6 +144,8 @@ struct ha_resource {
         usec_t timeout_usec[_HA_ACTION_MAX];
         unsigned max_restarts;          /* restarts in place before handing over */
         usec_t failure_window_usec;     /* failures older than this are forgotten */
+        usec_t failure_timeout_usec;    /* a failed resource is retried this long after its
+                                         * last failure; 0: only after a cleanup */
         unsigned n_params;
         struct ha_param params[HA_MAX_PARAMS];
         unsigned param_lines[HA_MAX_PARAMS];

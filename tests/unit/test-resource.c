@@ -236,7 +236,9 @@ static void test_restart_window(void **state) {
         assert_true(res_group_failed(&g));
         assert_string_equal(g.r[0].last_error, "start: timed out (198)");
         assert_string_equal(next(&g, now, OCF_SUCCESS), "fs:stop");
-        /* Nothing more for fs, ever, until a cleanup; no loop. */
+        /* Nothing more for fs, ever, until a cleanup (no failure_timeout:
+         * it never expires); no loop. */
+        assert_int_equal(res_group_expiry(&g, 0), USEC_INFINITY);
         for (int i = 0; i < 10; i++) {
                 now += 5 * S;
                 const char *n = next(&g, now, OCF_RUNNING_PROMOTED);
@@ -387,6 +389,166 @@ static void test_operator_restart(void **state) {
         config_free(c);
 }
 
+/* failure_timeout: a failed resource is forgotten that long after its last
+ * failure, probed again and brought where the target wants it. */
+static struct ha_config *expiring(void) {
+        return parse_ok("[resource fs]\nagent = ocf:x:fs\nmonitor_interval = 10s\nmax_restarts = 1\n"
+                        "failure_window = 60s\nfailure_timeout = 30s\n"
+                        "[resource db]\nagent = ocf:x:db\npromotable = yes\nmonitor_interval = 0\n"
+                        "failure_timeout = 20s\n");
+}
+
+static void test_failure_timeout(void **state) {
+        struct ha_config *c = expiring();
+        struct res_group g;
+        usec_t last;
+        assert_int_equal(c->resources[0].failure_timeout_usec, 30 * S);
+        assert_int_equal(res_group_init(&g, c), 0);
+        usec_t now = 1 * S;
+        res_group_set_target(&g, RES_TARGET_ACTIVE);
+        probe_all_stopped(&g, now);
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "fs:start");
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "db:start");
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "db:promote");
+        assert_int_equal(res_group_expiry(&g, 0), USEC_INFINITY);
+
+        /* First failure at 11s: restarted in place; the second, at 21s,
+         * fails it. Its clock runs from the last one. */
+        now = 11 * S;
+        assert_string_equal(next(&g, now, OCF_ERR_GENERIC), "fs:monitor");
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "fs:stop");
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "fs:start");
+        assert_int_equal(res_group_expiry(&g, 0), USEC_INFINITY); /* not failed */
+        now = 21 * S;
+        assert_string_equal(next(&g, now, OCF_ERR_GENERIC), "fs:monitor");
+        assert_true(res_group_failed(&g));
+        assert_int_equal(res_group_expiry(&g, 0), 51 * S);
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "fs:stop");
+        assert_string_equal(next(&g, now, 0), "-");
+        /* The timer: the expiry is the next wakeup (db has no monitor). */
+        assert_int_equal(res_group_next_wakeup(&g), 51 * S);
+
+        /* Not a moment before. */
+        assert_int_equal(res_group_expire(&g, 51 * S - 1, &last), -1);
+        assert_true(res_group_failed(&g));
+        assert_string_equal(next(&g, 51 * S - 1, 0), "-");
+
+        /* At 51s: forgotten (the count too, the last error kept), probed
+         * again and started. */
+        now = 51 * S;
+        assert_int_equal(res_group_expire(&g, now, &last), 0);
+        assert_int_equal(last, 21 * S);
+        assert_int_equal(res_group_expire(&g, now, &last), -1);
+        assert_false(res_group_failed(&g));
+        assert_int_equal(g.r[0].fail_count, 0);
+        assert_int_equal(g.r[0].n_failures, 0);
+        assert_string_equal(g.r[0].last_error, "monitor: generic error (1)");
+        assert_int_equal(res_group_expiry(&g, 0), USEC_INFINITY);
+        assert_string_equal(next(&g, now, OCF_NOT_RUNNING), "fs:probe");
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "fs:start");
+        assert_string_equal(next(&g, now, 0), "-");
+        assert_true(res_group_settled(&g));
+
+        /* A hard error expires too; a new failure restarts the clock. */
+        now = 61 * S;
+        assert_string_equal(next(&g, now, OCF_ERR_CONFIGURED), "fs:monitor");
+        assert_true(res_group_failed(&g));
+        assert_int_equal(g.r[0].fail_count, 1);
+        assert_int_equal(res_group_expiry(&g, 0), 91 * S);
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "fs:stop");
+        assert_int_equal(res_group_expire(&g, 90 * S, &last), -1);
+        assert_int_equal(res_group_expire(&g, 91 * S, &last), 0);
+        assert_int_equal(last, 61 * S);
+        assert_false(res_group_failed(&g));
+        now = 91 * S;
+        assert_string_equal(next(&g, now, OCF_NOT_RUNNING), "fs:probe");
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "fs:start");
+
+        /* A cleanup still works before the expiry, and ends it. */
+        now = 101 * S;
+        assert_string_equal(next(&g, now, OCF_ERR_PERM), "fs:monitor");
+        assert_true(res_group_failed(&g));
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "fs:stop");
+        assert_int_equal(res_group_cleanup(&g, 0), 0);
+        assert_false(res_group_failed(&g));
+        assert_int_equal(res_group_expiry(&g, 0), USEC_INFINITY);
+        assert_int_equal(res_group_expire(&g, 200 * S, &last), -1);
+        assert_string_equal(next(&g, now, OCF_NOT_RUNNING), "fs:probe");
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "fs:start");
+
+        /* A failed stop never expires: it may still run here. */
+        res_group_set_target(&g, RES_TARGET_STOPPED);
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "db:demote");
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "db:stop");
+        assert_string_equal(next(&g, now, OCF_TIMEOUT), "fs:stop");
+        assert_true(res_group_stuck(&g));
+        assert_int_equal(res_group_expiry(&g, 0), USEC_INFINITY);
+        assert_int_equal(res_group_expire(&g, now + 3600 * S, &last), -1);
+        assert_true(res_group_failed(&g));
+        assert_int_equal(res_group_next_wakeup(&g), USEC_INFINITY);
+        res_group_free(&g);
+        config_free(c);
+}
+
+/* The refused promotion (pgsql's exit 4): failed on the node at once; once
+ * the node is a standby and the failure expires, the promotable resource
+ * starts again, unpromoted (a replica rejoining the primary). The expiry
+ * is due whatever the target, so a candidate is healthy again too. */
+static void test_failure_timeout_rejoin(void **state) {
+        struct ha_config *c = expiring();
+        struct res_group g;
+        usec_t last;
+        assert_int_equal(res_group_init(&g, c), 0);
+        usec_t now = 1 * S;
+        res_group_set_target(&g, RES_TARGET_STANDBY);
+        probe_all_stopped(&g, now);
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "db:start");
+        res_group_set_target(&g, RES_TARGET_ACTIVE);
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "fs:start");
+        assert_string_equal(next(&g, now, OCF_ERR_PERM), "db:promote");
+        assert_true(res_group_failed(&g));
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "db:stop");
+        /* Unfit: the node becomes a standby; fs stops, db stays failed. */
+        res_group_set_target(&g, RES_TARGET_STANDBY);
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "fs:stop");
+        assert_string_equal(next(&g, now, 0), "-");
+        assert_int_equal(res_group_next_wakeup(&g), 21 * S);
+        /* Candidate meanwhile: the expiry is still due. */
+        res_group_set_target(&g, RES_TARGET_NONE);
+        assert_int_equal(res_group_next_wakeup(&g), 21 * S);
+        res_group_set_target(&g, RES_TARGET_STANDBY);
+        now = 21 * S;
+        assert_int_equal(res_group_expire(&g, now, &last), 1);
+        assert_false(res_group_failed(&g));
+        assert_string_equal(next(&g, now, OCF_NOT_RUNNING), "db:probe");
+        assert_string_equal(next(&g, now, OCF_SUCCESS), "db:start");
+        assert_string_equal(next(&g, now, 0), "-");
+        assert_true(res_group_settled(&g));
+        assert_int_equal(g.r[1].state, RES_STARTED);
+        res_group_free(&g);
+        config_free(c);
+}
+
+static void test_failure_timeout_config(void **state) {
+        char *errors;
+        struct ha_config *c = parse_ok("[resource a]\nagent = ocf:x:y\nfailure_timeout = 0\n"
+                                       "[resource b]\nagent = ocf:x:y\nfailure_timeout = 2min\n"
+                                       "[resource d]\nagent = ocf:x:y\n");
+        assert_int_equal(c->resources[0].failure_timeout_usec, 0);
+        assert_int_equal(c->resources[1].failure_timeout_usec, 120 * S);
+        assert_int_equal(c->resources[2].failure_timeout_usec, 0); /* the default: until cleanup */
+        config_free(c);
+        assert_null(parse("[resource a]\nagent = ocf:x:y\nfailure_timeout = 500ms\n", &errors));
+        assert_non_null(strstr(errors, "t.conf:13: failure_timeout: at least 1s"));
+        free(errors);
+        assert_null(parse("[resource a]\nagent = ocf:x:y\n\nfailure_timeout = soon\n", &errors));
+        assert_non_null(strstr(errors, "t.conf:14: failure_timeout: invalid duration 'soon'"));
+        free(errors);
+        assert_null(parse("[resource a]\nagent = ocf:x:y\nfailure_timeout = 1000h\n", &errors));
+        assert_non_null(strstr(errors, "t.conf:13: failure_timeout: '1000h' is out of range"));
+        free(errors);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_exit_codes),
@@ -400,6 +562,9 @@ int main(void) {
                 cmocka_unit_test(test_probe_finds_running),
                 cmocka_unit_test(test_operator_restart),
                 cmocka_unit_test(test_retired),
+                cmocka_unit_test(test_failure_timeout),
+                cmocka_unit_test(test_failure_timeout_rejoin),
+                cmocka_unit_test(test_failure_timeout_config),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
