@@ -179,6 +179,11 @@ void manager_on_packet(void *userdata, unsigned link, const uint8_t *buf, size_t
                         m->drop_logged_at[d] = now;
                         m->drops_logged[d] = m->drops[d];
                 }
+                /* Authentic: its sender is there, even if nothing it says
+                 * counts yet (doc/election.md, "What a restarted node
+                 * believes"). */
+                if (d == HA_DROP_STALE)
+                        manager_elect(m, election_heard_stale(&m->election, now, pi->node->name));
                 return;
         }
 

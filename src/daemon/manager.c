@@ -446,7 +446,13 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
             (r = sd_event_add_defer(m->event, &m->fence_start_failed_event, manager_on_fence_start_failed, m)) < 0)
                 goto fail;
         sd_event_source_set_priority(m->heartbeat_timer, SD_EVENT_PRIORITY_IMPORTANT);
-        sd_event_source_set_priority(m->election_timer, SD_EVENT_PRIORITY_IMPORTANT);
+        /* Below the sockets (SD_EVENT_PRIORITY_IMPORTANT, src/io/transport.c):
+         * what is queued there is read before the election calls a peer
+         * silent. Same priority would leave the order to sd-event, which
+         * runs a source pending since an earlier iteration first: a loaded
+         * loop would then take over next to a peer whose heartbeats wait
+         * unread. */
+        sd_event_source_set_priority(m->election_timer, SD_EVENT_PRIORITY_IMPORTANT + 1);
         sd_event_source_set_enabled(m->reconcile_event, SD_EVENT_OFF);
         sd_event_source_set_enabled(m->apply_deferred_event, SD_EVENT_OFF);
         sd_event_source_set_enabled(m->fence_start_failed_event, SD_EVENT_OFF);
@@ -479,7 +485,10 @@ int manager_new(struct ha_config *config, const char *self_name, const char *sta
                 strscpy(members[i].name, sizeof(members[i].name), m->peers[i].node->name);
                 members[i].witness = m->peers[i].node->witness;
         }
-        election_init(&m->election, &ec, members, m->n_peers, m->state.term, m->state.voted_for, now);
+        /* Started now, when the sockets are open (transport_new above):
+         * from here on what the peer sends waits to be read, so dead_time
+         * "since the start" never counts time this node could not hear. */
+        election_init(&m->election, &ec, members, m->n_peers, m->state.term, m->state.voted_for, now_usec());
         m->election.standby = m->state.standby;
         m->election.maintenance = m->state.maintenance;
         if (m->health)

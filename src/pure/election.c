@@ -2,7 +2,8 @@
 /* The rules (doc/election.md has them with the reasons):
  * - A node starts as a candidate. It follows an active partner at once; it
  *   wants the active role when the partner is silent for dead_time since it
- *   started, or when it outranks a partner that is not active.
+ *   started, or when it outranks a partner that is not active. Silent means
+ *   no authentic packet at all, fresh or stale (election_heard_stale).
  * - A standby wants the active role when the partner is dead (no valid
  *   heartbeat for dead_time), has left, or yields to it. A node that is
  *   unhealthy, in standby or in maintenance never wants it.
@@ -200,6 +201,14 @@ static usec_t fence_delayed_until(const struct election *e, const struct electio
         return usec_add(e->started, e->cfg.dead_time_usec + e->cfg.fence_delay_usec);
 }
 
+/* When a candidate may call its partner P silent: dead_time after it
+ * started, and after the last packet it heard from P, stale ones included
+ * (the partner is there; the handshake that makes its packets fresh is one
+ * round trip away). */
+static usec_t candidate_silent_at(const struct election *e, const struct election_peer *p) {
+        return usec_add(MAX(e->started, p->stale_heard), e->cfg.dead_time_usec);
+}
+
 /* This node should be active: take the role, or do what it takes first. */
 static unsigned want_active(struct election *e, usec_t now) {
         struct election_peer *p = partner(e);
@@ -302,7 +311,7 @@ static unsigned evaluate(struct election *e, usec_t now) {
                                 a |= want_active(e, now);
                         else
                                 a |= become_standby(e, now, "the other node ranks higher");
-                } else if (p && (p->state == PEER_LEFT || now >= usec_add(e->started, e->cfg.dead_time_usec))) {
+                } else if (p && (p->state == PEER_LEFT || now >= candidate_silent_at(e, p))) {
                         if (eligible(e))
                                 a |= want_active(e, now);
                         else
@@ -457,6 +466,13 @@ unsigned election_resume(struct election *e, usec_t now, uint64_t term, usec_t u
                ~ELECTION_PERSIST_TERM;
 }
 
+unsigned election_heard_stale(struct election *e, usec_t now, const char *node) {
+        for (unsigned i = 0; i < e->n_peers; i++)
+                if (strcmp(node, e->peers[i].name) == 0)
+                        e->peers[i].stale_heard = MAX(e->peers[i].stale_heard, now);
+        return 0;
+}
+
 unsigned election_tick(struct election *e, usec_t now) {
         return evaluate(e, now);
 }
@@ -591,8 +607,8 @@ usec_t election_next_wakeup(const struct election *e) {
         }
         if (e->leaving || e->cfg.witness)
                 return t;
-        if (e->role == HA_ROLE_CANDIDATE)
-                at(e, &t, usec_add(e->started, e->cfg.dead_time_usec));
+        if (e->role == HA_ROLE_CANDIDATE && election_partner(e))
+                at(e, &t, candidate_silent_at(e, election_partner(e)));
         if (e->role == HA_ROLE_ACTIVE && quorum_is_majority(e) && !e->maintenance)
                 at(e, &t, e->lease_until);
         if (e->campaign && finite_grant)

@@ -112,6 +112,7 @@ struct election_peer {
         usec_t want_at;
         uint64_t granted_term;  /* the term it granted us a lease in... */
         usec_t lease_until;     /* ...and until when, by our clock (shortened) */
+        usec_t stale_heard;     /* its last authentic packet that was not fresh */
 };
 
 /* The lease this node grants as a voter (to itself when active). */
@@ -201,6 +202,14 @@ usec_t election_assured_until(const struct election *e, usec_t now);
 
 /* An authenticated heartbeat from a peer arrived at NOW. */
 unsigned election_receive(struct election *e, usec_t now, const struct election_heartbeat *hb);
+
+/* An authentic packet from a peer arrived at NOW, new to the replay
+ * window but not fresh (it does not echo this node's incarnation: sent
+ * before the peer heard this run, or a recording replayed). Nothing in it
+ * is believed, but a candidate does not call a partner silent that it
+ * hears: it waits dead_time from the last such packet too (a recording
+ * can only delay a takeover). */
+unsigned election_heard_stale(struct election *e, usec_t now, const char *node);
 
 /* Time passed: call at election_next_wakeup() (or any time). */
 unsigned election_tick(struct election *e, usec_t now);

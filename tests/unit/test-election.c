@@ -140,6 +140,41 @@ static void test_active_restart_resumes(void **state) {
         }
 }
 
+/* A restarted candidate hears its partner only in stale packets (they do
+ * not echo its new incarnation yet): it does not call the partner silent
+ * while they come, and follows it once a fresh one says it is active. When
+ * they stop, it takes over dead_time after the last one. */
+static void test_candidate_hearing_stale_waits(void **state) {
+        struct election e;
+        struct election_config c = { .self = "alpha", .priority = 200, .partner_priority = 100,
+                                     .dead_time_usec = DEAD };
+        struct election_heartbeat hb = { .node = "beta", .term = 2, .role = HA_ROLE_ACTIVE, .priority = 100 };
+
+        init_pair(&e, &c, "beta", 1, 0);
+        assert_int_equal(election_heard_stale(&e, 100 * MS, "beta"), 0);
+        assert_int_equal(election_heard_stale(&e, 50 * MS, "beta"), 0); /* never goes back */
+        assert_int_equal(election_heard_stale(&e, 120 * MS, "nobody"), 0);
+        assert_int_equal(election_tick(&e, DEAD), 0);
+        assert_int_equal(e.role, HA_ROLE_CANDIDATE);
+        assert_int_equal(election_next_wakeup(&e), 100 * MS + DEAD);
+        assert_int_equal(election_tick(&e, 100 * MS + DEAD - 1), 0);
+        assert_int_equal(e.role, HA_ROLE_CANDIDATE);
+        unsigned a = election_receive(&e, 100 * MS + DEAD - 1, &hb);
+        assert_true(a & ELECTION_ROLE_CHANGED);
+        assert_int_equal(e.role, HA_ROLE_STANDBY);
+        assert_int_equal(e.term, 2);
+        assert_string_equal(election_leader(&e), "beta");
+
+        /* The partner goes quiet for good: dead_time after its last packet. */
+        init_pair(&e, &c, "beta", 1, 0);
+        election_heard_stale(&e, 100 * MS, "beta");
+        assert_int_equal(election_tick(&e, 100 * MS + DEAD - 1), 0);
+        a = election_tick(&e, 100 * MS + DEAD);
+        assert_true(a & ELECTION_ROLE_CHANGED);
+        assert_int_equal(e.role, HA_ROLE_ACTIVE);
+        assert_int_equal(e.term, 2);
+}
+
 static void test_alone_becomes_active_after_dead_time(void **state) {
         struct election e;
         struct election_config c = { .self = "alpha", .priority = 100, .dead_time_usec = DEAD };
@@ -615,6 +650,7 @@ int main(void) {
                 cmocka_unit_test(test_standby_node_hands_over_and_stays_out),
                 cmocka_unit_test(test_switchover_asked_by_standby),
                 cmocka_unit_test(test_active_restart_resumes),
+                cmocka_unit_test(test_candidate_hearing_stale_waits),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
