@@ -124,4 +124,30 @@ $out"
         [[ $out == *"$copy passed all tests"* ]] || fail "$name: ocf-tester did not say it passed"
         [[ $out != *"* rc="* ]] || fail "$name: a failed test in ocf-tester's output"
 done
+
+# A crashed server's postmaster stays a zombie until its parent (init,
+# after pg_ctl) reaps it, which takes seconds on some machines; kill -0
+# and pg_ctl status still find it. pgsql's monitor must say "not running"
+# (7), not fail a server that does not answer (1): a probe right after a
+# restart would fail the resource and report it started mid-rewind. The
+# zombie: postgres's (as a postmaster is: pg_ctl status runs as postgres
+# and cannot signal another user's process), the child of a process that
+# never waits (sleep, exec'd by bash; setpriv execs too, so its PID is the
+# one killed at the end).
+log "ocf:had:pgsql: a zombie postmaster is not running"
+setpriv --reuid postgres --regid postgres --clear-groups \
+        bash -c 'sleep 0 & echo $! > "$1"; exec sleep 60' zombie "$T/pg/zombie.pid" &
+PID[zombie-parent]=$!
+wait_for 5 "the zombie" eval '[ -s "$T/pg/zombie.pid" ] && grep -q "^[^)]*) Z" "/proc/$(cat "$T/pg/zombie.pid")/stat"'
+pgdata=$T/pg/data
+printf '%s\n%s\n%s\n5432\n%s\n\n0\nready   \n' "$(cat "$T/pg/zombie.pid")" "$pgdata" "$(date +%s)" "$T/pg/sock" > "$pgdata/postmaster.pid"
+chown postgres: "$pgdata/postmaster.pid"
+rc=0
+ip netns exec "$(ns ocf)" env OCF_RESOURCE_INSTANCE=zombie OCF_RESKEY_pgdata="$pgdata" OCF_RESKEY_socketdir="$T/pg/sock" \
+        OCF_RESKEY_primary_host=127.0.0.1 OCF_RESKEY_logfile="$T/pg/server.log" \
+        OCF_RESKEY_bindir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)" \
+        "$T/agents/had-pgsql" monitor > "$T/zombie.out" 2>&1 || rc=$?
+rm -f "$pgdata/postmaster.pid"
+[ $rc = 7 ] || fail "pgsql monitor with a zombie postmaster: rc $rc, not 7 (not running): $(cat "$T/zombie.out")"
+
 echo "PASS: ocf-tester on ${agents[*]}"
