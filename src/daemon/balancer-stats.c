@@ -65,7 +65,8 @@ static void on_counter(void *userdata, const char *name, uint64_t packets, uint6
         }
         if (r < 0)
                 readings_clear(&st->next);
-        qsort(st->next.e, st->next.n, sizeof(*st->next.e), cmp_entry);
+        if (st->next.n > 0) /* (an empty array may be NULL, which qsort may not get) */
+                qsort(st->next.e, st->next.n, sizeof(*st->next.e), cmp_entry);
         readings_clear(&st->last);
         struct readings t = st->last;
         st->last = st->next;
@@ -124,6 +125,8 @@ void manager_lbstats_free(struct manager *m) {
 
 static const struct entry *find(const struct lbstats *st, const char *name) {
         struct entry k = { .name = (char *) name };
+        if (st->last.n == 0)
+                return NULL;
         return bsearch(&k, st->last.e, st->last.n, sizeof(k), cmp_entry);
 }
 

@@ -132,13 +132,14 @@ done
 # restart would fail the resource and report it started mid-rewind. The
 # zombie: postgres's (as a postmaster is: pg_ctl status runs as postgres
 # and cannot signal another user's process), the child of a process that
-# never waits (sleep, exec'd by bash; setpriv execs too, so its PID is the
+# never waits (sleep, exec'd by bash before its child ends, or bash
+# would reap it; setpriv execs too, so its PID is the
 # one killed at the end).
 log "ocf:had:pgsql: a zombie postmaster is not running"
 setpriv --reuid postgres --regid postgres --clear-groups \
-        bash -c 'sleep 0 & echo $! > "$1"; exec sleep 60' zombie "$T/pg/zombie.pid" &
+        bash -c 'sleep 1 & echo $! > "$1"; exec sleep 60' zombie "$T/pg/zombie.pid" &
 PID[zombie-parent]=$!
-wait_for 5 "the zombie" eval '[ -s "$T/pg/zombie.pid" ] && grep -q "^[^)]*) Z" "/proc/$(cat "$T/pg/zombie.pid")/stat"'
+wait_for 20 "the zombie" eval '[ -s "$T/pg/zombie.pid" ] && grep -q "^[^)]*) Z" "/proc/$(cat "$T/pg/zombie.pid")/stat"'
 pgdata=$T/pg/data
 printf '%s\n%s\n%s\n5432\n%s\n\n0\nready   \n' "$(cat "$T/pg/zombie.pid")" "$pgdata" "$(date +%s)" "$T/pg/sock" > "$pgdata/postmaster.pid"
 chown postgres: "$pgdata/postmaster.pid"
