@@ -33,6 +33,7 @@ wait_for 60 "the writer's first 100 commits" eval '[ "$(acks)" -ge 100 ]'
 log "n1's host crashes and w's link is cut at the same moment"
 pm=$(head -n 1 "$PG-n1/data/postmaster.pid")
 kids=$(pgrep -P "$pm" | tr '\n' ' ')
+n2_lines=$(wc -l < "$T/n2.log")
 cut_link w
 cut_link n1
 killed=$(now_ms)
@@ -47,6 +48,11 @@ sleep 3
 [ "$(psql_local n2 "select pg_is_in_recovery()")" = t ] || fail "n2's server was promoted without a quorum"
 vip_on n2 && fail "n2 holds the VIP without a quorum"
 [ "$(acks_after "$killed")" = 0 ] || fail "$(acks_after "$killed") commits acknowledged with no primary"
+# Not even for a moment: a node that took the role without a lease would
+# lose it at once and demote, and the checks above could miss it.
+since_crash=$(tail -n +"$((n2_lines + 1))" "$T/n2.log")
+grep -q -- "-> active" <<<"$since_crash" && fail "n2 took the active role without a quorum: $(grep -- "-> active" <<<"$since_crash" | head -n 1)"
+grep -q "resource db: promote" <<<"$since_crash" && fail "n2 promoted db without a quorum"
 
 log "w comes back: n2 has a quorum, promotes, writes resume"
 back=$(now_ms)
