@@ -44,13 +44,13 @@ hactl_on n2 backup restore held --id "$a" --target "$T/restored" > "$T/restore.o
 restore=$!
 wait_for 10 "the restore running on n2" test -s "$HOLD.restore.n2.pid"
 # n1 hears it in n2's heartbeats: a prune asked for now waits.
-wait_for 5 "n1 hears n2 restoring" eval 'hactl_on n1 backup prune held | grep -q "waits for the verify, restore or delete"'
+wait_for 5 "n1 hears n2 restoring" eval 'hactl_on n1 backup prune held | has_line "waits for the verify, restore or delete"'
 b=$(run) || exit 1
 [ "$(st n1 "$a")" = ok ] || fail "$a is $(st n1 "$a") on n1 while n2 restores it"
 [ -s "$REPO/$a/data" ] || fail "$a is gone from the repository while n2 restores it"
 [ "$(status n1 '.backups[0].retention_waits')" = "the peer is verifying or restoring" ] ||
         fail "status: $(status n1 .backups)"
-hactl_on n1 status | grep -q "retention waits: the peer is verifying or restoring" ||
+hactl_on n1 status | has_line "retention waits: the peer is verifying or restoring" ||
         fail "hactl status: $(hactl_on n1 status)"
 grep -q "backup held: retention waits for the verify, restore or delete running on the peer" "$T/n1.log" ||
         fail "n1 did not log why retention waits"

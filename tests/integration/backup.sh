@@ -58,7 +58,7 @@ catalog() { hactl_on "$1" backup list snap --json | jq -c 'map(del(.age_s))'; }
 count() { catalog "$1" | jq "map(select(.status == \"$2\")) | length"; }
 
 wait_for 15 "3 good backups on n1" eval '[ "$(count n1 ok)" -ge 3 ]'
-hactl_on n1 status | grep -q "^snap " || fail "hactl status shows no backup row: $(hactl_on n1 status)"
+hactl_on n1 status | has_line "^snap " || fail "hactl status shows no backup row: $(hactl_on n1 status)"
 [ "$(status n1 '.backups[0].last_ok.status')" = ok ] || fail "status --json: $(status n1 .backups)"
 m=$(hactl_on n1 metrics)
 echo "$m" | grep -qE '^had_backup_last_success_age_seconds\{backup="snap"\} [0-9]+$' || fail "metrics: $m"

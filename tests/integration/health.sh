@@ -51,7 +51,7 @@ wait_for 2 "VIP on n1" vip_on n1
 log "track_interface: the interface loses its carrier"
 ip -n "$(ns n1)" link set eth0 down
 wait_for 3 "n1 unhealthy" eval '[ "$(status n1 .health.healthy)" = false ]'
-hactl_on n1 status | grep -q "interface eth0: failing - down" || fail "status: $(hactl_on n1 status)"
+hactl_on n1 status | has_line "interface eth0: failing - down" || fail "status: $(hactl_on n1 status)"
 ip -n "$(ns n1)" link set eth0 up
 wait_for 3 "n1 healthy" eval '[ "$(status n1 .health.healthy)" = true ]'
 echo "PASS: health checks"

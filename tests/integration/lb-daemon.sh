@@ -70,7 +70,7 @@ lb() { hactl_on "$1" balancer status web --json 2>/dev/null | jq -r "$2"; }
 # up NODE: how many of web's backends NODE sees up.
 up() { lb "$1" '[.balancers[0].backends[] | select(.state == "up")] | length'; }
 state() { lb "$1" ".balancers[0].backends[] | select(.address == \"10.0.2.1$2\") | .state"; }
-has_table() { ip netns exec "$(ns "$1")" nft list tables | grep -qx 'table inet had'; }
+has_table() { ip netns exec "$(ns "$1")" nft list tables | has_line -x 'table inet had'; }
 # reach FILE N [B...]: N requests through the VIP, all answered, and each
 # of the backends B... (default b1..b4) answering some, no other.
 reach() {

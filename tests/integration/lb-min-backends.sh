@@ -66,7 +66,7 @@ wait_for 10 "n2 active" eval '[ "$(role n2)" = active ]'
 [ "$(status n1 .health.healthy)" = false ] || fail "n1 says it is healthy: $(status n1 .health)"
 status n1 .health.balancers | grep -q "balancer web has [01] backends\? up, fewer than min_backends = 2" ||
         fail "n1's health does not say why: $(status n1 .health)"
-hactl_on n1 status | grep -q "balancer web has [01] backends\? up, fewer than min_backends = 2 (min_backends)" ||
+hactl_on n1 status | has_line "balancer web has [01] backends\? up, fewer than min_backends = 2 (min_backends)" ||
         fail "hactl status does not say why: $(hactl_on n1 status)"
 grep -q "health: balancer web has [01] backends\? up, fewer than min_backends = 2: this node counts as unhealthy" \
         "$T/n1.log" || fail "n1 did not log why it is unhealthy"

@@ -513,6 +513,17 @@ hactl_on() {
 status() { hactl_on "$1" status --json 2>/dev/null | jq -r "$2"; }
 role() { status "$1" .role; }
 
+# COMMAND | has_line GREP-ARGS...: grep -q on all of COMMAND's output, read to
+# the end first. (A plain 'grep -q' leaves at its first match; a command
+# still writing then dies of SIGPIPE and, with pipefail, the pipeline
+# fails although the line was there: hactl metrics is more than one
+# write.)
+has_line() {
+        local out
+        out=$(cat)
+        grep -q "$@" <<<"$out"
+}
+
 # (Not 'ip | grep -q': grep leaving early kills ip with SIGPIPE, and with
 # pipefail the pipeline then fails although the address is there.)
 vip_on() {

@@ -19,7 +19,7 @@ for l in 2 1; do
         [ "$(status n2 .takeovers)" = "$takeovers" ] || fail "n2 took over"
         [ "$(status n2 ".peers[0].links[$((l - 1))].state")" = down ] || fail "link $l not shown down"
         [ "$(status n2 .peers[0].state)" = alive ] || fail "n1 not alive over the other link"
-        hactl_on n2 status | grep -q "10.0.0.1 $([ $l = 1 ] && echo down || echo up), 10.0.1.1 $([ $l = 2 ] && echo down || echo up)" \
+        hactl_on n2 status | has_line "10.0.0.1 $([ $l = 1 ] && echo down || echo up), 10.0.1.1 $([ $l = 2 ] && echo down || echo up)" \
                 || fail "status table: $(hactl_on n2 status)"
         if [ $l = 2 ]; then heal_link2 n1; else heal_link n1; fi
         wait_for 3 "link $l back" eval '[ "$(status n2 ".peers[0].links[$((l - 1))].state")" = up ]'

@@ -23,7 +23,7 @@ out=$(as_nobody status --json) || fail "nobody cannot read the status: $out"
 [ "$(echo "$out" | jq -r .role)" = active ] || fail "status as nobody: $out"
 as_nobody events > "$T/events.out" 2>&1 || fail "nobody cannot read the events: $(cat "$T/events.out")"
 grep -q "role" "$T/events.out" || fail "no events for nobody: $(cat "$T/events.out")"
-as_nobody metrics | grep -q '^had_role{role="active"} 1' || fail "nobody cannot read the metrics"
+as_nobody metrics | has_line '^had_role{role="active"} 1' || fail "nobody cannot read the metrics"
 
 for cmd in "switchover" "switchover --to n2" "standby n1" "online n1" "maintenance on" "reload" \
            "resource restart web" "backend drain web 10.0.2.11:80" "backend enable web 10.0.2.11:80"; do

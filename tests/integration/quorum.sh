@@ -17,7 +17,7 @@ start_pair
 [ "$(status n1 .quorum.has_quorum)" = true ] || fail "n1 has no quorum"
 [ "$(status w .role)" = witness ] || fail "w is $(status w .role)"
 [ "$(status w .quorum.vote)" = n1 ] || fail "the witness voted for $(status w .quorum.vote)"
-hactl_on n1 status | grep -q "quorum   majority: 3 of 3 voters reachable" || fail "status: $(hactl_on n1 status)"
+hactl_on n1 status | has_line "quorum   majority: 3 of 3 voters reachable" || fail "status: $(hactl_on n1 status)"
 start_sampler
 
 check_dual() {

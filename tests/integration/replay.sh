@@ -64,7 +64,7 @@ fi
 [ "$(vip_holder)" = n2 ] || fail "the VIP is not on n2 alone"
 stale=$(status n1 .packets.dropped.stale)
 [ "$stale" -ge 1 ] || fail "n1 counted no stale packets (dropped: $(hactl_on n1 status --json | jq -c .packets.dropped))"
-hactl_on n1 metrics | grep -q '^had_packets_dropped_total{reason="stale"} [1-9]' ||
+hactl_on n1 metrics | has_line '^had_packets_dropped_total{reason="stale"} [1-9]' ||
         fail "hactl metrics does not show the stale packets"
 log "n1 drops: $(hactl_on n1 status --json | jq -c .packets.dropped)"
 

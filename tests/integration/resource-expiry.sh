@@ -36,7 +36,7 @@ wait_for 10 "flaky started on n1" eval '[ "$(res n1 flaky state)" = started ]'
 [ "$(res n1 flaky failure_timeout_ms)" = 3000 ] || fail "failure_timeout_ms: $(res n1 flaky failure_timeout_ms)"
 [ "$(res n1 dummy failure_timeout_ms)" = 0 ] || fail "dummy's failure_timeout_ms: $(res n1 dummy failure_timeout_ms)"
 [ "$(res n1 flaky failure_expires_in_ms)" = null ] || fail "a failure expires while nothing failed"
-hactl_on n1 resource status flaky | grep -q "^expiry     a failure is retried 3 s after the last one (failure_timeout)$" ||
+hactl_on n1 resource status flaky | has_line "^expiry     a failure is retried 3 s after the last one (failure_timeout)$" ||
         fail "resource status: $(hactl_on n1 resource status flaky)"
 
 log "flaky fails on n1 (its monitor: not running; max_restarts = 0): n2 takes over"
@@ -72,7 +72,7 @@ echo "exit 5" > "$T/flaky/n1.dummy.monitor"
 wait_for 10 "dummy failed on n1" eval '[ "$(res n1 dummy state)" = failed ]'
 rm "$T/flaky/n1.dummy.monitor"
 [ "$(res n1 dummy failure_expires_in_ms)" = null ] || fail "dummy expires: $(res n1 dummy failure_expires_in_ms)"
-hactl_on n1 resource status dummy | grep -q "^expir" && fail "resource status dummy: $(hactl_on n1 resource status dummy)"
+hactl_on n1 resource status dummy | has_line "^expir" && fail "resource status dummy: $(hactl_on n1 resource status dummy)"
 wait_for 10 "n2 active" eval '[ "$(role n2)" = active ]'
 sleep 4 # (flaky's failure_timeout and more: nothing expires)
 [ "$(res n1 dummy state)" = failed ] || fail "dummy's failure was forgotten: $(res n1 dummy state)"

@@ -45,7 +45,7 @@ wait_for 10 "resources started on n1" eval '[ "$(res n1 addr)" = started ]'
 # Each node shows both nodes' states (the other's from its heartbeats).
 wait_for 2 "n2 shows n1's resources" eval '[ "$(status n2 ".resources[] | select(.name == \"addr\") | .on.n1")" = started ]'
 [ "$(status n1 ".resources[] | select(.name == \"addr\") | .on.n2")" = stopped ] || fail "n1 shows $(status n1 .resources)"
-hactl_on n2 status | grep -q "^addr .* n2=stopped n1=started" || fail "status table: $(hactl_on n2 status)"
+hactl_on n2 status | has_line "^addr .* n2=stopped n1=started" || fail "status table: $(hactl_on n2 status)"
 addr_on n1 || fail "IPaddr2 did not add 10.0.0.50 on n1"
 addr_on n2 && fail "10.0.0.50 on n2"
 # hactl resource list: one row per resource, its state here and on each node.
@@ -127,7 +127,7 @@ echo "$out" | grep -q "^failures   3 in the window (at most 2 restarts), 3 since
 hactl_on n1 resource list | grep -Eq "^flaky +ocf:test:flaky +failed +n1=failed n2=started +3/3 " ||
         fail "n1: resource list: $(hactl_on n1 resource list)"
 [ "$(res n1 addr)" = stopped ] || fail "addr on n1 is $(res n1 addr)"
-hactl_on n1 status | grep -q "flaky" || fail "status table does not show flaky"
+hactl_on n1 status | has_line "flaky" || fail "status table does not show flaky"
 
 log "exit 5 (not installed) on n2: fails n2 without a restart loop; n1 is failed too: nobody loops"
 echo "exit 5" > "$T/flaky/n2.flaky.monitor"
