@@ -2,7 +2,8 @@
 # A real PostgreSQL pair for pgsql.sh and backup-pg.sh, sourced after
 # lib.sh: pg_pair [CLUSTER-KEY...] sets up a primary on n1 and a streaming
 # replica on n2 under had's ocf:had:pgsql agent, with PG_EXTRA appended to
-# the config (PG_DB_EXTRA to db's section), and returns once n2 streams from n1. With
+# the config (PG_DB_EXTRA to db's section), and returns once n2 streams from n1 (sync, or async with
+# PG_SYNC=no) and n2's agent has recorded it. With
 # WITNESS=1, a witness w votes too (it runs before the pair starts; bench/postgres). Both
 # servers' postgresql.conf ask for synchronous replication ('*', unless
 # PG_SYNC=no), as the
@@ -73,5 +74,17 @@ ${PG_EXTRA:-}"
         start_pair
         wait_for 60 "db promoted on n1" eval '[ "$(res n1)" = promoted ]'
         wait_for 60 "db replica on n2" eval '[ "$(res n2)" = started ]'
-        wait_for 20 "n2 streams from n1" eval '[ "$(psql_vip "select count(*) from pg_stat_replication where state = '"'streaming'"'")" = 1 ]'
+        # n2 itself, by name: a backup's pg_basebackup streams WAL too
+        # (backup-pg.sh), and counting streams took it for n2 while n2 could
+        # not stream yet. Long enough for the agent to copy n1 afresh if n1
+        # recycled the WAL n2 needs before n2 first connected
+        # (follow_timeout, then pg_basebackup).
+        local want=sync
+        [ "${PG_SYNC:-yes}" = no ] && want=async
+        wait_for 90 "n2 a streaming ($want) replica of n1" \
+                eval '[ "$(psql_local n1 "select sync_state from pg_stat_replication where state = '"'streaming'"' and application_name = '"'n2'"'")" = $want ]'
+        # ... and n2's agent has recorded it (each monitor): its promote
+        # decides on that record, and a test that crashes n1 tests a
+        # failover from a replica that was in sync.
+        wait_for 10 "n2's agent recorded it" grep -qx "sync_state=$want" "$PG-n2/.had-db-replica"
 }
