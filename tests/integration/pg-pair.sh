@@ -86,5 +86,5 @@ ${PG_EXTRA:-}"
         # ... and n2's agent has recorded it (each monitor): its promote
         # decides on that record, and a test that crashes n1 tests a
         # failover from a replica that was in sync.
-        wait_for 10 "n2's agent recorded it" grep -qx "sync_state=$want" "$PG-n2/.had-db-replica"
+        wait_for 10 "n2's agent recorded it" grep -qsx "sync_state=$want" "$PG-n2/.had-db-replica"
 }

@@ -10,6 +10,12 @@
 # ones failing on a half-replayed directory). The agent sees it in the
 # server's log, stops it and copies n2 afresh (pg_basebackup): n1 streams
 # from n2 and has n2's rows.
+# Then n1's had stops (its replica shuts down cleanly) while n2 recycles
+# the WAL n1 would need; n1 back, its replica starts as it is (nothing to
+# rewind) and asks n2 for that WAL forever: after follow_timeout its
+# monitor fails it, saying why, and the restart copies n2 afresh (before,
+# pg_rewind found nothing to undo and the replica failed the same way
+# until the node gave up; seen in backup-pg.sh).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg-pair.sh"
 
@@ -53,7 +59,27 @@ wait_for 30 "db replica on n1" eval '[ "$(res n1)" = started ]'
 wait_for 10 "n1 has n2's rows" eval '[ "$(psql_local n1 "select count(*) from t")" = 2000 ]'
 ls -d "$PG-n1"/data.had-diverged-* >/dev/null || fail "n1's old directory was not kept aside"
 
+log "n1's had stops (its replica shut down cleanly); n2 recycles the WAL n1 needs"
+stop_had n1
+psql_local n2 "insert into filler select g, repeat('z', 500) from generate_series(1, 150000) g" || fail "filler"
+psql_local n2 "select pg_switch_wal()" >/dev/null
+psql_local n2 "checkpoint" >/dev/null
+psql_local n2 "insert into filler select g, repeat('w', 500) from generate_series(1, 150000) g" || fail "filler"
+psql_local n2 "select pg_switch_wal()" >/dev/null
+psql_local n2 "checkpoint" >/dev/null
+psql_local n2 "insert into t select generate_series(2001, 3000)" || fail "insert on n2"
+
+log "n1 back: its replica starts as it is, cannot stream, and is copied afresh (no rewind loop)"
+copies=$(grep -c "rejoined as a replica of 10.0.0.2: copied" "$T/n1.log")
+start_had n1
+wait_for 120 "n1 copied again" eval '[ "$(grep -c "rejoined as a replica of 10.0.0.2: copied" "$T/n1.log")" -gt "$copies" ]'
+grep -h "follows nothing\|rewind\|rejoined\|copying" "$T/n1.log" | tail -n 4 | sed 's/^/    /'
+grep -q "no longer has the WAL this server needs (its log" "$T/n1.log" || fail "the agent did not see why n1 could not stream"
+wait_for 60 "n1 streams from n2 again" eval '[ "$(psql_local n2 "select string_agg(application_name, '"','"') from pg_stat_replication where state = '"'streaming'"'")" = n1 ]'
+wait_for 30 "db replica on n1" eval '[ "$(res n1)" = started ]'
+wait_for 10 "n1 has n2's rows" eval '[ "$(psql_local n1 "select count(*) from t")" = 3000 ]'
+
 stop_had n1
 stop_had n2
 stop_had w
-echo "PASS: a rewound node whose WAL the new primary recycled is copied afresh"
+echo "PASS: a rewound node whose WAL the new primary recycled is copied afresh, and so is a replica that was down while it was recycled"
