@@ -70,9 +70,19 @@ psql_local n2 "checkpoint" >/dev/null
 psql_local n2 "insert into t select generate_series(2001, 3000)" || fail "insert on n2"
 
 log "n1 back: its replica starts as it is, cannot stream, and is copied afresh (no rewind loop)"
-copies=$(grep -c "rejoined as a replica of 10.0.0.2: copied" "$T/n1.log")
+lines=$(wc -l < "$T/n1.log")
 start_had n1
-wait_for 120 "n1 copied again" eval '[ "$(grep -c "rejoined as a replica of 10.0.0.2: copied" "$T/n1.log")" -gt "$copies" ]'
+# copied_again: the restart after the verdict copied n2; a rewind tried
+# after it instead fails the test at once (it can only loop).
+copied_again() {
+        local since
+        since=$(tail -n +"$((lines + 1))" "$T/n1.log")
+        if echo "$since" | sed -n '/no longer has the WAL this server needs (its log/,$p' | grep -q "pgsql: rewind 1/3"; then
+                fail "n1 is rewound after the agent saw n2 no longer has its WAL: $(echo "$since" | grep "rewind\|no rewind" | tail -n 3)"
+        fi
+        [ "$(echo "$since" | grep -c "rejoined as a replica of 10.0.0.2: copied")" -gt 0 ]
+}
+wait_for 120 "n1 copied again" copied_again
 grep -h "follows nothing\|rewind\|rejoined\|copying" "$T/n1.log" | tail -n 4 | sed 's/^/    /'
 grep -q "no longer has the WAL this server needs (its log" "$T/n1.log" || fail "the agent did not see why n1 could not stream"
 wait_for 60 "n1 streams from n2 again" eval '[ "$(psql_local n2 "select string_agg(application_name, '"','"') from pg_stat_replication where state = '"'streaming'"'")" = n1 ]'
