@@ -78,7 +78,7 @@ stop_had n2
 log "had on n2 ended (exit $STOP_RC)"
 [ "$STOP_RC" = 0 ] || fail "had on n2 exited $STOP_RC"
 grep -E "pgsql|resource db: [a-z]+$" "$T/n2.log" | tail -n 12
-grep -q "base backups: their [0-9]* WAL sender(s) ended" "$T/n2.log" || fail "n2's agent did not end the base backup's WAL stream"
 ! grep -q "the shutdown waits .* for a replica" "$T/n2.log" ||
         fail "n2's PostgreSQL shutdown waited for a WAL sender: $(grep "the shutdown waits" "$T/n2.log")"
+grep -q "base backups: their [0-9]* WAL sender(s) ended" "$T/n2.log" || fail "n2's agent did not end the base backup's WAL stream"
 echo "PASS: had stopped on the primary while a backup ran: aborted first, recorded, nothing waited for"
