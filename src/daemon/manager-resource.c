@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backup-manager.h"
 #include "child.h"
 #include "log.h"
 #include "manager.h"
@@ -362,6 +363,9 @@ bool manager_resources_leave(struct manager *m) {
         }
         m->leaving = true;
         log_notice("stopping the resources before leaving");
+        /* A backup running here is aborted first, while what it reads
+         * through still runs (doc/backups.md). */
+        manager_backups_evaluate(m);
         manager_resources_update(m);
         return true;
 }

@@ -275,7 +275,10 @@ static bool resource_up(struct manager *m, const char *name) {
 bool manager_backup_may_run(struct manager *m, const struct ha_backup *b, const char **why) {
         const struct election *e = &m->election;
 
-        if (m->stopping)
+        /* From the stop's first step (m->leaving), before the resources
+         * stop: the agent reads through them (a VIP), and a connection
+         * left open when the VIP goes holds the server's shutdown. */
+        if (m->stopping || m->leaving)
                 return *why = "had is stopping", false;
         if (b->run_on == HA_RUN_ON_ACTIVE && e->role != HA_ROLE_ACTIVE)
                 return *why = "this node is not active", false;
