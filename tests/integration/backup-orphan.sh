@@ -40,7 +40,7 @@ kill_n1_server() { kill -KILL "$pm" 2>/dev/null; }
 CLEANUP_HOOKS+=(kill_n1_server)
 log "backup $id in flight (process group $pgid): had on n1 killed"
 stop_had n1 KILL 2>/dev/null
-wait_for 60 "the orphaned backup's processes gone" eval '[ -z "$(group "$pgid")" ]'
+wait_for 20 "the orphaned backup's processes gone" eval '[ -z "$(group "$pgid")" ]'
 [ ! -e "$REPO/.partial-$id" ] || fail "the abandoned backup's $REPO/.partial-$id is left"
 [ ! -e "$REPO/$id" ] || fail "the abandoned backup $id was completed"
 echo "PASS: a backup whose had died ends, and leaves nothing"
