@@ -71,8 +71,14 @@ log "n2, primary now, stopped while an operator's pg_basebackup streams from it"
 wait_for 60 "db promoted on n2" eval '[ "$(res n2)" = promoted ]'
 wait_for 10 "VIP on n2" vip_on n2
 mkdir -p "$T/manual" && chown postgres: "$T/manual"
-ip netns exec "$(ns cl)" runuser -u postgres -- "$BIN/pg_basebackup" -h "$VIP4" -U postgres \
+# In a process group of its own, ended with the test: pg_basebackup's WAL
+# streamer is a child of its own and outlives it, and once the namespaces
+# are gone its connection would hang for ever.
+setsid ip netns exec "$(ns cl)" runuser -u postgres -- "$BIN/pg_basebackup" -h "$VIP4" -U postgres \
         -D "$T/manual/data" -X stream --max-rate=32k --no-password >"$T/manual.log" 2>&1 &
+manual=$!
+stop_manual() { kill -TERM -- "-$manual" 2>/dev/null; }
+CLEANUP_HOOKS+=(stop_manual)
 wait_for 30 "the operator's base backup streams from n2" eval "[ \"\$(streams n2 \"<> '$VIP4'\")\" = 1 ]"
 stop_had n2
 log "had on n2 ended (exit $STOP_RC)"

@@ -37,14 +37,33 @@ umask 022
 # daemon under a flood, in its last phase); it runs alone (run_alone),
 # every other test shares the lock. The second lock gives it precedence:
 # no test starts while it waits. Both are released when the test exits.
-exec 7>>/tmp/had-tests.intent 8>>/tmp/had-tests.lock
-flock -s 7
-flock -s 8
-flock -u 7
+#
+# hold MODE FILE: a process of its own (HELD) holds FILE's lock (flock
+# MODE), from when this returns until this shell ends (it looks every
+# 0.1 s) or it is killed. Not this shell's descriptors: every process the
+# test starts would inherit them, and one left behind (an orphan) held
+# the lock for ever, flood.sh waiting on it and every test behind
+# flood.sh.
+hold() {
+        local fifo
+        fifo=$(mktemp -u /tmp/had-lock.XXXXXX)
+        mkfifo "$fifo" || exit 1
+        bash -c 'exec 3>>"$2"; flock "$1" 3; echo held > "$3"; while kill -0 "$4" 2>/dev/null; do sleep 0.1; done' \
+                _ "$1" "$2" "$fifo" $$ </dev/null >/dev/null 2>&1 &
+        HELD=$!
+        disown "$HELD" # (not a job of the test's: it ends by itself)
+        read -r _ < "$fifo"
+        rm -f "$fifo"
+}
+hold -s /tmp/had-tests.intent
+intent=$HELD
+hold -s /tmp/had-tests.lock
+LOCK_HOLDER=$HELD
+kill -KILL "$intent"
 run_alone() {
-        flock -u 8
-        flock -x 7
-        flock -x 8
+        kill -KILL "$LOCK_HOLDER"
+        hold -x /tmp/had-tests.intent
+        hold -x /tmp/had-tests.lock
 }
 T=$(mktemp -d /tmp/had-test.XXXXXX)
 # Names unique to this run, so that 'make -j check' runs cannot collide.
