@@ -149,6 +149,24 @@ cleanup() {
                 wait "$p" 2>/dev/null
         done
         [ -z "$hung" ] || dump_logs
+        # What still runs in this test's namespaces is this test's, left
+        # behind: a server whose had was killed, an agent's orphan, a
+        # client. Given 5 s to end (a killed postmaster's backends), then
+        # named and killed: once its namespace is gone it would wait for
+        # ever on its connections, and a deleted namespace lives on with it.
+        local left="" end=$(( $(date +%s) + 5 ))
+        while :; do
+                left=""
+                for n in "${NAMESPACES[@]}"; do
+                        left+=" $(ip netns pids "$n" 2>/dev/null | tr '\n' ' ')"
+                done
+                [ -n "${left// /}" ] && [ "$(date +%s)" -lt "$end" ] || break
+                sleep 0.1
+        done
+        for p in $left; do
+                echo "left behind in the test's namespaces, killed: $p $(tr '\0' ' ' < /proc/"$p"/cmdline 2>/dev/null | cut -c1-120)"
+                kill -KILL "$p" 2>/dev/null
+        done
         for n in "${NAMESPACES[@]}"; do
                 ip netns del "$n" 2>/dev/null
         done
