@@ -108,8 +108,14 @@ cleanup() {
         done
         # Only this shell's background jobs that are still running: a PID we
         # already waited for may belong to another process by now.
-        local live
-        live=$(jobs -p)
+        # (ours: still this shell's child. Once bash has reaped a job, its
+        # PID may be another process's; a short-lived one of another test
+        # was once taken for a job that did not end.)
+        ours() { alive "$1" && [ "$(awk '/^PPid:/ {print $2}' /proc/"$1"/status 2>/dev/null)" = $$ ]; }
+        local live="" p
+        for p in $(jobs -p); do
+                ours "$p" && live+=" $p"
+        done
         for p in $live; do
                 kill "$p" 2>/dev/null
         done
@@ -118,8 +124,8 @@ cleanup() {
         # bug, and waiting for it forever hangs the whole suite.
         local deadline=$(( $(date +%s) + 20 )) hung=""
         for p in $live; do
-                while alive "$p" && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.05; done
-                if alive "$p"; then
+                while ours "$p" && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.05; done
+                if ours "$p"; then
                         hung+=" $p"
                         echo "FAIL: $p ($(tr '\0' ' ' < /proc/"$p"/cmdline 2>/dev/null | cut -c1-120)) did not end" \
                              "20 s after SIGTERM; wchan $(cat /proc/"$p"/wchan 2>/dev/null); SIGKILL"
