@@ -11,17 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg-pair.sh"
 
-REPO=$T/pgrepo
-PG_EXTRA="[backup pg]
-agent = pg-basebackup
-param.host = $VIP4
-param.user = postgres
-param.repository = $REPO
-param.bindir = $BIN
-param.max_rate = 32k
-interval = 1h
-timeout = 1h
-after_resource = ip"
+PG_EXTRA=$(pg_backup "param.max_rate = 32k" "interval = 1h" "timeout = 1h")
 pg_pair "backup_agent_dir = $HAD_SRCDIR/agents/backup"
 
 running_on() { hactl_on "$1" backup list pg --json | jq -r "map(select(.status == \"running\" and .node == \"$1\")) | .[0].id // empty"; }

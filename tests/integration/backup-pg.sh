@@ -12,18 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg-pair.sh"
 
-REPO=$T/pgrepo
-PG_EXTRA="[backup pg]
-agent = pg-basebackup
-param.host = $VIP4
-param.user = postgres
-param.repository = $REPO
-param.bindir = BINDIR
-interval = 3s
-keep_last = 2
-timeout = 60s
-after_resource = ip"
-PG_EXTRA=${PG_EXTRA/BINDIR/$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
+PG_EXTRA=$(pg_backup "interval = 3s" "keep_last = 2" "timeout = 60s")
 pg_pair "backup_agent_dir = $HAD_SRCDIR/agents/backup"
 
 catalog() { hactl_on "$1" backup list pg --json | jq -c 'map(del(.age_s))'; }

@@ -9,10 +9,18 @@
 # PG_SYNC=no), as the
 # PostgreSQL documentation has it; the agent (sync = yes) overrides it with
 # ALTER SYSTEM while no replica streams. PG_SYNC sets param.sync (yes).
-# Leaves BIN, PG, pg_on, psql_vip, psql_local and res for the test.
+# Leaves BIN, PG, REPO, pg_backup, pg_on, psql_vip, psql_local and res for the test.
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$BIN/initdb" ] || fail "PostgreSQL is not installed (tests/setup installs it)"
 PG=$T/pg
+# pg_backup KEY-LINE...: a [backup pg] section for PG_EXTRA: the shipped
+# pg-basebackup agent, through the VIP into REPO, only while the VIP is up
+# on the node, with the test's own keys (interval, timeout, ...).
+REPO=$T/pgrepo
+pg_backup() {
+        printf '%s\n' "[backup pg]" "agent = pg-basebackup" "param.host = $VIP4" "param.user = postgres" \
+                "param.repository = $REPO" "param.bindir = $BIN" "$@" "after_resource = ip"
+}
 pg_on() { local n=$1; shift; ip netns exec "$(ns "$n")" runuser -u postgres -- "$@"; }
 res() { status "$1" ".resources[] | select(.name == \"db\") | .state"; }
 psql_vip() { ip netns exec "$(ns cl)" runuser -u postgres -- "$BIN/psql" -X -q -A -t -h $VIP4 -d postgres -c "$1"; }

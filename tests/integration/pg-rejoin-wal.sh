@@ -20,6 +20,17 @@
 . "$(dirname "$0")/pg-pair.sh"
 
 WITNESS=1 pg_pair
+# recycle_wal CHAR...: n2 writes some 75 MB per CHAR, each time switching
+# to a new WAL segment and checkpointing: with no wal_keep_size and no
+# slot, the segments before are recycled.
+recycle_wal() {
+        local c
+        for c in "$@"; do
+                psql_local n2 "insert into filler select g, repeat('$c', 500) from generate_series(1, 150000) g" || fail "filler"
+                psql_local n2 "select pg_switch_wal()" >/dev/null
+                psql_local n2 "checkpoint" >/dev/null
+        done
+}
 wait_for 30 "n2 a synchronous standby of n1" \
         eval '[ "$(psql_local n1 "select sync_state from pg_stat_replication where application_name = '"'n2'"'")" = sync ]'
 psql_vip "create table t (id int primary key)" || fail "create table"
@@ -35,11 +46,8 @@ gone() { local p; for p in "$pm" $kids; do [ ! -e "/proc/$p" ] || return 1; done
 wait_for 60 "db promoted on n2" eval '[ "$(res n2)" = promoted ]'
 
 log "n2 writes some 100 MB and checkpoints twice: the WAL after the fork is recycled"
-psql_local n2 "create table filler as select g, repeat('x', 500) as pad from generate_series(1, 150000) g" || fail "filler"
-psql_local n2 "checkpoint" >/dev/null
-psql_local n2 "insert into filler select g, repeat('y', 500) from generate_series(1, 150000) g" || fail "filler"
-psql_local n2 "select pg_switch_wal()" >/dev/null
-psql_local n2 "checkpoint" >/dev/null
+psql_local n2 "create table filler (g int, pad text)" || fail "filler"
+recycle_wal x y
 psql_local n2 "insert into t select generate_series(1001, 2000)" || fail "insert on n2"
 
 log "n1 comes back: rewound, then copied when n2 no longer has its WAL"
@@ -61,12 +69,7 @@ ls -d "$PG-n1"/data.had-diverged-* >/dev/null || fail "n1's old directory was no
 
 log "n1's had stops (its replica shut down cleanly); n2 recycles the WAL n1 needs"
 stop_had n1
-psql_local n2 "insert into filler select g, repeat('z', 500) from generate_series(1, 150000) g" || fail "filler"
-psql_local n2 "select pg_switch_wal()" >/dev/null
-psql_local n2 "checkpoint" >/dev/null
-psql_local n2 "insert into filler select g, repeat('w', 500) from generate_series(1, 150000) g" || fail "filler"
-psql_local n2 "select pg_switch_wal()" >/dev/null
-psql_local n2 "checkpoint" >/dev/null
+recycle_wal z w
 psql_local n2 "insert into t select generate_series(2001, 3000)" || fail "insert on n2"
 
 log "n1 back: its replica starts as it is, cannot stream, and is copied afresh (no rewind loop)"
